@@ -1,0 +1,19 @@
+//! Tresor's cryptographic building blocks.
+//!
+//! Everything that touches key material in plaintext lives here: the root key and its
+//! file sealer, wrapping of key material and secrets under the root key, the symmetric
+//! data-encryption scheme and the self-describing ciphertext blob format. Plaintext key
+//! material is held only in [`SecretBytes`] / [`RootKey`], which zeroize on drop and never
+//! print their contents.
+#![deny(missing_docs)]
+
+pub mod blob;
+mod error;
+pub mod random;
+mod root;
+mod secret;
+pub mod symmetric;
+
+pub use error::CryptoError;
+pub use root::{FileSealer, RootKey, WrapPurpose};
+pub use secret::SecretBytes;

@@ -1,0 +1,69 @@
+//! Tresor's storage contract and its SQLite implementation.
+//!
+//! The store holds typed records and never sees plaintext key material: material and
+//! secrets arrive already wrapped under the root key. All writes go through
+//! [`Store::apply`], an atomic batch with optimistic revision checks, so a mutation is
+//! either wholly durable or not there at all.
+#![deny(missing_docs)]
+
+mod records;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A batch's revision check failed: someone else changed the record first.
+    #[error("conflicting concurrent update of {0}")]
+    Conflict(String),
+    /// A record to be created already exists.
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage contract. Implementations must make [`Store::apply`] atomic and durable
+/// (fsync'd) before returning.
+pub trait Store: Send + Sync {
+    /// A key by its UUID.
+    fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Keys of an account in a region, ordered by key id, after `after` (exclusive).
+    fn list_keys(&self, account: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<KeyRecord>>;
+    /// Keys in `PendingDeletion` whose deletion date is at or before `now_ms`.
+    fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
+    /// Every material version of a key, ascending.
+    fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>>;
+    /// One alias.
+    fn alias(&self, account: &str, region: &str, name: &str) -> StoreResult<Option<AliasRecord>>;
+    /// Aliases of an account in a region (optionally only those for one key), ordered by
+    /// name, after `after` (exclusive).
+    fn list_aliases(
+        &self,
+        account: &str,
+        region: &str,
+        target_key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>>;
+    /// Number of aliases that point at a key.
+    fn alias_count(&self, key_id: &str) -> StoreResult<usize>;
+    /// A key's tags, ordered by tag key.
+    fn tags(&self, key_id: &str) -> StoreResult<Vec<TagRecord>>;
+    /// An access key by id.
+    fn access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+    /// Applies every write of `batch` atomically and durably.
+    fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
+}

@@ -1,0 +1,130 @@
+//! The typed records the store keeps. Times are milliseconds since the Unix epoch.
+
+/// A KMS key's metadata (not its material).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The key's UUID.
+    pub key_id: String,
+    /// Owning account (12 digits).
+    pub account: String,
+    /// Region the key lives in.
+    pub region: String,
+    /// Creation time.
+    pub created_ms: i64,
+    /// Description (may be empty).
+    pub description: String,
+    /// KeySpec, as the API spells it.
+    pub key_spec: String,
+    /// KeyUsage, as the API spells it.
+    pub key_usage: String,
+    /// Origin, as the API spells it.
+    pub origin: String,
+    /// KeyState, as the API spells it.
+    pub key_state: String,
+    /// When a key in `PendingDeletion` will be deleted.
+    pub deletion_ms: Option<i64>,
+    /// The pending window chosen at ScheduleKeyDeletion.
+    pub pending_window_days: Option<i64>,
+    /// The material version used for new encryptions.
+    pub current_version: u32,
+    /// The key policy document, if any.
+    pub policy: Option<String>,
+    /// Optimistic-concurrency revision; bumped by every update.
+    pub revision: i64,
+}
+
+/// One version of a key's material, wrapped under the root key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialRecord {
+    /// The owning key's UUID.
+    pub key_id: String,
+    /// Version number, from 1.
+    pub version: u32,
+    /// The public KeyMaterialId (64 hex digits).
+    pub material_id: String,
+    /// Material wrapped under the root key.
+    pub wrapped: Vec<u8>,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// An alias and the key it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasRecord {
+    /// Owning account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Full name, `alias/...`.
+    pub name: String,
+    /// Target key UUID.
+    pub target_key_id: String,
+    /// Creation time.
+    pub created_ms: i64,
+    /// Last UpdateAlias time.
+    pub updated_ms: i64,
+}
+
+/// One tag of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRecord {
+    /// Tag key.
+    pub key: String,
+    /// Tag value.
+    pub value: String,
+}
+
+/// An access key for SigV4, its secret wrapped under the root key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyRecord {
+    /// Access key id (`AKIA...`).
+    pub access_key_id: String,
+    /// Owning account.
+    pub account: String,
+    /// The principal ARN the key authenticates as.
+    pub principal_arn: String,
+    /// Secret access key, wrapped under the root key.
+    pub wrapped_secret: Vec<u8>,
+    /// Disabled keys do not authenticate.
+    pub enabled: bool,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// One write of an atomic batch.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Creates a key; fails with `Duplicate` if it exists.
+    InsertKey(KeyRecord),
+    /// Replaces a key whose stored revision is `record.revision - 1`, else `Conflict`.
+    UpdateKey(KeyRecord),
+    /// Removes a key with its materials, aliases and tags.
+    DeleteKey {
+        /// Key UUID.
+        key_id: String,
+    },
+    /// Adds a material version.
+    InsertMaterial(MaterialRecord),
+    /// Creates an alias; fails with `Duplicate` if the name is taken.
+    InsertAlias(AliasRecord),
+    /// Re-points an existing alias.
+    UpdateAlias(AliasRecord),
+    /// Removes an alias.
+    DeleteAlias {
+        /// Account.
+        account: String,
+        /// Region.
+        region: String,
+        /// Alias name.
+        name: String,
+    },
+    /// Replaces all tags of a key.
+    SetTags {
+        /// Key UUID.
+        key_id: String,
+        /// The complete new tag set.
+        tags: Vec<TagRecord>,
+    },
+    /// Creates or replaces an access key.
+    PutAccessKey(AccessKeyRecord),
+}

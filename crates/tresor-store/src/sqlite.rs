@@ -1,0 +1,450 @@
+//! The embedded SQLite store: WAL journal, `synchronous=FULL`, versioned migrations.
+
+use crate::*;
+use parking_lot::Mutex;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use std::path::Path;
+
+/// Schema migrations, applied in order at open; index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE keys (
+    key_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    key_spec TEXT NOT NULL,
+    key_usage TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    key_state TEXT NOT NULL,
+    deletion_ms INTEGER,
+    pending_window_days INTEGER,
+    current_version INTEGER NOT NULL,
+    policy TEXT,
+    revision INTEGER NOT NULL
+);
+CREATE INDEX keys_by_owner ON keys(account, region, key_id);
+CREATE INDEX keys_by_deletion ON keys(deletion_ms) WHERE deletion_ms IS NOT NULL;
+CREATE TABLE materials (
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    material_id TEXT NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (key_id, version)
+);
+CREATE TABLE aliases (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    target_key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE INDEX aliases_by_target ON aliases(target_key_id);
+CREATE TABLE tags (
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key)
+);
+CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    principal_arn TEXT NOT NULL,
+    wrapped_secret BLOB NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"#];
+
+/// A [`Store`] in one SQLite database file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = Self { conn: Mutex::new(conn) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> StoreResult<usize> {
+        let conn = self.conn.lock();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(usize::try_from(v).unwrap_or(0))
+    }
+
+    fn migrate(&self) -> StoreResult<()> {
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let current = usize::try_from(current).unwrap_or(0);
+        if current > MIGRATIONS.len() {
+            return Err(StoreError::Backend(format!(
+                "database schema version {current} is newer than this tresor ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const KEY_COLUMNS: &str = "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
+     key_state, deletion_ms, pending_window_days, current_version, policy, revision";
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    Ok(KeyRecord {
+        key_id: r.get(0)?,
+        account: r.get(1)?,
+        region: r.get(2)?,
+        created_ms: r.get(3)?,
+        description: r.get(4)?,
+        key_spec: r.get(5)?,
+        key_usage: r.get(6)?,
+        origin: r.get(7)?,
+        key_state: r.get(8)?,
+        deletion_ms: r.get(9)?,
+        pending_window_days: r.get(10)?,
+        current_version: r.get(11)?,
+        policy: r.get(12)?,
+        revision: r.get(13)?,
+    })
+}
+
+fn alias_from_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
+    Ok(AliasRecord {
+        account: r.get(0)?,
+        region: r.get(1)?,
+        name: r.get(2)?,
+        target_key_id: r.get(3)?,
+        created_ms: r.get(4)?,
+        updated_ms: r.get(5)?,
+    })
+}
+
+fn limit_i64(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl Store for SqliteStore {
+    fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1");
+        Ok(conn.query_row(&sql, [key_id], key_from_row).optional()?)
+    }
+
+    fn list_keys(&self, account: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND key_id > ?3 ORDER BY key_id LIMIT ?4"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![account, region, after.unwrap_or(""), limit_i64(limit)], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE deletion_ms IS NOT NULL AND deletion_ms <= ?1 AND key_state = 'PendingDeletion'"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([now_ms], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key_id, version, material_id, wrapped, created_ms FROM materials WHERE key_id = ?1 ORDER BY version",
+        )?;
+        let rows = stmt.query_map([key_id], |r| {
+            Ok(MaterialRecord {
+                key_id: r.get(0)?,
+                version: r.get(1)?,
+                material_id: r.get(2)?,
+                wrapped: r.get(3)?,
+                created_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn alias(&self, account: &str, region: &str, name: &str) -> StoreResult<Option<AliasRecord>> {
+        let conn = self.conn.lock();
+        Ok(conn
+            .query_row(
+                "SELECT account, region, name, target_key_id, created_ms, updated_ms FROM aliases \
+                 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                [account, region, name],
+                alias_from_row,
+            )
+            .optional()?)
+    }
+
+    fn list_aliases(
+        &self,
+        account: &str,
+        region: &str,
+        target_key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT account, region, name, target_key_id, created_ms, updated_ms FROM aliases \
+             WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR target_key_id = ?3) AND name > ?4 \
+             ORDER BY name LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![account, region, target_key_id, after.unwrap_or(""), limit_i64(limit)],
+            alias_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn alias_count(&self, key_id: &str) -> StoreResult<usize> {
+        let conn = self.conn.lock();
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1", [key_id], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn tags(&self, key_id: &str) -> StoreResult<Vec<TagRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key")?;
+        let rows = stmt.query_map([key_id], |r| Ok(TagRecord { key: r.get(0)?, value: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>> {
+        let conn = self.conn.lock();
+        Ok(conn
+            .query_row(
+                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms \
+                 FROM access_keys WHERE access_key_id = ?1",
+                [access_key_id],
+                |r| {
+                    Ok(AccessKeyRecord {
+                        access_key_id: r.get(0)?,
+                        account: r.get(1)?,
+                        principal_arn: r.get(2)?,
+                        wrapped_secret: r.get(3)?,
+                        enabled: r.get(4)?,
+                        created_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for w in batch {
+            apply_one(&tx, w)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
+    match w {
+        Write::InsertKey(k) => {
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+            tx.execute(
+                &sql,
+                params![
+                    k.key_id, k.account, k.region, k.created_ms, k.description, k.key_spec, k.key_usage,
+                    k.origin, k.key_state, k.deletion_ms, k.pending_window_days, k.current_version,
+                    k.policy, k.revision
+                ],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("key {}", k.key_id)) } else { e.into() })?;
+        }
+        Write::UpdateKey(k) => {
+            let n = tx.execute(
+                "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
+                 current_version=?6, policy=?7, revision=?8 WHERE key_id=?1 AND revision=?9",
+                params![
+                    k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
+                    k.current_version, k.policy, k.revision, k.revision - 1
+                ],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!("key {}", k.key_id)));
+            }
+        }
+        Write::DeleteKey { key_id } => {
+            tx.execute("DELETE FROM keys WHERE key_id = ?1", [key_id])?;
+        }
+        Write::InsertMaterial(m) => {
+            tx.execute(
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms) VALUES (?1,?2,?3,?4,?5)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
+        }
+        Write::InsertAlias(a) => {
+            tx.execute(
+                "INSERT INTO aliases (account, region, name, target_key_id, created_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![a.account, a.region, a.name, a.target_key_id, a.created_ms, a.updated_ms],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("alias {}", a.name)) } else { e.into() })?;
+        }
+        Write::UpdateAlias(a) => {
+            let n = tx.execute(
+                "UPDATE aliases SET target_key_id=?4, updated_ms=?5 WHERE account=?1 AND region=?2 AND name=?3",
+                params![a.account, a.region, a.name, a.target_key_id, a.updated_ms],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!("alias {}", a.name)));
+            }
+        }
+        Write::DeleteAlias { account, region, name } => {
+            tx.execute("DELETE FROM aliases WHERE account=?1 AND region=?2 AND name=?3", [account, region, name])?;
+        }
+        Write::SetTags { key_id, tags } => {
+            tx.execute("DELETE FROM tags WHERE key_id = ?1", [&key_id])?;
+            for t in tags {
+                tx.execute("INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1,?2,?3)", params![key_id, t.key, t.value])?;
+            }
+        }
+        Write::PutAccessKey(a) => {
+            tx.execute(
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms) \
+                 VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
+                 principal_arn=excluded.principal_arn, wrapped_secret=excluded.wrapped_secret, enabled=excluded.enabled",
+                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str) -> KeyRecord {
+        KeyRecord {
+            key_id: id.into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            created_ms: 1,
+            description: String::new(),
+            key_spec: "SYMMETRIC_DEFAULT".into(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            origin: "AWS_KMS".into(),
+            key_state: "Enabled".into(),
+            deletion_ms: None,
+            pending_window_days: None,
+            current_version: 1,
+            policy: None,
+            revision: 1,
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn migrations_are_versioned_and_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite");
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+        drop(s);
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn key_crud_with_revision_checks() {
+        let (_d, s) = open();
+        s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
+        assert!(matches!(s.apply(vec![Write::InsertKey(key("a"))]), Err(StoreError::Duplicate(_))));
+        let mut k = s.key("a").unwrap().unwrap();
+        k.description = "d".into();
+        k.revision += 1;
+        s.apply(vec![Write::UpdateKey(k.clone())]).unwrap();
+        assert_eq!(s.key("a").unwrap().unwrap().description, "d");
+        // Same revision again: somebody else's update already happened.
+        assert!(matches!(s.apply(vec![Write::UpdateKey(k)]), Err(StoreError::Conflict(_))));
+    }
+
+    #[test]
+    fn batch_is_atomic() {
+        let (_d, s) = open();
+        s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
+        let r = s.apply(vec![Write::InsertKey(key("b")), Write::InsertKey(key("a"))]);
+        assert!(r.is_err());
+        assert!(s.key("b").unwrap().is_none());
+    }
+
+    #[test]
+    fn delete_key_cascades() {
+        let (_d, s) = open();
+        s.apply(vec![
+            Write::InsertKey(key("a")),
+            Write::InsertMaterial(MaterialRecord {
+                key_id: "a".into(),
+                version: 1,
+                material_id: "00".into(),
+                wrapped: vec![1],
+                created_ms: 1,
+            }),
+            Write::InsertAlias(AliasRecord {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                name: "alias/x".into(),
+                target_key_id: "a".into(),
+                created_ms: 1,
+                updated_ms: 1,
+            }),
+            Write::SetTags { key_id: "a".into(), tags: vec![TagRecord { key: "k".into(), value: "v".into() }] },
+        ])
+        .unwrap();
+        assert_eq!(s.alias_count("a").unwrap(), 1);
+        s.apply(vec![Write::DeleteKey { key_id: "a".into() }]).unwrap();
+        assert!(s.materials("a").unwrap().is_empty());
+        assert!(s.alias("111122223333", "us-east-1", "alias/x").unwrap().is_none());
+        assert!(s.tags("a").unwrap().is_empty());
+    }
+
+    #[test]
+    fn paging_orders_by_id() {
+        let (_d, s) = open();
+        for id in ["c", "a", "b"] {
+            s.apply(vec![Write::InsertKey(key(id))]).unwrap();
+        }
+        let page = s.list_keys("111122223333", "us-east-1", None, 2).unwrap();
+        assert_eq!(page.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let page = s.list_keys("111122223333", "us-east-1", Some("b"), 2).unwrap();
+        assert_eq!(page.len(), 1);
+        assert!(s.list_keys("111122223333", "eu-west-1", None, 10).unwrap().is_empty());
+    }
+}
