@@ -1,0 +1,144 @@
+//! The bounded in-memory view of keys and aliases that keeps storage off the hot path.
+//!
+//! Entries are immutable snapshots behind `Arc`; a mutation writes the store first and
+//! then replaces the snapshot, so readers never see a state the store does not have.
+
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::sync::Arc;
+use tresor_crypto::symmetric::SymmetricKey;
+use tresor_store::KeyRecord;
+
+/// One decrypted material version of a key.
+#[derive(Debug)]
+pub struct Material {
+    /// The public KeyMaterialId (64 hex digits).
+    pub material_id: String,
+    /// The material itself.
+    pub key: SymmetricKey,
+}
+
+/// A key as the operations see it: metadata plus decrypted material versions.
+#[derive(Debug, Clone)]
+pub struct CachedKey {
+    /// The stored record.
+    pub record: KeyRecord,
+    /// The key ARN.
+    pub arn: String,
+    /// Parsed KeySpec.
+    pub spec: KeySpec,
+    /// Parsed KeyUsage.
+    pub usage: KeyUsage,
+    /// Parsed KeyState.
+    pub state: KeyState,
+    /// Parsed Origin.
+    pub origin: Origin,
+    /// Material versions by version number.
+    pub materials: Arc<BTreeMap<u32, Material>>,
+}
+
+impl CachedKey {
+    /// Builds the view of `record` with its already-decrypted `materials`.
+    pub fn new(record: KeyRecord, materials: Arc<BTreeMap<u32, Material>>) -> KmsResult<Self> {
+        Ok(Self {
+            arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
+            spec: KeySpec::parse(&record.key_spec, "keySpec")?,
+            usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
+            state: KeyState::parse(&record.key_state, "keyState")?,
+            origin: Origin::parse(&record.origin, "origin")?,
+            record,
+            materials,
+        })
+    }
+
+    /// The material new encryptions use.
+    pub fn current_material(&self) -> KmsResult<(u32, &Material)> {
+        let v = self.record.current_version;
+        self.materials
+            .get(&v)
+            .map(|m| (v, m))
+            .ok_or_else(|| KmsError::internal(format!("key {} lacks its current material v{v}", self.record.key_id)))
+    }
+
+    /// The key id as 16 bytes, for ciphertext headers.
+    pub fn id_bytes(&self) -> KmsResult<[u8; 16]> {
+        uuid_bytes(&self.record.key_id)
+    }
+}
+
+/// Parses a canonical UUID string into its 16 bytes.
+pub fn uuid_bytes(id: &str) -> KmsResult<[u8; 16]> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| *u.as_bytes())
+        .map_err(|_| KmsError::internal(format!("key id {id} is not a UUID")))
+}
+
+/// A map with a size bound: when full, an arbitrary entry makes room.
+#[derive(Debug)]
+pub struct BoundedMap<K, V> {
+    inner: RwLock<HashMap<K, V>>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
+    /// A map holding at most `capacity` entries.
+    pub fn new(capacity: usize) -> Self {
+        Self { inner: RwLock::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
+    /// A clone of the value for `k`.
+    pub fn get(&self, k: &K) -> Option<V> {
+        self.inner.read().get(k).cloned()
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&self, k: K, v: V) {
+        let mut map = self.inner.write();
+        if map.len() >= self.capacity && !map.contains_key(&k) {
+            if let Some(victim) = map.keys().next().cloned() {
+                map.remove(&victim);
+            }
+        }
+        map.insert(k, v);
+    }
+
+    /// Removes `k`.
+    pub fn remove(&self, k: &K) {
+        self.inner.write().remove(k);
+    }
+
+    /// Removes every entry whose value matches.
+    pub fn remove_where(&self, mut f: impl FnMut(&V) -> bool) {
+        self.inner.write().retain(|_, v| !f(v));
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.inner.read().len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_map_never_exceeds_capacity() {
+        let m = BoundedMap::new(3);
+        for i in 0..10 {
+            m.insert(i, i);
+            assert!(m.len() <= 3);
+        }
+        assert_eq!(m.get(&9), Some(9));
+        m.remove_where(|v| *v == 9);
+        assert_eq!(m.get(&9), None);
+    }
+}

@@ -1,0 +1,106 @@
+//! The one error type of the core, named after the AWS KMS API errors.
+//!
+//! Only the wire layer (tresor-server) maps a variant to its `__type` and HTTP status.
+
+/// An error an operation returns to its caller. The message is what the caller sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KmsError {
+    /// `NotFoundException`: the key or alias does not exist (or the id is malformed).
+    #[error("{0}")]
+    NotFound(String),
+    /// `InvalidArnException`.
+    #[error("{0}")]
+    InvalidArn(String),
+    /// `DisabledException`: the key is disabled.
+    #[error("{0}")]
+    Disabled(String),
+    /// `KMSInvalidStateException`: the key's state forbids the operation.
+    #[error("{0}")]
+    InvalidState(String),
+    /// `InvalidCiphertextException`: every reason a decryption fails, alike (no oracle).
+    #[error("{0}")]
+    InvalidCiphertext(String),
+    /// `IncorrectKeyException`: the ciphertext was not made by the key the caller named.
+    #[error("{0}")]
+    IncorrectKey(String),
+    /// `InvalidKeyUsageException`.
+    #[error("{0}")]
+    InvalidKeyUsage(String),
+    /// `AccessDeniedException`.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// `NotAuthorizedException`: e.g. the reserved `alias/aws/` prefix.
+    #[error("{0}")]
+    NotAuthorized(String),
+    /// `ValidationException`: a constraint of the model or the service.
+    #[error("{0}")]
+    Validation(String),
+    /// `SerializationException`: the body is not the JSON the operation expects.
+    #[error("{0}")]
+    Serialization(String),
+    /// `AlreadyExistsException`.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// `LimitExceededException`.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// `InvalidMarkerException`.
+    #[error("{0}")]
+    InvalidMarker(String),
+    /// `InvalidGrantTokenException`.
+    #[error("{0}")]
+    InvalidGrantToken(String),
+    /// `TagException`.
+    #[error("{0}")]
+    Tag(String),
+    /// `MalformedPolicyDocumentException`.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// `CustomKeyStoreNotFoundException`.
+    #[error("{0}")]
+    CustomKeyStoreNotFound(String),
+    /// `UnsupportedOperationException`: valid for AWS, not (yet) offered by Tresor.
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    /// `DryRunOperationException`: the request would have succeeded.
+    #[error("The request would have succeeded, but the DryRun flag is set.")]
+    DryRun,
+    /// `UnknownOperationException`.
+    #[error("{0}")]
+    UnknownOperation(String),
+    /// `ThrottlingException`.
+    #[error("{0}")]
+    Throttling(String),
+    /// `MissingAuthenticationTokenException`.
+    #[error("{0}")]
+    MissingAuthenticationToken(String),
+    /// `UnrecognizedClientException`: unknown or disabled access key.
+    #[error("{0}")]
+    UnrecognizedClient(String),
+    /// `InvalidSignatureException`: bad signature or expired timestamp.
+    #[error("{0}")]
+    InvalidSignature(String),
+    /// `IncompleteSignatureException`: the Authorization header is malformed.
+    #[error("{0}")]
+    IncompleteSignature(String),
+    /// `KMSInternalException`. The detail is logged with the request id, never returned.
+    #[error("An internal error has occurred.")]
+    Internal(String),
+}
+
+/// Result alias for the core.
+pub type KmsResult<T> = Result<T, KmsError>;
+
+impl From<tresor_store::StoreError> for KmsError {
+    fn from(e: tresor_store::StoreError) -> Self {
+        KmsError::Internal(format!("store: {e}"))
+    }
+}
+
+impl KmsError {
+    /// An internal error with a detail for the log.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        KmsError::Internal(detail.to_string())
+    }
+}

@@ -1,0 +1,172 @@
+//! Identifiers at the wire boundary: key references, alias names, ARNs, accounts.
+
+use crate::error::{KmsError, KmsResult};
+
+/// How a request names a key: `KeyId` accepts all four forms where AWS accepts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A bare key id (UUID, or `mrk-` + 32 hex digits).
+    Id(String),
+    /// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+    KeyArn {
+        /// Region in the ARN.
+        region: String,
+        /// Account in the ARN.
+        account: String,
+        /// Key id.
+        id: String,
+    },
+    /// `alias/NAME` in the caller's account and region.
+    Alias(String),
+    /// `arn:PARTITION:kms:REGION:ACCOUNT:alias/NAME`.
+    AliasArn {
+        /// Region in the ARN.
+        region: String,
+        /// Account in the ARN.
+        account: String,
+        /// Full alias name (`alias/...`).
+        name: String,
+    },
+}
+
+impl KeyRef {
+    /// Parses a `KeyId` value. Malformed values are `NotFoundException`, as AWS answers.
+    pub fn parse(s: &str) -> KmsResult<Self> {
+        if let Some(rest) = s.strip_prefix("arn:") {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            let invalid = || KmsError::NotFound(format!("Invalid arn {s}"));
+            let [partition, service, region, account, resource] = parts.as_slice() else {
+                return Err(invalid());
+            };
+            if partition.is_empty() || *service != "kms" || !is_region(region) || !is_account(account) {
+                return Err(invalid());
+            }
+            if let Some(id) = resource.strip_prefix("key/") {
+                if !is_key_id(id) {
+                    return Err(invalid());
+                }
+                return Ok(KeyRef::KeyArn { region: region.to_string(), account: account.to_string(), id: id.to_string() });
+            }
+            if resource.starts_with("alias/") && resource.len() > "alias/".len() {
+                return Ok(KeyRef::AliasArn {
+                    region: region.to_string(),
+                    account: account.to_string(),
+                    name: resource.to_string(),
+                });
+            }
+            return Err(invalid());
+        }
+        if s.starts_with("alias/") && s.len() > "alias/".len() {
+            return Ok(KeyRef::Alias(s.to_string()));
+        }
+        if is_key_id(s) {
+            return Ok(KeyRef::Id(s.to_string()));
+        }
+        Err(KmsError::NotFound(format!("Invalid keyId '{s}'")))
+    }
+
+    /// True for the alias forms.
+    pub fn is_alias(&self) -> bool {
+        matches!(self, KeyRef::Alias(_) | KeyRef::AliasArn { .. })
+    }
+}
+
+/// True for a UUID in canonical lowercase form or a multi-Region id (`mrk-` + 32 hex).
+pub fn is_key_id(s: &str) -> bool {
+    if let Some(hex) = s.strip_prefix("mrk-") {
+        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    }
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+/// True for a 12-digit account id.
+pub fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// True for something shaped like a region name (`us-east-1`, `eu-central-2`, …).
+pub fn is_region(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The ARN of a key.
+pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:key/{key_id}")
+}
+
+/// The ARN of an alias (`name` includes `alias/`).
+pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:{name}")
+}
+
+/// The ARN of an account's root principal.
+pub fn account_root_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:root")
+}
+
+/// Validates an alias name for CreateAlias / UpdateAlias / DeleteAlias.
+pub fn validate_alias_name(name: &str, creating: bool) -> KmsResult<()> {
+    crate::validate::Validator::new().len("aliasName", name, 1, 256).pattern(
+        "aliasName",
+        name,
+        "^[a-zA-Z0-9:/_-]+$",
+        name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)),
+    ).finish()?;
+    if !name.starts_with("alias/") || name.len() == "alias/".len() {
+        return Err(KmsError::Validation(
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html".into(),
+        ));
+    }
+    if creating && name.starts_with("alias/aws/") {
+        return Err(KmsError::NotAuthorized(
+            "Cannot create or change an alias with the reserved prefix alias/aws/".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(KeyRef::parse(ID).unwrap(), KeyRef::Id(ID.into()));
+        assert_eq!(
+            KeyRef::parse(&format!("arn:aws:kms:us-east-1:111122223333:key/{ID}")).unwrap(),
+            KeyRef::KeyArn { region: "us-east-1".into(), account: "111122223333".into(), id: ID.into() }
+        );
+        assert_eq!(KeyRef::parse("alias/x").unwrap(), KeyRef::Alias("alias/x".into()));
+        assert_eq!(
+            KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/x").unwrap(),
+            KeyRef::AliasArn { region: "us-east-1".into(), account: "111122223333".into(), name: "alias/x".into() }
+        );
+        assert!(KeyRef::parse("mrk-1234abcd12ab34cd56ef1234567890ab").is_ok());
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [
+            "", "nope", "alias/", "arn:aws:kms:us-east-1:1111:key/x", "arn:aws:s3:us-east-1:111122223333:key/x",
+            "arn:aws:kms:us-east-1:111122223333:key/not-a-uuid", "1234ABCD-12AB-34CD-56EF-1234567890AB",
+        ] {
+            assert!(matches!(KeyRef::parse(bad), Err(KmsError::NotFound(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn alias_names() {
+        assert!(validate_alias_name("alias/ok_name-1:/x", true).is_ok());
+        assert!(matches!(validate_alias_name("noprefix", true), Err(KmsError::Validation(_))));
+        assert!(matches!(validate_alias_name("alias/sp ace", true), Err(KmsError::Validation(_))));
+        assert!(matches!(validate_alias_name("alias/aws/x", true), Err(KmsError::NotAuthorized(_))));
+        assert!(validate_alias_name(&format!("alias/{}", "a".repeat(251)), true).is_err());
+    }
+}

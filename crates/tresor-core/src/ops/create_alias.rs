@@ -1,0 +1,83 @@
+//! CreateAlias: a friendly name (`alias/...`) for a customer managed key in the same
+//! account and region. At most 50 aliases per key; `alias/aws/` is reserved.
+
+use super::Empty;
+use crate::error::{KmsError, KmsResult};
+use crate::ids::{alias_arn, validate_alias_name};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use serde::Deserialize;
+use tresor_store::{AliasRecord, Write};
+
+/// Most aliases one key may have.
+pub const MAX_ALIASES_PER_KEY: usize = 50;
+
+/// CreateAlias.
+pub struct CreateAlias;
+
+/// CreateAlias / UpdateAlias request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub alias_name: Option<String>,
+    pub target_key_id: Option<String>,
+}
+
+/// Validates the members of CreateAlias / UpdateAlias.
+pub(crate) fn members(req: &Request, creating: bool) -> KmsResult<(&str, &str)> {
+    Validator::new()
+        .required("aliasName", &req.alias_name)
+        .required("targetKeyId", &req.target_key_id)
+        .opt_len("targetKeyId", &req.target_key_id, 1, 2048)
+        .finish()?;
+    let (Some(name), Some(target)) = (req.alias_name.as_deref(), req.target_key_id.as_deref()) else {
+        return Err(KmsError::internal("validated members missing"));
+    };
+    validate_alias_name(name, creating)?;
+    Ok((name, target))
+}
+
+impl Operation for CreateAlias {
+    const NAME: &'static str = "CreateAlias";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Empty;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
+        let (name, target) = members(&req, true)?;
+        let key = call.key_no_alias(target, "kms:CreateAlias")?;
+        crate::states::require_not_pending_deletion(&key)?;
+        let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
+        if key.record.account != account {
+            return Err(KmsError::NotFound(format!("Key '{}' does not exist", key.arn)));
+        }
+        let kms = call.kms;
+        let now = call.now_ms();
+        kms.write(|| {
+            if kms.store.alias(&account, &region, name)?.is_some() {
+                return Err(KmsError::AlreadyExists(format!(
+                    "An alias with the name {} already exists",
+                    alias_arn(&region, &account, name)
+                )));
+            }
+            if kms.store.alias_count(&key.record.key_id)? >= MAX_ALIASES_PER_KEY {
+                return Err(KmsError::LimitExceeded(format!(
+                    "Key {} already has {MAX_ALIASES_PER_KEY} aliases",
+                    key.arn
+                )));
+            }
+            let record = AliasRecord {
+                account: account.clone(),
+                region: region.clone(),
+                name: name.to_string(),
+                target_key_id: key.record.key_id.clone(),
+                created_ms: now,
+                updated_ms: now,
+            };
+            Ok((vec![Write::InsertAlias(record)], ()))
+        })?;
+        kms.cache_alias(&account, &region, name, Some(&key.record.key_id));
+        Ok(Empty {})
+    }
+}

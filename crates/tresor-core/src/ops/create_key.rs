@@ -1,0 +1,207 @@
+//! CreateKey: a new KMS key in the caller's account and region.
+//!
+//! Tresor creates SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT keys with AWS_KMS origin; other
+//! valid spec/usage pairs, imported material, custom key stores and multi-Region keys are
+//! answered with `UnsupportedOperationException` until they are built. Invalid pairs are
+//! `ValidationException`, as on AWS.
+
+use crate::cache::{CachedKey, Material};
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tresor_crypto::symmetric::SymmetricKey;
+use tresor_store::{KeyRecord, MaterialRecord, TagRecord, Write};
+
+/// The service's key policy size limit (the model allows more).
+pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+
+/// CreateKey.
+pub struct CreateKey;
+
+/// CreateKey request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub policy: Option<String>,
+    pub description: Option<String>,
+    pub key_usage: Option<String>,
+    pub customer_master_key_spec: Option<String>,
+    pub key_spec: Option<String>,
+    pub origin: Option<String>,
+    pub custom_key_store_id: Option<String>,
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    pub tags: Option<Vec<Tag>>,
+    pub multi_region: Option<bool>,
+    pub xks_key_id: Option<String>,
+}
+
+/// CreateKey response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    /// The new key's metadata.
+    pub key_metadata: KeyMetadata,
+}
+
+/// True when AWS allows `usage` for `spec`.
+pub fn usage_allowed(spec: KeySpec, usage: KeyUsage) -> bool {
+    use KeySpec::*;
+    use KeyUsage::*;
+    match spec {
+        SymmetricDefault => usage == EncryptDecrypt,
+        Rsa2048 | Rsa3072 | Rsa4096 => matches!(usage, EncryptDecrypt | SignVerify),
+        EccNistP256 | EccNistP384 | EccNistP521 => matches!(usage, SignVerify | KeyAgreement),
+        EccSecgP256k1 | EccNistEdwards25519 | MlDsa44 | MlDsa65 | MlDsa87 => usage == SignVerify,
+        Hmac224 | Hmac256 | Hmac384 | Hmac512 => usage == GenerateVerifyMac,
+        Sm2 => matches!(usage, EncryptDecrypt | SignVerify | KeyAgreement),
+        MlKem512 | MlKem768 | MlKem1024 => usage == EncapsulateDecapsulate,
+    }
+}
+
+fn policy_chars_ok(p: &str) -> bool {
+    p.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+}
+
+/// Checks a key policy document's size and shape (not yet its meaning).
+pub fn validate_policy(policy: &str) -> KmsResult<()> {
+    if policy.len() > MAX_POLICY_BYTES {
+        return Err(KmsError::LimitExceeded(format!(
+            "The key policy is {} bytes; the maximum is {MAX_POLICY_BYTES} bytes.",
+            policy.len()
+        )));
+    }
+    match serde_json::from_str::<serde_json::Value>(policy) {
+        Ok(v) if v.get("Statement").is_some() => Ok(()),
+        Ok(_) => Err(KmsError::MalformedPolicyDocument("The policy document has no Statement.".into())),
+        Err(e) => Err(KmsError::MalformedPolicyDocument(format!("The policy document is not valid JSON: {e}"))),
+    }
+}
+
+impl Operation for CreateKey {
+    const NAME: &'static str = "CreateKey";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new()
+            .opt_len("policy", &req.policy, 1, 131_072)
+            .opt_len("description", &req.description, 0, 8192)
+            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
+            .opt_len("xksKeyId", &req.xks_key_id, 1, 128);
+        if let Some(p) = &req.policy {
+            v = v.pattern("policy", p, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", policy_chars_ok(p));
+        }
+        v.finish()?;
+        let usage = req.key_usage.as_deref().map(|u| KeyUsage::parse(u, "keyUsage")).transpose()?;
+        let spec = req.key_spec.as_deref().map(|s| KeySpec::parse(s, "keySpec")).transpose()?;
+        let cmk_spec = req
+            .customer_master_key_spec
+            .as_deref()
+            .map(|s| KeySpec::parse(s, "customerMasterKeySpec"))
+            .transpose()?;
+        let origin = req.origin.as_deref().map(|o| Origin::parse(o, "origin")).transpose()?.unwrap_or(Origin::AwsKms);
+        if spec.is_some() && cmk_spec.is_some() {
+            return Err(KmsError::Validation(
+                "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated."
+                    .into(),
+            ));
+        }
+        let spec = spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
+        let usage = usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        if !usage_allowed(spec, usage) {
+            return Err(KmsError::Validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
+        }
+        let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
+        if tags.len() > MAX_TAGS {
+            return Err(KmsError::LimitExceeded(format!("A key can have at most {MAX_TAGS} tags.")));
+        }
+        if let Some(p) = &req.policy {
+            validate_policy(p)?;
+        }
+        call.authorize_account("kms:CreateKey")?;
+        if let Some(id) = &req.custom_key_store_id {
+            return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist")));
+        }
+        match origin {
+            Origin::AwsKms => {}
+            Origin::External => {
+                return Err(KmsError::UnsupportedOperation(
+                    "Origin EXTERNAL (imported key material) is not supported by this Tresor version".into(),
+                ))
+            }
+            Origin::AwsCloudHsm | Origin::ExternalKeyStore => {
+                return Err(KmsError::Validation(format!("Origin {origin} requires a CustomKeyStoreId")))
+            }
+        }
+        if req.multi_region == Some(true) {
+            return Err(KmsError::UnsupportedOperation("Multi-Region keys are not supported by this Tresor version".into()));
+        }
+        if spec != KeySpec::SymmetricDefault {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "KeySpec {spec} is not supported by this Tresor version; SYMMETRIC_DEFAULT is"
+            )));
+        }
+        create_symmetric(call, req.description.unwrap_or_default(), req.policy, tags)
+    }
+}
+
+fn create_symmetric(
+    call: &mut Call<'_>,
+    description: String,
+    policy: Option<String>,
+    tags: Vec<(String, String)>,
+) -> KmsResult<Response> {
+    let kms = call.kms;
+    let now = call.now_ms();
+    let key_id = uuid::Uuid::new_v4().to_string();
+    let record = KeyRecord {
+        key_id: key_id.clone(),
+        account: call.caller.account.clone(),
+        region: call.caller.region.clone(),
+        created_ms: now,
+        description,
+        key_spec: KeySpec::SymmetricDefault.as_str().into(),
+        key_usage: KeyUsage::EncryptDecrypt.as_str().into(),
+        origin: Origin::AwsKms.as_str().into(),
+        key_state: KeyState::Enabled.as_str().into(),
+        deletion_ms: None,
+        pending_window_days: None,
+        current_version: 1,
+        policy,
+        revision: 1,
+    };
+    let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
+    let material = SymmetricKey::generate().map_err(KmsError::internal)?;
+    let mut id_bytes = [0u8; 32];
+    tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
+    let material_id = hex::encode(id_bytes);
+    let wrapped = kms.wrap_material(&arn, 1, &material)?;
+    let writes = vec![
+        Write::InsertKey(record.clone()),
+        Write::InsertMaterial(MaterialRecord {
+            key_id: key_id.clone(),
+            version: 1,
+            material_id: material_id.clone(),
+            wrapped,
+            created_ms: now,
+        }),
+        Write::SetTags {
+            key_id: key_id.clone(),
+            tags: tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect(),
+        },
+    ];
+    kms.write(|| Ok((writes, ())))?;
+    let metadata = KeyMetadata::from_record(&record, Some(material_id.clone()))?;
+    let materials = BTreeMap::from([(1, Material { material_id, key: material })]);
+    let cached = Arc::new(CachedKey::new(record, Arc::new(materials))?);
+    call.authorize_key(&cached, "kms:CreateKey")?;
+    kms.cache_key(cached);
+    Ok(Response { key_metadata: metadata })
+}

@@ -1,0 +1,97 @@
+//! Decrypt: a ciphertext from Encrypt or GenerateDataKey. The blob names its key, so
+//! KeyId is optional; when given it must be that key (`IncorrectKeyException`).
+
+use super::envelope;
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, EncryptionContext, SecretBlob};
+use serde::{Deserialize, Serialize};
+
+/// Decrypt.
+pub struct Decrypt;
+
+/// Decrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub ciphertext_blob: Option<Blob>,
+    pub encryption_context: Option<EncryptionContext>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub key_id: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+    pub dry_run_modifiers: Option<Vec<String>>,
+}
+
+/// Decrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub key_id: String,
+    pub plaintext: SecretBlob,
+    pub encryption_algorithm: &'static str,
+    pub key_material_id: String,
+}
+
+/// True when DryRunModifiers asks to skip the ciphertext check.
+pub(crate) fn ignores_ciphertext(dry_run: Option<bool>, modifiers: &Option<Vec<String>>) -> KmsResult<bool> {
+    let mut ignore = false;
+    for m in modifiers.iter().flatten() {
+        match m.as_str() {
+            "IGNORE_CIPHERTEXT" => ignore = true,
+            other => {
+                return Err(KmsError::Validation(format!(
+                    "1 validation error detected: Value '{other}' at 'dryRunModifiers' failed to satisfy constraint: Member must satisfy enum value set: [IGNORE_CIPHERTEXT]"
+                )))
+            }
+        }
+    }
+    Ok(ignore && dry_run == Some(true))
+}
+
+impl Operation for Decrypt {
+    const NAME: &'static str = "Decrypt";
+    const USES_STORAGE: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new()
+            .required("ciphertextBlob", &req.ciphertext_blob)
+            .opt_len("keyId", &req.key_id, 1, 2048)
+            .grant_tokens(&req.grant_tokens);
+        if let Some(c) = &req.ciphertext_blob {
+            v = v.blob_len("ciphertextBlob", c.0.len(), 1, 6144);
+        }
+        v.finish()?;
+        if req.recipient.is_some() {
+            return Err(KmsError::UnsupportedOperation(
+                "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
+            ));
+        }
+        let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
+        let ciphertext = req.ciphertext_blob.as_ref().map(|b| b.0.as_slice()).unwrap_or_default();
+        let opened = envelope::open(
+            call,
+            ciphertext,
+            req.encryption_context.as_ref(),
+            req.key_id.as_deref(),
+            "kms:Decrypt",
+            ignore,
+        )?;
+        envelope::check_algorithm(&opened.key, "encryptionAlgorithm", &req.encryption_algorithm)?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::DryRun);
+        }
+        Ok(Response {
+            key_id: opened.key.arn.clone(),
+            plaintext: SecretBlob(opened.plaintext),
+            encryption_algorithm: "SYMMETRIC_DEFAULT",
+            key_material_id: opened.material_id,
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! DescribeKey: a key's metadata, by any of the four KeyId forms.
+
+use crate::error::KmsResult;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::KeyMetadata;
+use serde::{Deserialize, Serialize};
+
+/// DescribeKey.
+pub struct DescribeKey;
+
+/// DescribeKey request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+}
+
+/// DescribeKey response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    /// The key's metadata.
+    pub key_metadata: KeyMetadata,
+}
+
+impl Operation for DescribeKey {
+    const NAME: &'static str = "DescribeKey";
+    const USES_STORAGE: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let key_id = super::key_id_member("keyId", &req.key_id)?;
+        Validator::new().grant_tokens(&req.grant_tokens).finish()?;
+        let key = call.key(key_id, "kms:DescribeKey")?;
+        let material_id = key.current_material().ok().map(|(_, m)| m.material_id.clone());
+        Ok(Response { key_metadata: KeyMetadata::from_record(&key.record, material_id)? })
+    }
+}

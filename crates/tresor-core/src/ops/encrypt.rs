@@ -1,0 +1,64 @@
+//! Encrypt: up to 4096 bytes under a symmetric key, bound to an encryption context.
+
+use super::envelope;
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, EncryptionContext, SecretBlob};
+use serde::{Deserialize, Serialize};
+
+/// Encrypt.
+pub struct Encrypt;
+
+/// Encrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub plaintext: Option<SecretBlob>,
+    pub encryption_context: Option<EncryptionContext>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// Encrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub ciphertext_blob: Blob,
+    pub key_id: String,
+    pub encryption_algorithm: &'static str,
+}
+
+impl Operation for Encrypt {
+    const NAME: &'static str = "Encrypt";
+    const USES_STORAGE: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new()
+            .required("keyId", &req.key_id)
+            .opt_len("keyId", &req.key_id, 1, 2048)
+            .required("plaintext", &req.plaintext)
+            .grant_tokens(&req.grant_tokens);
+        if let Some(p) = &req.plaintext {
+            v = v.blob_len("plaintext", p.0.len(), 1, 4096);
+        }
+        v.finish()?;
+        let (Some(key_id), Some(plaintext)) = (req.key_id.as_deref(), req.plaintext.as_ref()) else {
+            return Err(KmsError::internal("validated members missing"));
+        };
+        let key = call.key(key_id, "kms:Encrypt")?;
+        crate::states::require_symmetric_encryption(&key)?;
+        envelope::check_algorithm(&key, "encryptionAlgorithm", &req.encryption_algorithm)?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::DryRun);
+        }
+        let (blob, _) = envelope::seal(&key, req.encryption_context.as_ref(), plaintext.0.expose())?;
+        Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn.clone(), encryption_algorithm: "SYMMETRIC_DEFAULT" })
+    }
+}

@@ -1,0 +1,68 @@
+//! ListKeys: the keys of the caller's account in the request's region, paged.
+
+use crate::error::KmsResult;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{make_marker, parse_marker};
+use serde::{Deserialize, Serialize};
+
+/// ListKeys.
+pub struct ListKeys;
+
+/// ListKeys request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+    pub resource_owners: Option<Vec<String>>,
+}
+
+/// One entry of the list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct KeyListEntry {
+    pub key_id: String,
+    pub key_arn: String,
+}
+
+/// ListKeys response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub keys: Vec<KeyListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+impl Operation for ListKeys {
+    const NAME: &'static str = "ListKeys";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new().range("limit", req.limit, 1, 1000).opt_len("marker", &req.marker, 1, 1024);
+        if let Some(owners) = &req.resource_owners {
+            v = v.count("resourceOwners", owners.len(), 1, 2);
+        }
+        v.finish()?;
+        let after = parse_marker(&req.marker)?;
+        call.authorize_account("kms:ListKeys")?;
+        let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
+        let caller = call.caller;
+        let mut rows = call.kms.store.list_keys(&caller.account, &caller.region, after.as_deref(), limit + 1)?;
+        let truncated = rows.len() > limit;
+        rows.truncate(limit);
+        let next_marker = if truncated { rows.last().map(|k| make_marker(&k.key_id)) } else { None };
+        let keys = rows
+            .into_iter()
+            .map(|k| KeyListEntry { key_arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id), key_id: k.key_id })
+            .collect();
+        Ok(Response { keys, next_marker, truncated })
+    }
+}

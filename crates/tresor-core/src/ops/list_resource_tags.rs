@@ -1,0 +1,57 @@
+//! ListResourceTags: a key's tags, ordered by tag key, paged (at most 50 per page).
+
+use super::key_id_member;
+use crate::error::KmsResult;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{make_marker, parse_marker, Tag};
+use serde::{Deserialize, Serialize};
+
+/// The service's page-size ceiling (the model allows up to 1000).
+const MAX_LIMIT: i64 = 50;
+
+/// ListResourceTags.
+pub struct ListResourceTags;
+
+/// ListResourceTags request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// ListResourceTags response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub tags: Vec<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+impl Operation for ListResourceTags {
+    const NAME: &'static str = "ListResourceTags";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        Validator::new().range("limit", req.limit, 1, 1000).opt_len("marker", &req.marker, 1, 1024).finish()?;
+        let after = parse_marker(&req.marker)?;
+        let key = call.key_no_alias(key_id, "kms:ListResourceTags")?;
+        let limit = usize::try_from(req.limit.unwrap_or(MAX_LIMIT).min(MAX_LIMIT)).unwrap_or(50);
+        let all = call.kms.store.tags(&key.record.key_id)?;
+        let mut page: Vec<_> = all.into_iter().filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a)).collect();
+        let truncated = page.len() > limit;
+        page.truncate(limit);
+        let next_marker = if truncated { page.last().map(|t| make_marker(&t.key)) } else { None };
+        let tags = page.into_iter().map(|t| Tag { tag_key: Some(t.key), tag_value: Some(t.value) }).collect();
+        Ok(Response { tags, next_marker, truncated })
+    }
+}

@@ -1,0 +1,61 @@
+//! One module per API operation, each with its wire types and its behaviour.
+
+use crate::pipeline::{entry, OperationEntry};
+
+pub mod cancel_key_deletion;
+pub mod create_alias;
+pub mod create_key;
+pub mod decrypt;
+pub mod delete_alias;
+pub mod describe_key;
+pub mod disable_key;
+pub mod enable_key;
+pub mod encrypt;
+mod envelope;
+pub mod generate_data_key;
+pub mod generate_data_key_without_plaintext;
+pub mod generate_random;
+pub mod list_aliases;
+pub mod list_keys;
+pub mod list_resource_tags;
+pub mod re_encrypt;
+pub mod schedule_key_deletion;
+pub mod tag_resource;
+pub mod untag_resource;
+pub mod update_alias;
+pub mod update_key_description;
+
+/// Every operation Tresor answers.
+pub static ALL: &[OperationEntry] = &[
+    entry::<cancel_key_deletion::CancelKeyDeletion>(),
+    entry::<create_alias::CreateAlias>(),
+    entry::<create_key::CreateKey>(),
+    entry::<decrypt::Decrypt>(),
+    entry::<delete_alias::DeleteAlias>(),
+    entry::<describe_key::DescribeKey>(),
+    entry::<disable_key::DisableKey>(),
+    entry::<enable_key::EnableKey>(),
+    entry::<encrypt::Encrypt>(),
+    entry::<generate_data_key::GenerateDataKey>(),
+    entry::<generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintext>(),
+    entry::<generate_random::GenerateRandom>(),
+    entry::<list_aliases::ListAliases>(),
+    entry::<list_keys::ListKeys>(),
+    entry::<list_resource_tags::ListResourceTags>(),
+    entry::<re_encrypt::ReEncrypt>(),
+    entry::<schedule_key_deletion::ScheduleKeyDeletion>(),
+    entry::<tag_resource::TagResource>(),
+    entry::<untag_resource::UntagResource>(),
+    entry::<update_alias::UpdateAlias>(),
+    entry::<update_key_description::UpdateKeyDescription>(),
+];
+
+/// Response of operations without output: `{}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Empty {}
+
+/// Validates a required `KeyId` member and returns it.
+pub(crate) fn key_id_member<'a>(field: &str, value: &'a Option<String>) -> crate::KmsResult<&'a str> {
+    crate::validate::Validator::new().required(field, value).opt_len(field, value, 1, 2048).finish()?;
+    Ok(value.as_deref().unwrap_or_default())
+}

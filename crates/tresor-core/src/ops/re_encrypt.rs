@@ -1,0 +1,94 @@
+//! ReEncrypt: decrypts under the source key and encrypts under the destination key
+//! inside the service; the plaintext never leaves. Needs kms:ReEncryptFrom on the
+//! source and kms:ReEncryptTo on the destination.
+
+use super::decrypt::ignores_ciphertext;
+use super::envelope;
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, EncryptionContext};
+use serde::{Deserialize, Serialize};
+
+/// ReEncrypt.
+pub struct ReEncrypt;
+
+/// ReEncrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub ciphertext_blob: Option<Blob>,
+    pub source_encryption_context: Option<EncryptionContext>,
+    pub source_key_id: Option<String>,
+    pub destination_key_id: Option<String>,
+    pub destination_encryption_context: Option<EncryptionContext>,
+    pub source_encryption_algorithm: Option<String>,
+    pub destination_encryption_algorithm: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub dry_run_modifiers: Option<Vec<String>>,
+}
+
+/// ReEncrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub ciphertext_blob: Blob,
+    pub source_key_id: String,
+    pub key_id: String,
+    pub source_encryption_algorithm: &'static str,
+    pub destination_encryption_algorithm: &'static str,
+    pub source_key_material_id: String,
+    pub destination_key_material_id: String,
+}
+
+impl Operation for ReEncrypt {
+    const NAME: &'static str = "ReEncrypt";
+    const USES_STORAGE: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new()
+            .required("ciphertextBlob", &req.ciphertext_blob)
+            .required("destinationKeyId", &req.destination_key_id)
+            .opt_len("destinationKeyId", &req.destination_key_id, 1, 2048)
+            .opt_len("sourceKeyId", &req.source_key_id, 1, 2048)
+            .grant_tokens(&req.grant_tokens);
+        if let Some(c) = &req.ciphertext_blob {
+            v = v.blob_len("ciphertextBlob", c.0.len(), 1, 6144);
+        }
+        v.finish()?;
+        let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
+        let ciphertext = req.ciphertext_blob.as_ref().map(|b| b.0.as_slice()).unwrap_or_default();
+        let source = envelope::open(
+            call,
+            ciphertext,
+            req.source_encryption_context.as_ref(),
+            req.source_key_id.as_deref(),
+            "kms:ReEncryptFrom",
+            ignore,
+        )?;
+        envelope::check_algorithm(&source.key, "sourceEncryptionAlgorithm", &req.source_encryption_algorithm)?;
+        let dest_id = req.destination_key_id.as_deref().unwrap_or_default();
+        let dest = call.key(dest_id, "kms:ReEncryptTo")?;
+        crate::states::require_symmetric_encryption(&dest)?;
+        envelope::check_algorithm(&dest, "destinationEncryptionAlgorithm", &req.destination_encryption_algorithm)?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::DryRun);
+        }
+        let (blob, dest_material) =
+            envelope::seal(&dest, req.destination_encryption_context.as_ref(), source.plaintext.expose())?;
+        Ok(Response {
+            ciphertext_blob: Blob(blob),
+            source_key_id: source.key.arn.clone(),
+            key_id: dest.arn.clone(),
+            source_encryption_algorithm: "SYMMETRIC_DEFAULT",
+            destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+            source_key_material_id: source.material_id,
+            destination_key_material_id: dest_material,
+        })
+    }
+}

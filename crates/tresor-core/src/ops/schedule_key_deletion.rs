@@ -1,0 +1,75 @@
+//! ScheduleKeyDeletion: the key becomes PendingDeletion for 7–30 days (default 30);
+//! the scheduler deletes it, with its material, aliases and tags, when the day comes.
+
+use super::key_id_member;
+use crate::error::{KmsError, KmsResult};
+use crate::model::KeyState;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::Timestamp;
+use serde::{Deserialize, Serialize};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// ScheduleKeyDeletion.
+pub struct ScheduleKeyDeletion;
+
+/// ScheduleKeyDeletion request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub pending_window_in_days: Option<i64>,
+}
+
+/// ScheduleKeyDeletion response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub key_id: String,
+    pub deletion_date: Timestamp,
+    pub key_state: &'static str,
+    pub pending_window_in_days: i64,
+}
+
+impl Operation for ScheduleKeyDeletion {
+    const NAME: &'static str = "ScheduleKeyDeletion";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        Validator::new().range("pendingWindowInDays", req.pending_window_in_days, 1, 365).finish()?;
+        // The service allows a narrower window than the model.
+        Validator::new().range("pendingWindowInDays", req.pending_window_in_days, 7, 30).finish()?;
+        let days = req.pending_window_in_days.unwrap_or(30);
+        let key = call.key(key_id, "kms:ScheduleKeyDeletion")?;
+        let now = call.now_ms();
+        let deletion_ms = now + days * DAY_MS;
+        let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
+            let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
+            match current.state {
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::Updating => {
+                    return Err(crate::states::state_error(&current))
+                }
+                _ => {}
+            }
+            rec.key_state = KeyState::PendingDeletion.as_str().into();
+            rec.deletion_ms = Some(deletion_ms);
+            rec.pending_window_days = Some(days);
+            Ok((Vec::new(), ()))
+        })?;
+        if key.state != KeyState::PendingDeletion {
+            return Err(KmsError::internal("scheduled key is not pending deletion"));
+        }
+        Ok(Response {
+            key_id: key.arn.clone(),
+            deletion_date: Timestamp(deletion_ms),
+            key_state: KeyState::PendingDeletion.as_str(),
+            pending_window_in_days: days,
+        })
+    }
+}

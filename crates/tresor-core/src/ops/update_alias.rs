@@ -1,0 +1,50 @@
+//! UpdateAlias: points an existing alias at another key of the same key type and usage.
+
+use super::create_alias::{members, Request};
+use super::Empty;
+use crate::error::{KmsError, KmsResult};
+use crate::ids::alias_arn;
+use crate::pipeline::{not_found_alias, Call, Operation};
+use tresor_store::Write;
+
+/// UpdateAlias.
+pub struct UpdateAlias;
+
+impl Operation for UpdateAlias {
+    const NAME: &'static str = "UpdateAlias";
+    const USES_STORAGE: bool = true;
+    type Request = Request;
+    type Response = Empty;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
+        let (name, target) = members(&req, true)?;
+        let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
+        let kms = call.kms;
+        let Some(existing) = kms.store.alias(&account, &region, name)? else {
+            return Err(not_found_alias(&alias_arn(&region, &account, name)));
+        };
+        let old = call.key(&existing.target_key_id, "kms:UpdateAlias")?;
+        let new = call.key_no_alias(target, "kms:UpdateAlias")?;
+        if new.record.account != account {
+            return Err(KmsError::NotFound(format!("Key '{}' does not exist", new.arn)));
+        }
+        crate::states::require_not_pending_deletion(&new)?;
+        if old.spec != new.spec || old.usage != new.usage {
+            return Err(KmsError::Validation(format!(
+                "Alias {name} must point to a key of the same type and usage: {} {} vs {} {}",
+                old.spec, old.usage, new.spec, new.usage
+            )));
+        }
+        let now = call.now_ms();
+        kms.write(|| {
+            let Some(mut current) = kms.store.alias(&account, &region, name)? else {
+                return Err(not_found_alias(&alias_arn(&region, &account, name)));
+            };
+            current.target_key_id = new.record.key_id.clone();
+            current.updated_ms = now;
+            Ok((vec![Write::UpdateAlias(current)], ()))
+        })?;
+        kms.cache_alias(&account, &region, name, Some(&new.record.key_id));
+        Ok(Empty {})
+    }
+}

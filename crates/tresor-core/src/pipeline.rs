@@ -1,0 +1,253 @@
+//! The request pipeline every operation passes through, in one place:
+//! quota → decode → (resolve key → authorize → check state → execute) → audit → encode.
+//!
+//! Operations get keys only through [`Call::key`] and friends, which resolve *and*
+//! authorize; an operation that answers without ever authorizing is refused as an
+//! internal error, so adding an operation cannot forget authorization.
+
+use crate::authz::Resource;
+use crate::cache::CachedKey;
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::ids::{self, KeyRef};
+use crate::service::Kms;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One API operation: its wire types and its behaviour.
+pub trait Operation {
+    /// The operation's name (`X-Amz-Target: TrentService.<NAME>`).
+    const NAME: &'static str;
+    /// True when the operation reads or writes storage (not only the cache), so the
+    /// server runs it off the async threads.
+    const USES_STORAGE: bool;
+    /// The decoded request body.
+    type Request: DeserializeOwned;
+    /// The response body.
+    type Response: Serialize;
+    /// Runs the operation for an authenticated caller.
+    fn execute(call: &mut Call<'_>, req: Self::Request) -> KmsResult<Self::Response>;
+}
+
+/// The context of one request as an operation sees it.
+pub struct Call<'a> {
+    /// The service.
+    pub kms: &'a Kms,
+    /// The authenticated caller.
+    pub caller: &'a Caller,
+    authorized: bool,
+    resources: Vec<String>,
+}
+
+impl<'a> Call<'a> {
+    fn new(kms: &'a Kms, caller: &'a Caller) -> Self {
+        Self { kms, caller, authorized: false, resources: Vec::new() }
+    }
+
+    /// The service clock.
+    pub fn now_ms(&self) -> i64 {
+        self.kms.now_ms()
+    }
+
+    /// Resolves a `KeyId` (id, key ARN, alias name or alias ARN) and authorizes `action`
+    /// (e.g. `kms:Encrypt`) on it.
+    pub fn key(&mut self, key_id: &str, action: &str) -> KmsResult<Arc<CachedKey>> {
+        let key = self.resolve(key_id)?;
+        self.authorize_key(&key, action)?;
+        Ok(key)
+    }
+
+    /// Like [`Call::key`] but refuses aliases, for members that take only a key id or ARN.
+    pub fn key_no_alias(&mut self, key_id: &str, action: &str) -> KmsResult<Arc<CachedKey>> {
+        if KeyRef::parse(key_id)?.is_alias() {
+            return Err(KmsError::NotFound(format!("Invalid keyId '{key_id}': an alias is not accepted here")));
+        }
+        self.key(key_id, action)
+    }
+
+    /// A key found by UUID inside a ciphertext, in the caller's region; `None` when no
+    /// such key exists there.
+    pub fn key_from_ciphertext(&mut self, key_id: &str, action: &str) -> KmsResult<Option<Arc<CachedKey>>> {
+        let Some(key) = self.kms.key_by_id(key_id)? else { return Ok(None) };
+        if key.record.region != self.caller.region {
+            return Ok(None);
+        }
+        self.authorize_key(&key, action)?;
+        Ok(Some(key))
+    }
+
+    /// Authorizes an action that is not on a key (CreateKey, ListKeys, GenerateRandom…).
+    pub fn authorize_account(&mut self, action: &str) -> KmsResult<()> {
+        self.kms.authorizer.authorize(self.caller, action, Resource::Account)?;
+        self.authorized = true;
+        Ok(())
+    }
+
+    /// Authorizes `action` on an already resolved key and records it for the audit.
+    pub fn authorize_key(&mut self, key: &CachedKey, action: &str) -> KmsResult<()> {
+        if !self.resources.contains(&key.arn) {
+            self.resources.push(key.arn.clone());
+        }
+        self.kms
+            .authorizer
+            .authorize(self.caller, action, Resource::Key { account: &key.record.account, arn: &key.arn })?;
+        self.authorized = true;
+        Ok(())
+    }
+
+    /// Resolves without authorizing (internal use by the methods above).
+    fn resolve(&self, key_id: &str) -> KmsResult<Arc<CachedKey>> {
+        let caller = self.caller;
+        let (account, id) = match KeyRef::parse(key_id)? {
+            KeyRef::Id(id) => (caller.account.clone(), id),
+            KeyRef::KeyArn { region, account, id } => {
+                if region != caller.region {
+                    return Err(not_found_key(&ids::key_arn(&region, &account, &id)));
+                }
+                (account, id)
+            }
+            KeyRef::Alias(name) => {
+                let target = self.kms.alias_target(&caller.account, &caller.region, &name)?;
+                let Some(id) = target else {
+                    return Err(not_found_alias(&ids::alias_arn(&caller.region, &caller.account, &name)));
+                };
+                (caller.account.clone(), id)
+            }
+            KeyRef::AliasArn { region, account, name } => {
+                let target = if region == caller.region { self.kms.alias_target(&account, &region, &name)? } else { None };
+                let Some(id) = target else {
+                    return Err(not_found_alias(&ids::alias_arn(&region, &account, &name)));
+                };
+                (account, id)
+            }
+        };
+        let arn = ids::key_arn(&caller.region, &account, &id);
+        match self.kms.key_by_id(&id)? {
+            Some(k) if k.record.account == account && k.record.region == caller.region => Ok(k),
+            _ => Err(not_found_key(&arn)),
+        }
+    }
+}
+
+/// `NotFoundException` for a key ARN.
+pub fn not_found_key(arn: &str) -> KmsError {
+    KmsError::NotFound(format!("Key '{arn}' does not exist"))
+}
+
+/// `NotFoundException` for an alias ARN.
+pub fn not_found_alias(arn: &str) -> KmsError {
+    KmsError::NotFound(format!("Alias {arn} is not found."))
+}
+
+/// How the pipeline invokes one operation.
+#[derive(Clone, Copy)]
+pub struct OperationEntry {
+    /// The operation's name.
+    pub name: &'static str,
+    /// See [`Operation::USES_STORAGE`].
+    pub uses_storage: bool,
+    run: fn(&mut Call<'_>, &[u8]) -> KmsResult<Vec<u8>>,
+}
+
+impl std::fmt::Debug for OperationEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// The table entry of operation `O`.
+pub const fn entry<O: Operation>() -> OperationEntry {
+    OperationEntry { name: O::NAME, uses_storage: O::USES_STORAGE, run: run_op::<O> }
+}
+
+fn run_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    let req: O::Request = serde_json::from_slice(body).map_err(|e| KmsError::Serialization(serde_message(&e)))?;
+    let resp = O::execute(call, req)?;
+    serde_json::to_vec(&resp).map_err(KmsError::internal)
+}
+
+fn serde_message(e: &serde_json::Error) -> String {
+    // serde's messages name Rust types; keep the part a client can act on.
+    let msg = e.to_string();
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("Malformed JSON request body: {msg}")
+        }
+        _ => format!("Could not deserialize the request: {msg}"),
+    }
+}
+
+/// The operation named `name`, if Tresor has it.
+pub fn operation(name: &str) -> Option<OperationEntry> {
+    crate::ops::ALL.iter().find(|e| e.name == name).copied()
+}
+
+impl Kms {
+    /// Runs one request through the whole pipeline and audits it. `body` is the JSON
+    /// request; the result is the JSON response or the error to send.
+    pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
+        let mut call = Call::new(self, caller);
+        let result = self
+            .quota
+            .admit(caller, op.name)
+            .and_then(|()| (op.run)(&mut call, body))
+            .and_then(|out| {
+                if call.authorized {
+                    Ok(out)
+                } else {
+                    Err(KmsError::internal(format!("operation {} answered without authorizing", op.name)))
+                }
+            });
+        if let Err(KmsError::Internal(detail)) = &result {
+            tracing::error!(request_id = %caller.request_id, operation = op.name, "internal error: {detail}");
+        }
+        let (code, message) = match &result {
+            Ok(_) => (None, None),
+            Err(e) => (Some(error_name(e)), Some(e.to_string())),
+        };
+        self.audit.record(&crate::audit::AuditRecord {
+            event_name: op.name,
+            caller,
+            resources: &call.resources,
+            error_code: code,
+            error_message: message,
+            event_time_ms: self.now_ms(),
+        });
+        result
+    }
+}
+
+/// The wire name (`__type`) of an error.
+pub fn error_name(e: &KmsError) -> &'static str {
+    match e {
+        KmsError::NotFound(_) => "NotFoundException",
+        KmsError::InvalidArn(_) => "InvalidArnException",
+        KmsError::Disabled(_) => "DisabledException",
+        KmsError::InvalidState(_) => "KMSInvalidStateException",
+        KmsError::InvalidCiphertext(_) => "InvalidCiphertextException",
+        KmsError::IncorrectKey(_) => "IncorrectKeyException",
+        KmsError::InvalidKeyUsage(_) => "InvalidKeyUsageException",
+        KmsError::AccessDenied(_) => "AccessDeniedException",
+        KmsError::NotAuthorized(_) => "NotAuthorizedException",
+        KmsError::Validation(_) => "ValidationException",
+        KmsError::Serialization(_) => "SerializationException",
+        KmsError::AlreadyExists(_) => "AlreadyExistsException",
+        KmsError::LimitExceeded(_) => "LimitExceededException",
+        KmsError::InvalidMarker(_) => "InvalidMarkerException",
+        KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
+        KmsError::Tag(_) => "TagException",
+        KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+        KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
+        KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
+        KmsError::DryRun => "DryRunOperationException",
+        KmsError::UnknownOperation(_) => "UnknownOperationException",
+        KmsError::Throttling(_) => "ThrottlingException",
+        KmsError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
+        KmsError::UnrecognizedClient(_) => "UnrecognizedClientException",
+        KmsError::InvalidSignature(_) => "InvalidSignatureException",
+        KmsError::IncompleteSignature(_) => "IncompleteSignatureException",
+        KmsError::Internal(_) => "KMSInternalException",
+    }
+}

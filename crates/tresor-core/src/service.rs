@@ -1,0 +1,254 @@
+//! The KMS service: state shared by every request (store, root key, caches, clock).
+
+use crate::audit::{AuditSink, LogAuditSink};
+use crate::authz::Authorizer;
+use crate::cache::{BoundedMap, CachedKey, Material};
+use crate::caller::Credential;
+use crate::clock::Clock;
+use crate::error::{KmsError, KmsResult};
+use crate::quota::{RequestQuota, Unlimited};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tresor_crypto::symmetric::SymmetricKey;
+use tresor_crypto::{RootKey, SecretBytes, WrapPurpose};
+use tresor_store::{AccessKeyRecord, KeyRecord, Store, Write};
+
+/// Tunables of the service.
+#[derive(Debug, Clone)]
+pub struct KmsConfig {
+    /// Most keys held decrypted in memory.
+    pub key_cache_capacity: usize,
+}
+
+impl Default for KmsConfig {
+    fn default() -> Self {
+        Self { key_cache_capacity: 200_000 }
+    }
+}
+
+/// The service. Cheap to share (`Arc<Kms>`); every operation runs against it.
+pub struct Kms {
+    pub(crate) store: Arc<dyn Store>,
+    root: RootKey,
+    clock: Arc<dyn Clock>,
+    keys: BoundedMap<String, Arc<CachedKey>>,
+    aliases: BoundedMap<String, String>,
+    credentials: BoundedMap<String, Arc<Credential>>,
+    write_lock: Mutex<()>,
+    pub(crate) authorizer: Authorizer,
+    pub(crate) audit: Arc<dyn AuditSink>,
+    pub(crate) quota: Arc<dyn RequestQuota>,
+}
+
+impl std::fmt::Debug for Kms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kms").field("cached_keys", &self.keys.len()).finish_non_exhaustive()
+    }
+}
+
+fn alias_cache_key(account: &str, region: &str, name: &str) -> String {
+    format!("{account}\u{0}{region}\u{0}{name}")
+}
+
+impl Kms {
+    /// A service over `store`, with material wrapped under `root`.
+    pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>, config: KmsConfig) -> Self {
+        Self {
+            store,
+            root,
+            clock,
+            keys: BoundedMap::new(config.key_cache_capacity),
+            aliases: BoundedMap::new(config.key_cache_capacity),
+            credentials: BoundedMap::new(10_000),
+            write_lock: Mutex::new(()),
+            authorizer: Authorizer,
+            audit: Arc::new(LogAuditSink),
+            quota: Arc::new(Unlimited),
+        }
+    }
+
+    /// Replaces the audit sink.
+    pub fn with_audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Replaces the request-quota policy.
+    pub fn with_quota(mut self, quota: Arc<dyn RequestQuota>) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// The service clock, in ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    // ----- identities -------------------------------------------------------------
+
+    /// Makes sure `access_key_id` exists with `secret` for `principal_arn` of `account`.
+    pub fn ensure_access_key(&self, access_key_id: &str, secret: &SecretBytes, account: &str, principal_arn: &str) -> KmsResult<()> {
+        if let Some(existing) = self.credential(access_key_id)? {
+            if existing.secret == *secret && existing.account == account && existing.principal_arn == principal_arn {
+                return Ok(());
+            }
+        }
+        let wrapped = self
+            .root
+            .wrap(WrapPurpose::AccessKeySecret { access_key_id }, secret)
+            .map_err(KmsError::internal)?;
+        self.store.apply(vec![Write::PutAccessKey(AccessKeyRecord {
+            access_key_id: access_key_id.to_string(),
+            account: account.to_string(),
+            principal_arn: principal_arn.to_string(),
+            wrapped_secret: wrapped,
+            enabled: true,
+            created_ms: self.now_ms(),
+        })])?;
+        self.credentials.remove(&access_key_id.to_string());
+        Ok(())
+    }
+
+    /// The credential behind an access key id, if it exists and is enabled.
+    pub fn credential(&self, access_key_id: &str) -> KmsResult<Option<Arc<Credential>>> {
+        if let Some(c) = self.credentials.get(&access_key_id.to_string()) {
+            return Ok(Some(c));
+        }
+        let Some(rec) = self.store.access_key(access_key_id)? else { return Ok(None) };
+        if !rec.enabled {
+            return Ok(None);
+        }
+        let secret = self
+            .root
+            .unwrap(WrapPurpose::AccessKeySecret { access_key_id }, &rec.wrapped_secret)
+            .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
+        let cred = Arc::new(Credential {
+            access_key_id: rec.access_key_id,
+            secret,
+            account: rec.account,
+            principal_arn: rec.principal_arn,
+        });
+        self.credentials.insert(access_key_id.to_string(), cred.clone());
+        Ok(Some(cred))
+    }
+
+    // ----- keys -------------------------------------------------------------------
+
+    /// A key by UUID, from the cache or (once) from the store.
+    pub fn key_by_id(&self, key_id: &str) -> KmsResult<Option<Arc<CachedKey>>> {
+        if let Some(k) = self.keys.get(&key_id.to_string()) {
+            return Ok(Some(k));
+        }
+        let Some(record) = self.store.key(key_id)? else { return Ok(None) };
+        let materials = self.load_materials(&record)?;
+        let key = Arc::new(CachedKey::new(record, materials)?);
+        self.keys.insert(key_id.to_string(), key.clone());
+        Ok(Some(key))
+    }
+
+    fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<BTreeMap<u32, Material>>> {
+        let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
+        let mut out = BTreeMap::new();
+        for m in self.store.materials(&record.key_id)? {
+            let secret = self
+                .root
+                .unwrap(WrapPurpose::KeyMaterial { key_arn: &arn, version: m.version }, &m.wrapped)
+                .map_err(|e| KmsError::internal(format!("material {} v{}: {e}", record.key_id, m.version)))?;
+            let key = SymmetricKey::from_material(secret).map_err(KmsError::internal)?;
+            out.insert(m.version, Material { material_id: m.material_id, key });
+        }
+        Ok(Arc::new(out))
+    }
+
+    /// The key id an alias points at, if the alias exists.
+    pub fn alias_target(&self, account: &str, region: &str, name: &str) -> KmsResult<Option<String>> {
+        let ck = alias_cache_key(account, region, name);
+        if let Some(id) = self.aliases.get(&ck) {
+            return Ok(Some(id));
+        }
+        let Some(a) = self.store.alias(account, region, name)? else { return Ok(None) };
+        self.aliases.insert(ck, a.target_key_id.clone());
+        Ok(Some(a.target_key_id))
+    }
+
+    /// Wraps fresh material for a new key version.
+    pub(crate) fn wrap_material(&self, key_arn: &str, version: u32, key: &SymmetricKey) -> KmsResult<Vec<u8>> {
+        self.root
+            .wrap(WrapPurpose::KeyMaterial { key_arn, version }, key.material())
+            .map_err(KmsError::internal)
+    }
+
+    /// Runs a read-modify-write of one key under the service's write lock: `change`
+    /// sees the authoritative stored record, may refuse (its error is returned), and
+    /// returns extra writes to apply atomically with the updated record.
+    pub(crate) fn update_key<T>(
+        &self,
+        key_id: &str,
+        change: impl FnOnce(&mut KeyRecord) -> KmsResult<(Vec<Write>, T)>,
+    ) -> KmsResult<(Arc<CachedKey>, T)> {
+        let _guard = self.write_lock.lock();
+        let Some(current) = self.key_by_id(key_id)? else {
+            return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
+        };
+        let Some(mut record) = self.store.key(key_id)? else {
+            self.keys.remove(&key_id.to_string());
+            return Err(KmsError::NotFound(format!("Key '{}' does not exist", current.arn)));
+        };
+        let (mut writes, out) = change(&mut record)?;
+        record.revision += 1;
+        writes.insert(0, Write::UpdateKey(record.clone()));
+        self.store.apply(writes)?;
+        let updated = Arc::new(CachedKey::new(record, current.materials.clone())?);
+        self.keys.insert(key_id.to_string(), updated.clone());
+        Ok((updated, out))
+    }
+
+    /// Applies writes that do not change a key record (aliases, tags, new keys) under
+    /// the write lock; `check` runs first, under the lock, and may refuse.
+    pub(crate) fn write<T>(&self, check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>) -> KmsResult<T> {
+        let _guard = self.write_lock.lock();
+        let (writes, out) = check()?;
+        self.store.apply(writes)?;
+        Ok(out)
+    }
+
+    /// Records a new key in the cache after it was stored.
+    pub(crate) fn cache_key(&self, key: Arc<CachedKey>) {
+        self.keys.insert(key.record.key_id.clone(), key);
+    }
+
+    /// Updates the alias cache after an alias write.
+    pub(crate) fn cache_alias(&self, account: &str, region: &str, name: &str, target: Option<&str>) {
+        let ck = alias_cache_key(account, region, name);
+        match target {
+            Some(t) => self.aliases.insert(ck, t.to_string()),
+            None => self.aliases.remove(&ck),
+        }
+    }
+
+    // ----- background jobs ----------------------------------------------------------
+
+    /// Runs every job that is due: today, deleting keys whose waiting period is over.
+    /// Returns how many keys were deleted.
+    pub fn run_due_jobs(&self) -> KmsResult<usize> {
+        let now = self.now_ms();
+        let due = self.store.keys_due_for_deletion(now)?;
+        let mut deleted = 0;
+        for key in due {
+            let _guard = self.write_lock.lock();
+            // Re-check under the lock: CancelKeyDeletion may have won the race.
+            let Some(fresh) = self.store.key(&key.key_id)? else { continue };
+            if fresh.key_state != "PendingDeletion" || fresh.deletion_ms.is_none_or(|d| d > now) {
+                continue;
+            }
+            self.store.apply(vec![Write::DeleteKey { key_id: key.key_id.clone() }])?;
+            self.keys.remove(&key.key_id);
+            let id = key.key_id.clone();
+            self.aliases.remove_where(|target| *target == id);
+            tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "deleted key after its waiting period");
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,141 @@
+//! AWS-style validation: every constraint violation of a request in one message,
+//! `N validation error(s) detected: Value … at 'field' failed to satisfy constraint: …`.
+
+use crate::error::{KmsError, KmsResult};
+
+/// Collects constraint violations of one request.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<String>,
+}
+
+impl Validator {
+    /// An empty validator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, msg: String) {
+        self.errors.push(msg);
+    }
+
+    /// A required member must be present.
+    pub fn required<T>(mut self, field: &str, value: &Option<T>) -> Self {
+        if value.is_none() {
+            self.push(format!("Value null at '{field}' failed to satisfy constraint: Member must not be null"));
+        }
+        self
+    }
+
+    /// String length (in characters) within `min..=max`.
+    pub fn len(mut self, field: &str, value: &str, min: usize, max: usize) -> Self {
+        let n = value.chars().count();
+        let shown = if n > 64 { "value".to_string() } else { format!("'{value}'") };
+        if n < min {
+            self.push(format!(
+                "Value {shown} at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        } else if n > max {
+            self.push(format!(
+                "Value {shown} at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+        self
+    }
+
+    /// Optional string length.
+    pub fn opt_len(self, field: &str, value: &Option<String>, min: usize, max: usize) -> Self {
+        match value {
+            Some(v) => self.len(field, v, min, max),
+            None => self,
+        }
+    }
+
+    /// Blob length (in bytes) within `min..=max`; the value itself is never shown.
+    pub fn blob_len(mut self, field: &str, len: usize, min: usize, max: usize) -> Self {
+        if len < min {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        } else if len > max {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+        self
+    }
+
+    /// Integer within `min..=max`.
+    pub fn range(mut self, field: &str, value: Option<i64>, min: i64, max: i64) -> Self {
+        if let Some(v) = value {
+            if v < min {
+                self.push(format!(
+                    "Value '{v}' at '{field}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+                ));
+            } else if v > max {
+                self.push(format!(
+                    "Value '{v}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                ));
+            }
+        }
+        self
+    }
+
+    /// A regular-expression constraint, already evaluated by the caller as `ok`.
+    pub fn pattern(mut self, field: &str, value: &str, pattern: &str, ok: bool) -> Self {
+        if !ok {
+            let shown = if value.chars().count() > 64 { "value".to_string() } else { format!("'{value}'") };
+            self.push(format!(
+                "Value {shown} at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+        self
+    }
+
+    /// List size within `min..=max`.
+    pub fn count(mut self, field: &str, n: usize, min: usize, max: usize) -> Self {
+        if n < min {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        } else if n > max {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+        self
+    }
+
+    /// Grant tokens: at most 10, each 1..=8192 characters.
+    pub fn grant_tokens(self, tokens: &Option<Vec<String>>) -> Self {
+        let Some(tokens) = tokens else { return self };
+        let mut v = self.count("grantTokens", tokens.len(), 0, 10);
+        for t in tokens {
+            v = v.len("grantTokens.member", t, 1, 8192);
+        }
+        v
+    }
+
+    /// `Ok` when nothing was violated, else one `ValidationException` listing everything.
+    pub fn finish(self) -> KmsResult<()> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(KmsError::Validation(format!("1 validation error detected: {}", self.errors.join("; ")))),
+            n => Err(KmsError::Validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregates_messages() {
+        let r = Validator::new().required::<u8>("keyId", &None).range("limit", Some(0), 1, 10).finish();
+        let Err(KmsError::Validation(m)) = r else { unreachable!() };
+        assert!(m.starts_with("2 validation errors detected: Value null at 'keyId'"), "{m}");
+        assert!(m.contains("greater than or equal to 1"), "{m}");
+        assert!(Validator::new().len("d", "abc", 0, 3).finish().is_ok());
+    }
+}

@@ -1,0 +1,218 @@
+//! Shapes shared by several operations: blobs, timestamps, KeyMetadata, tags, contexts.
+
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeySpec, KeyState, KeyUsage};
+use crate::validate::Validator;
+use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use tresor_crypto::SecretBytes;
+use tresor_store::KeyRecord;
+
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A non-secret blob member (ciphertexts), base64 on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blob(pub Vec<u8>);
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        B64.decode(s.as_bytes()).map(Blob).map_err(|_| serde::de::Error::custom("Invalid base64 in blob member"))
+    }
+}
+
+/// A secret blob member (plaintexts, data keys): base64 on the wire, zeroized in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretBlob(pub SecretBytes);
+
+impl Serialize for SecretBlob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let encoded = zeroize::Zeroizing::new(B64.encode(self.0.expose()));
+        s.serialize_str(&encoded)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        B64.decode(s.as_bytes())
+            .map(|v| SecretBlob(SecretBytes::new(v)))
+            .map_err(|_| serde::de::Error::custom("Invalid base64 in blob member"))
+    }
+}
+
+/// A timestamp, epoch seconds on the wire (fractional, millisecond precision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[allow(clippy::cast_precision_loss)]
+        s.serialize_f64(self.0 as f64 / 1000.0)
+    }
+}
+
+/// The encryption context: non-secret AAD, compared exactly (case-sensitive, order-free).
+pub type EncryptionContext = BTreeMap<String, String>;
+
+/// The canonical bytes of an encryption context, as bound into ciphertexts.
+pub fn canonical_context(ctx: Option<&EncryptionContext>) -> Vec<u8> {
+    match ctx {
+        Some(c) => tresor_crypto::blob::canonical_context(c.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        None => tresor_crypto::blob::canonical_context(std::iter::empty()),
+    }
+}
+
+/// A tag on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Tag key.
+    pub tag_key: Option<String>,
+    /// Tag value.
+    pub tag_value: Option<String>,
+}
+
+/// Maximum number of tags on one key.
+pub const MAX_TAGS: usize = 50;
+
+/// Validates a tag list (shape constraints, reserved prefix, duplicates) and returns the pairs.
+pub fn validate_tags(tags: &[Tag]) -> KmsResult<Vec<(String, String)>> {
+    let mut v = Validator::new();
+    for t in tags {
+        v = v.required("tags.member.tagKey", &t.tag_key).required("tags.member.tagValue", &t.tag_value);
+        v = v.opt_len("tags.member.tagKey", &t.tag_key, 1, 128).opt_len("tags.member.tagValue", &t.tag_value, 0, 256);
+    }
+    v.finish()?;
+    let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else { continue };
+        if k.starts_with("aws:") {
+            return Err(KmsError::Tag("Tag keys beginning with aws: are reserved for AWS use".into()));
+        }
+        if out.iter().any(|(existing, _)| existing == k) {
+            return Err(KmsError::Tag(format!("Duplicate tag key {k} in the request")));
+        }
+        out.push((k.clone(), val.clone()));
+    }
+    Ok(out)
+}
+
+/// `KeyMetadata` as DescribeKey and CreateKey return it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    pub key_id: String,
+    pub arn: String,
+    pub creation_date: Timestamp,
+    pub enabled: bool,
+    pub description: String,
+    pub key_usage: &'static str,
+    pub key_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
+    pub origin: &'static str,
+    pub key_manager: &'static str,
+    pub customer_master_key_spec: &'static str,
+    pub key_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<Vec<&'static str>>,
+    pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+}
+
+impl KeyMetadata {
+    /// Builds the metadata of a stored key. `current_material_id` is the KeyMaterialId of
+    /// the current version, when the key has material.
+    pub fn from_record(k: &KeyRecord, current_material_id: Option<String>) -> KmsResult<Self> {
+        let spec = KeySpec::parse(&k.key_spec, "keySpec")?;
+        let usage = KeyUsage::parse(&k.key_usage, "keyUsage")?;
+        let state = KeyState::parse(&k.key_state, "keyState")?;
+        let origin = crate::model::Origin::parse(&k.origin, "origin")?;
+        let encryption_algorithms = match (spec, usage) {
+            (KeySpec::SymmetricDefault, _) => Some(vec!["SYMMETRIC_DEFAULT"]),
+            _ => None,
+        };
+        Ok(Self {
+            aws_account_id: k.account.clone(),
+            key_id: k.key_id.clone(),
+            arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id),
+            creation_date: Timestamp(k.created_ms),
+            enabled: state == KeyState::Enabled,
+            description: k.description.clone(),
+            key_usage: usage.as_str(),
+            key_state: state.as_str(),
+            deletion_date: k.deletion_ms.filter(|_| state == KeyState::PendingDeletion).map(Timestamp),
+            origin: origin.as_str(),
+            key_manager: "CUSTOMER",
+            customer_master_key_spec: crate::model::customer_master_key_spec(spec),
+            key_spec: spec.as_str(),
+            encryption_algorithms,
+            multi_region: false,
+            current_key_material_id: current_material_id,
+        })
+    }
+}
+
+/// Reads a pagination marker issued by this server (`Marker` members).
+pub fn parse_marker(marker: &Option<String>) -> KmsResult<Option<String>> {
+    let Some(m) = marker else { return Ok(None) };
+    let decoded = B64
+        .decode(m.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("tresor:").map(str::to_string));
+    decoded.map(Some).ok_or_else(|| KmsError::InvalidMarker("Invalid marker: the marker was not issued by this service".into()))
+}
+
+/// Makes an opaque marker that continues after `last`.
+pub fn make_marker(last: &str) -> String {
+    B64.encode(format!("tresor:{last}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_round_trip_and_reject_bad_base64() {
+        let b: Blob = serde_json::from_str("\"aGVsbG8=\"").unwrap();
+        assert_eq!(b.0, b"hello");
+        assert_eq!(serde_json::to_string(&b).unwrap(), "\"aGVsbG8=\"");
+        assert!(serde_json::from_str::<Blob>("\"@@@\"").is_err());
+        assert!(serde_json::from_str::<SecretBlob>("5").is_err());
+    }
+
+    #[test]
+    fn markers_round_trip() {
+        let m = make_marker("abc");
+        assert_eq!(parse_marker(&Some(m)).unwrap().as_deref(), Some("abc"));
+        assert!(parse_marker(&Some("garbage".into())).is_err());
+    }
+
+    #[test]
+    fn tag_rules() {
+        let t = |k: &str, v: &str| Tag { tag_key: Some(k.into()), tag_value: Some(v.into()) };
+        assert!(validate_tags(&[t("a", "")]).is_ok());
+        assert!(matches!(validate_tags(&[t("aws:x", "1")]), Err(KmsError::Tag(_))));
+        assert!(matches!(validate_tags(&[t("a", "1"), t("a", "2")]), Err(KmsError::Tag(_))));
+        assert!(matches!(validate_tags(&[t("", "1")]), Err(KmsError::Validation(_))));
+        assert!(matches!(validate_tags(&[t(&"k".repeat(129), "1")]), Err(KmsError::Validation(_))));
+    }
+}

@@ -1,0 +1,613 @@
+//! Shared black-box test harness for the `tresor` binary.
+//!
+//! * [`Server`] spawns `tresor serve --dev --test-clock` on an ephemeral port with its own
+//!   data directory and kills it on drop.
+//! * [`Server::client`] builds an `aws-sdk-kms` client against it (no retries).
+//! * [`Server::kms_raw`] sends a hand-built, SigV4-signed `TrentService.<Op>` request over a raw
+//!   `TcpStream`, for protocol tests the SDK cannot express.
+//! * [`Server::advance_clock`] drives the `--test-clock` endpoint.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fmt::Debug;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::Client;
+
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const ACCOUNT: &str = "111122223333";
+pub const REGION: &str = "us-east-1";
+
+const READY_PREFIX: &str = "Tresor listening on http://";
+
+/// A running `tresor` server. Killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+    pub data_dir: PathBuf,
+    stderr: Arc<Mutex<String>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Start a server on a fresh temporary data directory.
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("create temp dir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Server::start_with(&dir, &[]);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Start a server on an existing data directory (not removed on drop).
+    pub fn start_in(dir: &Path) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    /// Start a server on `dir` with extra environment variables.
+    pub fn start_with(dir: &Path, envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
+        cmd.args(["serve", "--dev", "--test-clock", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tresor binary");
+        let stdout = child.stdout.take().expect("child stdout");
+        let stderr = child.stderr.take().expect("child stderr");
+
+        let err_buf = Arc::new(Mutex::new(String::new()));
+        {
+            let err_buf = Arc::clone(&err_buf);
+            std::thread::spawn(move || {
+                let reader = BufReader::new(stderr);
+                for line in reader.lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(mut b) = err_buf.lock() {
+                        if b.len() < 64 * 1024 {
+                            b.push_str(&line);
+                            b.push('\n');
+                        }
+                    }
+                }
+            });
+        }
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(stdout);
+            let mut tx = Some(tx);
+            // Keep draining stdout for the whole life of the child.
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if let Some(t) = &tx {
+                    if t.send(line).is_err() {
+                        tx = None;
+                    }
+                }
+            }
+        });
+
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = String::new();
+        let port = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "tresor did not print '{READY_PREFIX}PORT' within 30 s\nstdout:\n{seen}\nstderr:\n{}",
+                    err_buf.lock().map(|s| s.clone()).unwrap_or_default()
+                );
+            }
+            match rx.recv_timeout(left.min(Duration::from_millis(200))) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if let Some(pos) = line.find(READY_PREFIX) {
+                        let rest = &line[pos + READY_PREFIX.len()..];
+                        let hostport = rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+                        let port: u16 = hostport
+                            .rsplit(':')
+                            .next()
+                            .and_then(|p| p.parse().ok())
+                            .unwrap_or_else(|| panic!("cannot parse port from ready line {line:?}"));
+                        break port;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        std::thread::sleep(Duration::from_millis(100));
+                        panic!(
+                            "tresor exited early with {status}\nstdout:\n{seen}\nstderr:\n{}",
+                            err_buf.lock().map(|s| s.clone()).unwrap_or_default()
+                        );
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let status = child.try_wait().ok().flatten();
+                    panic!(
+                        "tresor closed stdout before becoming ready (exit: {status:?})\nstdout:\n{seen}\nstderr:\n{}",
+                        err_buf.lock().map(|s| s.clone()).unwrap_or_default()
+                    );
+                }
+            }
+        };
+        Server {
+            child,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            data_dir: dir.to_path_buf(),
+            stderr: err_buf,
+            _tmp: None,
+        }
+    }
+
+    /// Captured stderr so far (for diagnostics).
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Stop the server (kill and reap). Safe to call more than once.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Is the child process still running?
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SDK client in us-east-1 with the dev credentials.
+    pub async fn client(&self) -> Client {
+        self.client_with(REGION, ACCESS_KEY, SECRET_KEY).await
+    }
+
+    /// SDK client in `region` with the dev credentials.
+    pub async fn client_in(&self, region: &str) -> Client {
+        self.client_with(region, ACCESS_KEY, SECRET_KEY).await
+    }
+
+    /// SDK client with explicit region and credentials. Retries are disabled.
+    pub async fn client_with(&self, region: &str, access: &str, secret: &str) -> Client {
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(access, secret, None, None, "tresor-tests"))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .load()
+            .await;
+        Client::new(&conf)
+    }
+
+    /// Advance the server's business clock by `seconds` and run due jobs. Returns `Now`.
+    pub fn advance_clock(&self, seconds: u64) -> f64 {
+        let body = format!("{{\"Seconds\": {seconds}}}");
+        let resp = http_request(
+            self.port,
+            "POST",
+            "/_tresor/test/advance-clock",
+            &[("Content-Type".into(), "application/json".into())],
+            body.as_bytes(),
+        );
+        assert_eq!(
+            resp.status,
+            200,
+            "advance-clock failed: {} {}",
+            resp.status,
+            resp.body_str()
+        );
+        let v = resp.json();
+        v.get("Now")
+            .and_then(|n| n.as_f64())
+            .unwrap_or_else(|| panic!("advance-clock answer has no numeric Now: {}", resp.body_str()))
+    }
+
+    /// Signed raw KMS request with the dev credentials in us-east-1.
+    pub fn kms_raw(&self, op: &str, body: &[u8]) -> RawResponse {
+        self.kms_raw_with(op, body, REGION, ACCESS_KEY, SECRET_KEY)
+    }
+
+    /// Signed raw KMS request with explicit region and credentials.
+    pub fn kms_raw_with(&self, op: &str, body: &[u8], region: &str, access: &str, secret: &str) -> RawResponse {
+        let headers = sign_kms_request(self.port, op, body, region, access, secret);
+        http_request(self.port, "POST", "/", &headers, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Raw HTTP/1.1
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_str(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): status {} body {:?}", self.status, self.body_str()))
+    }
+
+    /// The `__type` of an error body with any `prefix#` stripped (botocore semantics).
+    pub fn error_type(&self) -> String {
+        let v = self.json();
+        let t = v
+            .get("__type")
+            .and_then(|t| t.as_str())
+            .unwrap_or_else(|| panic!("error body has no string __type: status {} body {}", self.status, self.body_str()));
+        t.rsplit('#').next().unwrap_or(t).to_string()
+    }
+}
+
+/// Send one HTTP/1.1 request (`Connection: close`) and read the whole response.
+///
+/// The body is written from a separate thread so that a server answering early (e.g. 413 for an
+/// oversized body) is still read even if it stops reading the request.
+pub fn http_request(port: u16, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to tresor");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    stream.set_write_timeout(Some(Duration::from_secs(30))).ok();
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    let has = |n: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    if !has("host") {
+        head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !has("content-length") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+
+    let mut writer = stream.try_clone().expect("clone tcp stream");
+    let w = std::thread::spawn(move || {
+        for chunk in request.chunks(64 * 1024) {
+            if writer.write_all(chunk).is_err() {
+                return;
+            }
+        }
+        let _ = writer.flush();
+    });
+
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(&buf[..n]);
+                if response_complete(&raw) {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                if raw.is_empty() {
+                    panic!("reading response failed before any byte arrived: {e}");
+                }
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = w.join();
+    parse_response(&raw)
+}
+
+fn find_header_end(raw: &[u8]) -> Option<usize> {
+    raw.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(end) = find_header_end(raw) else { return false };
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let body = &raw[end + 4..];
+    for line in head.lines() {
+        if let Some(v) = line.strip_prefix("content-length:") {
+            if let Ok(n) = v.trim().parse::<usize>() {
+                return body.len() >= n;
+            }
+        }
+    }
+    if head.contains("transfer-encoding: chunked") {
+        return body.windows(5).any(|w| w == b"0\r\n\r\n");
+    }
+    false
+}
+
+fn parse_response(raw: &[u8]) -> RawResponse {
+    let end = find_header_end(raw)
+        .unwrap_or_else(|| panic!("incomplete HTTP response: {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    } else if let Some(n) = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        body.truncate(n);
+    }
+    RawResponse { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size_str = String::from_utf8_lossy(&data[..pos]);
+        let size = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        data = &data[pos + 2..];
+        if size == 0 || data.len() < size {
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[(size + 2).min(data.len())..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Minimal SigV4 (service "kms")
+// ---------------------------------------------------------------------------
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::sign(&k, data).as_ref().to_vec()
+}
+
+/// (YYYYMMDD, YYYYMMDD'T'HHMMSS'Z') for the current UTC time.
+pub fn amz_dates() -> (String, String) {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    let date = format!("{y:04}{m:02}{d:02}");
+    let stamp = format!("{date}T{:02}{:02}{:02}Z", sod / 3600, (sod % 3600) / 60, sod % 60);
+    (date, stamp)
+}
+
+/// Headers (including Authorization) for a signed `TrentService.<op>` POST to `/`.
+pub fn sign_kms_request(port: u16, op: &str, body: &[u8], region: &str, access: &str, secret: &str) -> Vec<(String, String)> {
+    let (date, stamp) = amz_dates();
+    sign_kms_request_at(&date, &stamp, port, op, body, region, access, secret)
+}
+
+/// [`sign_kms_request`] with a fixed timestamp (`date` = YYYYMMDD, `stamp` = YYYYMMDDTHHMMSSZ).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_kms_request_at(
+    date: &str,
+    stamp: &str,
+    port: u16,
+    op: &str,
+    body: &[u8],
+    region: &str,
+    access: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
+    let (date, stamp) = (date.to_string(), stamp.to_string());
+    let host = format!("127.0.0.1:{port}");
+    let target = format!("TrentService.{op}");
+    let content_type = "application/x-amz-json-1.1";
+    let payload_hash = sha256_hex(body);
+    let signed_headers = "content-type;host;x-amz-date;x-amz-target";
+    let canonical = format!(
+        "POST\n/\n\ncontent-type:{content_type}\nhost:{host}\nx-amz-date:{stamp}\nx-amz-target:{target}\n\n{signed_headers}\n{payload_hash}"
+    );
+    let scope = format!("{date}/{region}/kms/aws4_request");
+    let string_to_sign = format!("AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}", sha256_hex(canonical.as_bytes()));
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, b"kms");
+    let k_signing = hmac(&k_service, b"aws4_request");
+    let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
+    let auth = format!("AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={signed_headers}, Signature={signature}");
+    vec![
+        ("Host".into(), host),
+        ("Content-Type".into(), content_type.into()),
+        ("X-Amz-Date".into(), stamp),
+        ("X-Amz-Target".into(), target),
+        ("Authorization".into(), auth),
+    ]
+}
+
+/// Headers for an unsigned `TrentService.<op>` request.
+pub fn unsigned_kms_headers(port: u16, op: &str) -> Vec<(String, String)> {
+    vec![
+        ("Host".into(), format!("127.0.0.1:{port}")),
+        ("Content-Type".into(), "application/x-amz-json-1.1".into()),
+        ("X-Amz-Target".into(), format!("TrentService.{op}")),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// SDK helpers
+// ---------------------------------------------------------------------------
+
+/// A failed SDK call reduced to what tests assert on.
+#[derive(Debug, Clone)]
+pub struct ErrInfo {
+    pub code: String,
+    pub message: Option<String>,
+    pub status: Option<u16>,
+}
+
+/// Assert `res` is an error and return its code/message/status. Panics if it succeeded.
+pub fn expect_err<T: Debug, E>(res: Result<T, SdkError<E, HttpResponse>>) -> ErrInfo
+where
+    E: ProvideErrorMetadata + Debug,
+{
+    match res {
+        Ok(v) => panic!("expected an error, got success: {v:?}"),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match e.code() {
+                Some(code) => ErrInfo {
+                    code: code.rsplit('#').next().unwrap_or(code).to_string(),
+                    message: e.message().map(str::to_string),
+                    status,
+                },
+                None => ErrInfo {
+                    code: format!("<no error code: {e:?}>"),
+                    message: None,
+                    status,
+                },
+            }
+        }
+    }
+}
+
+/// Assert `res` failed with exactly `code`; returns the message (may be empty).
+#[track_caller]
+pub fn assert_code<T: Debug, E>(res: Result<T, SdkError<E, HttpResponse>>, code: &str) -> ErrInfo
+where
+    E: ProvideErrorMetadata + Debug,
+{
+    let info = expect_err(res);
+    assert_eq!(info.code, code, "unexpected error: {info:?}");
+    if let Some(s) = info.status {
+        assert!((400..500).contains(&s), "client error {code} must have a 4xx status, got {s}");
+    }
+    info
+}
+
+/// Assert `res` failed with one of `codes`.
+#[track_caller]
+pub fn assert_code_in<T: Debug, E>(res: Result<T, SdkError<E, HttpResponse>>, codes: &[&str]) -> ErrInfo
+where
+    E: ProvideErrorMetadata + Debug,
+{
+    let info = expect_err(res);
+    assert!(codes.contains(&info.code.as_str()), "expected one of {codes:?}, got {info:?}");
+    if let Some(s) = info.status {
+        assert!((400..500).contains(&s), "client error must have a 4xx status, got {s}");
+    }
+    info
+}
+
+/// Unwrap an SDK result with a readable panic message.
+#[track_caller]
+pub fn ok<T, E: Debug>(res: Result<T, SdkError<E, HttpResponse>>) -> T {
+    match res {
+        Ok(v) => v,
+        Err(e) => panic!("unexpected SDK error: {e:?}"),
+    }
+}
+
+pub fn key_arn(region: &str, key_id: &str) -> String {
+    format!("arn:aws:kms:{region}:{ACCOUNT}:key/{key_id}")
+}
+
+pub fn alias_arn(region: &str, alias: &str) -> String {
+    format!("arn:aws:kms:{region}:{ACCOUNT}:{alias}")
+}
+
+/// Lower-case canonical UUID (8-4-4-4-12 hex)?
+pub fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8usize, 4, 4, 4, 12]).all(|(p, n)| {
+            p.len() == n && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        })
+}
+
+/// Create a default symmetric key and return its key id (UUID).
+pub async fn create_key(client: &Client) -> String {
+    let out = ok(client.create_key().send().await);
+    out.key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("CreateKey returned KeyMetadata")
+}
+
+pub fn blob(bytes: &[u8]) -> aws_sdk_kms::primitives::Blob {
+    aws_sdk_kms::primitives::Blob::new(bytes.to_vec())
+}
+
+pub fn now_epoch() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Interop tests: real AWS clients (boto3, aws CLI v1, AWS Encryption SDK for
+# Python) against a freshly started `tresor serve --dev`.
+#
+# Run from anywhere (CI runs it from the repo root):  scripts/interop.sh
+#
+# Environment:
+#   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
+#   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
+#   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
+#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk (default: all)
+#   INTEROP_VERBOSE=1  print Python tracebacks of failed checks
+#
+# Prints per-check results and ends with one line `N passed, N failed`
+# (totals over all parts); exits non-zero if anything failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE="$ROOT/scripts/interop"
+REQUIREMENTS="$HERE/requirements.txt"
+VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk}
+START_TIMEOUT=60
+t_start=$SECONDS
+
+log() { printf '[interop] %s\n' "$*"; }
+# Setup failures (venv, build, server start) count as one failed check so the
+# closing line is always there.
+die() { printf '[interop] error: %s\n' "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# ---------------------------------------------------------------- environment
+
+# Nothing from the machine's AWS setup may leak in: fixed dev credentials only.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ROLE_ARN \
+  AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+  AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_IGNORE_CONFIGURED_ENDPOINT_URLS AWS_USE_FIPS_ENDPOINT \
+  AWS_USE_DUALSTACK_ENDPOINT AWS_REGION AWS_CA_BUNDLE AWS_MAX_ATTEMPTS AWS_RETRY_MODE AWS_CLI_AUTO_PROMPT \
+  AWS_PAGER AWS_DEFAULT_OUTPUT
+export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
+export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_PAGER=""
+# Loopback traffic must never go through a proxy.
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+export no_proxy="$NO_PROXY"
+export PYTHONDONTWRITEBYTECODE=1
+export PYTHONUNBUFFERED=1
+
+# ---------------------------------------------------------------- python venv
+
+setup_venv() {
+  local py stamp want
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    py=${PYTHON:-}
+    if [[ -z $py ]]; then
+      if command -v python3.11 >/dev/null 2>&1; then py=python3.11; else py=python3; fi
+    fi
+    command -v "$py" >/dev/null 2>&1 || die "no $py on PATH (set PYTHON)"
+    log "creating virtualenv $VENV with $("$py" --version 2>&1)"
+    "$py" -m venv "$VENV" || die "could not create a virtualenv with $py (on Debian: apt-get install python3-venv)"
+  fi
+  stamp="$VENV/.interop-requirements.sha256"
+  want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    log "installing pinned clients from ${REQUIREMENTS#"$ROOT"/} (quiet)"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+      -r "$REQUIREMENTS" >"$VENV/.interop-pip.log" 2>&1; then
+      cat "$VENV/.interop-pip.log" >&2
+      die "pip install failed"
+    fi
+    echo "$want" >"$stamp"
+  else
+    log "reusing virtualenv $VENV (requirements unchanged)"
+  fi
+}
+
+setup_venv
+PY="$VENV/bin/python"
+AWS_BIN="$VENV/bin/aws"
+[[ -x $AWS_BIN ]] || die "aws CLI missing from $VENV (delete the venv and rerun)"
+
+# ---------------------------------------------------------------- server
+
+if [[ -z ${TRESOR_BIN:-} ]]; then
+  log "building tresor (cargo build -p tresor)"
+  (cd "$ROOT" && cargo build -p tresor --quiet) || die "cargo build -p tresor failed"
+  target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+  [[ $target_dir == /* ]] || target_dir="$ROOT/$target_dir"
+  TRESOR_BIN="$target_dir/debug/tresor"
+fi
+[[ -x $TRESOR_BIN ]] || die "server binary $TRESOR_BIN not found or not executable"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tresor-interop.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  local rc=$?
+  if [[ -n $SERVER_PID ]]; then
+    # The server runs in its own session/process group (setsid): stop the whole group.
+    kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$TMP/data"
+log "starting $TRESOR_BIN serve --dev --listen 127.0.0.1:0"
+setsid "$TRESOR_BIN" serve --dev --listen 127.0.0.1:0 --data-dir "$TMP/data" \
+  >"$TMP/server.out" 2>"$TMP/server.err" </dev/null &
+SERVER_PID=$!
+
+server_logs() {
+  echo "---- server stdout (tail) ----" >&2
+  tail -n 40 "$TMP/server.out" >&2 || true
+  echo "---- server stderr (tail) ----" >&2
+  tail -n 40 "$TMP/server.err" >&2 || true
+}
+
+PORT=""
+deadline=$((SECONDS + START_TIMEOUT))
+while [[ -z $PORT ]]; do
+  PORT=$(sed -n 's#^Tresor listening on http://127\.0\.0\.1:\([0-9][0-9]*\)[[:space:]]*$#\1#p' "$TMP/server.out" | head -n 1)
+  [[ -n $PORT ]] && break
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    server_logs
+    die "server exited before printing 'Tresor listening on http://127.0.0.1:PORT'"
+  fi
+  if ((SECONDS >= deadline)); then
+    server_logs
+    die "server did not print 'Tresor listening on http://127.0.0.1:PORT' within ${START_TIMEOUT}s"
+  fi
+  sleep 0.1
+done
+export TRESOR_ENDPOINT="http://127.0.0.1:$PORT"
+log "server up at $TRESOR_ENDPOINT (pid $SERVER_PID)"
+
+# ---------------------------------------------------------------- the parts
+
+export INTEROP_RESULTS="$TMP/results.tsv"
+: >"$INTEROP_RESULTS"
+
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+# run_part NAME CMD...: run one part; a part that exits non-zero without
+# having recorded a failure (a crash, an import error) counts as one failure.
+run_part() {
+  local part=$1 rc=0 before after
+  shift
+  before=$(grep -c "^FAIL"$'\t'"$part"$'\t' "$INTEROP_RESULTS" || true)
+  "$@" || rc=$?
+  after=$(grep -c "^FAIL"$'\t'"$part"$'\t' "$INTEROP_RESULTS" || true)
+  local ran
+  ran=$(grep -c "^[A-Z]*"$'\t'"$part"$'\t' "$INTEROP_RESULTS" || true)
+  if [[ $rc -ne 0 && $after -eq $before ]] && ! grep -q "^SKIP"$'\t'"$part"$'\t' "$INTEROP_RESULTS"; then
+    printf 'FAIL\t%s\t%s\t%s\n' "$part" "$part part exited with code $rc" "see output above" >>"$INTEROP_RESULTS"
+  elif [[ $rc -eq 0 && $ran -eq 0 ]]; then
+    printf 'FAIL\t%s\t%s\t%s\n' "$part" "$part part ran no checks" "" >>"$INTEROP_RESULTS"
+  fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    printf 'FAIL\t%s\t%s\t%s\n' "$part" "server still running after the $part part" "it exited" >>"$INTEROP_RESULTS"
+    server_logs
+  fi
+  return 0
+}
+
+if wants boto3; then
+  run_part boto3 "$PY" "$HERE/boto3_roundtrip.py"
+fi
+if wants cli; then
+  run_part cli env AWS_BIN="$AWS_BIN" bash "$HERE/cli_roundtrip.sh"
+fi
+if wants esdk; then
+  # The ESDK makes its own KMS clients; botocore >= 1.31 takes their endpoint from here.
+  run_part esdk env AWS_ENDPOINT_URL_KMS="$TRESOR_ENDPOINT" "$PY" "$HERE/esdk_roundtrip.py"
+fi
+
+# ---------------------------------------------------------------- summary
+
+passed=$(grep -c '^PASS' "$INTEROP_RESULTS" || true)
+failed=$(grep -c '^FAIL' "$INTEROP_RESULTS" || true)
+skipped=$(grep -c '^SKIP' "$INTEROP_RESULTS" || true)
+
+if [[ $failed -gt 0 || $skipped -gt 0 ]]; then
+  echo
+  echo "Failed / skipped checks:"
+  awk -F'\t' '$1 != "PASS" { printf "  %s [%s] %s%s\n", $1, $2, $3, ($4 != "" ? ": " $4 : "") }' "$INTEROP_RESULTS"
+  if [[ -s $TMP/server.err ]]; then
+    echo "---- server stderr (last 20 lines) ----"
+    tail -n 20 "$TMP/server.err"
+  fi
+fi
+echo
+log "finished in $((SECONDS - t_start))s"
+if [[ $skipped -gt 0 ]]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[[ $failed -eq 0 && $skipped -eq 0 ]]
