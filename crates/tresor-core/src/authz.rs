@@ -29,7 +29,12 @@ pub struct Authorizer;
 
 impl Authorizer {
     /// `Ok` when `caller` may perform `action` (e.g. `kms:Encrypt`) on `resource`.
-    pub fn authorize(&self, caller: &Caller, action: &str, resource: Resource<'_>) -> KmsResult<()> {
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: Resource<'_>,
+    ) -> KmsResult<()> {
         match resource {
             Resource::Account => Ok(()),
             Resource::Key { account, .. } if account == caller.account => Ok(()),

@@ -57,10 +57,12 @@ impl CachedKey {
     /// The material new encryptions use.
     pub fn current_material(&self) -> KmsResult<(u32, &Material)> {
         let v = self.record.current_version;
-        self.materials
-            .get(&v)
-            .map(|m| (v, m))
-            .ok_or_else(|| KmsError::internal(format!("key {} lacks its current material v{v}", self.record.key_id)))
+        self.materials.get(&v).map(|m| (v, m)).ok_or_else(|| {
+            KmsError::internal(format!(
+                "key {} lacks its current material v{v}",
+                self.record.key_id
+            ))
+        })
     }
 
     /// The key id as 16 bytes, for ciphertext headers.
@@ -86,7 +88,10 @@ pub struct BoundedMap<K, V> {
 impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
     /// A map holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
-        Self { inner: RwLock::new(HashMap::new()), capacity: capacity.max(1) }
+        Self {
+            inner: RwLock::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
     }
 
     /// A clone of the value for `k`.

@@ -38,14 +38,22 @@ impl KeyRef {
             let [partition, service, region, account, resource] = parts.as_slice() else {
                 return Err(invalid());
             };
-            if partition.is_empty() || *service != "kms" || !is_region(region) || !is_account(account) {
+            if partition.is_empty()
+                || *service != "kms"
+                || !is_region(region)
+                || !is_account(account)
+            {
                 return Err(invalid());
             }
             if let Some(id) = resource.strip_prefix("key/") {
                 if !is_key_id(id) {
                     return Err(invalid());
                 }
-                return Ok(KeyRef::KeyArn { region: region.to_string(), account: account.to_string(), id: id.to_string() });
+                return Ok(KeyRef::KeyArn {
+                    region: region.to_string(),
+                    account: account.to_string(),
+                    id: id.to_string(),
+                });
             }
             if resource.starts_with("alias/") && resource.len() > "alias/".len() {
                 return Ok(KeyRef::AliasArn {
@@ -74,7 +82,10 @@ impl KeyRef {
 /// True for a UUID in canonical lowercase form or a multi-Region id (`mrk-` + 32 hex).
 pub fn is_key_id(s: &str) -> bool {
     if let Some(hex) = s.strip_prefix("mrk-") {
-        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        return hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     }
     s.len() == 36
         && s.bytes().enumerate().all(|(i, b)| match i {
@@ -90,7 +101,10 @@ pub fn is_account(s: &str) -> bool {
 
 /// True for something shaped like a region name (`us-east-1`, `eu-central-2`, …).
 pub fn is_region(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The ARN of a key.
@@ -110,12 +124,16 @@ pub fn account_root_arn(account: &str) -> String {
 
 /// Validates an alias name for CreateAlias / UpdateAlias / DeleteAlias.
 pub fn validate_alias_name(name: &str, creating: bool) -> KmsResult<()> {
-    crate::validate::Validator::new().len("aliasName", name, 1, 256).pattern(
-        "aliasName",
-        name,
-        "^[a-zA-Z0-9:/_-]+$",
-        name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)),
-    ).finish()?;
+    crate::validate::Validator::new()
+        .len("aliasName", name, 1, 256)
+        .pattern(
+            "aliasName",
+            name,
+            "^[a-zA-Z0-9:/_-]+$",
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)),
+        )
+        .finish()?;
     if !name.starts_with("alias/") || name.len() == "alias/".len() {
         return Err(KmsError::Validation(
             "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html".into(),
@@ -141,12 +159,23 @@ mod tests {
         assert_eq!(KeyRef::parse(ID).unwrap(), KeyRef::Id(ID.into()));
         assert_eq!(
             KeyRef::parse(&format!("arn:aws:kms:us-east-1:111122223333:key/{ID}")).unwrap(),
-            KeyRef::KeyArn { region: "us-east-1".into(), account: "111122223333".into(), id: ID.into() }
+            KeyRef::KeyArn {
+                region: "us-east-1".into(),
+                account: "111122223333".into(),
+                id: ID.into()
+            }
         );
-        assert_eq!(KeyRef::parse("alias/x").unwrap(), KeyRef::Alias("alias/x".into()));
+        assert_eq!(
+            KeyRef::parse("alias/x").unwrap(),
+            KeyRef::Alias("alias/x".into())
+        );
         assert_eq!(
             KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/x").unwrap(),
-            KeyRef::AliasArn { region: "us-east-1".into(), account: "111122223333".into(), name: "alias/x".into() }
+            KeyRef::AliasArn {
+                region: "us-east-1".into(),
+                account: "111122223333".into(),
+                name: "alias/x".into()
+            }
         );
         assert!(KeyRef::parse("mrk-1234abcd12ab34cd56ef1234567890ab").is_ok());
     }
@@ -154,19 +183,36 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "nope", "alias/", "arn:aws:kms:us-east-1:1111:key/x", "arn:aws:s3:us-east-1:111122223333:key/x",
-            "arn:aws:kms:us-east-1:111122223333:key/not-a-uuid", "1234ABCD-12AB-34CD-56EF-1234567890AB",
+            "",
+            "nope",
+            "alias/",
+            "arn:aws:kms:us-east-1:1111:key/x",
+            "arn:aws:s3:us-east-1:111122223333:key/x",
+            "arn:aws:kms:us-east-1:111122223333:key/not-a-uuid",
+            "1234ABCD-12AB-34CD-56EF-1234567890AB",
         ] {
-            assert!(matches!(KeyRef::parse(bad), Err(KmsError::NotFound(_))), "{bad}");
+            assert!(
+                matches!(KeyRef::parse(bad), Err(KmsError::NotFound(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn alias_names() {
         assert!(validate_alias_name("alias/ok_name-1:/x", true).is_ok());
-        assert!(matches!(validate_alias_name("noprefix", true), Err(KmsError::Validation(_))));
-        assert!(matches!(validate_alias_name("alias/sp ace", true), Err(KmsError::Validation(_))));
-        assert!(matches!(validate_alias_name("alias/aws/x", true), Err(KmsError::NotAuthorized(_))));
+        assert!(matches!(
+            validate_alias_name("noprefix", true),
+            Err(KmsError::Validation(_))
+        ));
+        assert!(matches!(
+            validate_alias_name("alias/sp ace", true),
+            Err(KmsError::Validation(_))
+        ));
+        assert!(matches!(
+            validate_alias_name("alias/aws/x", true),
+            Err(KmsError::NotAuthorized(_))
+        ));
         assert!(validate_alias_name(&format!("alias/{}", "a".repeat(251)), true).is_err());
     }
 }

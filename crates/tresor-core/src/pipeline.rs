@@ -42,7 +42,12 @@ pub struct Call<'a> {
 
 impl<'a> Call<'a> {
     fn new(kms: &'a Kms, caller: &'a Caller) -> Self {
-        Self { kms, caller, authorized: false, resources: Vec::new() }
+        Self {
+            kms,
+            caller,
+            authorized: false,
+            resources: Vec::new(),
+        }
     }
 
     /// The service clock.
@@ -61,15 +66,23 @@ impl<'a> Call<'a> {
     /// Like [`Call::key`] but refuses aliases, for members that take only a key id or ARN.
     pub fn key_no_alias(&mut self, key_id: &str, action: &str) -> KmsResult<Arc<CachedKey>> {
         if KeyRef::parse(key_id)?.is_alias() {
-            return Err(KmsError::NotFound(format!("Invalid keyId '{key_id}': an alias is not accepted here")));
+            return Err(KmsError::NotFound(format!(
+                "Invalid keyId '{key_id}': an alias is not accepted here"
+            )));
         }
         self.key(key_id, action)
     }
 
     /// A key found by UUID inside a ciphertext, in the caller's region; `None` when no
     /// such key exists there.
-    pub fn key_from_ciphertext(&mut self, key_id: &str, action: &str) -> KmsResult<Option<Arc<CachedKey>>> {
-        let Some(key) = self.kms.key_by_id(key_id)? else { return Ok(None) };
+    pub fn key_from_ciphertext(
+        &mut self,
+        key_id: &str,
+        action: &str,
+    ) -> KmsResult<Option<Arc<CachedKey>>> {
+        let Some(key) = self.kms.key_by_id(key_id)? else {
+            return Ok(None);
+        };
         if key.record.region != self.caller.region {
             return Ok(None);
         }
@@ -79,7 +92,9 @@ impl<'a> Call<'a> {
 
     /// Authorizes an action that is not on a key (CreateKey, ListKeys, GenerateRandom…).
     pub fn authorize_account(&mut self, action: &str) -> KmsResult<()> {
-        self.kms.authorizer.authorize(self.caller, action, Resource::Account)?;
+        self.kms
+            .authorizer
+            .authorize(self.caller, action, Resource::Account)?;
         self.authorized = true;
         Ok(())
     }
@@ -89,9 +104,14 @@ impl<'a> Call<'a> {
         if !self.resources.contains(&key.arn) {
             self.resources.push(key.arn.clone());
         }
-        self.kms
-            .authorizer
-            .authorize(self.caller, action, Resource::Key { account: &key.record.account, arn: &key.arn })?;
+        self.kms.authorizer.authorize(
+            self.caller,
+            action,
+            Resource::Key {
+                account: &key.record.account,
+                arn: &key.arn,
+            },
+        )?;
         self.authorized = true;
         Ok(())
     }
@@ -101,21 +121,39 @@ impl<'a> Call<'a> {
         let caller = self.caller;
         let (account, id) = match KeyRef::parse(key_id)? {
             KeyRef::Id(id) => (caller.account.clone(), id),
-            KeyRef::KeyArn { region, account, id } => {
+            KeyRef::KeyArn {
+                region,
+                account,
+                id,
+            } => {
                 if region != caller.region {
                     return Err(not_found_key(&ids::key_arn(&region, &account, &id)));
                 }
                 (account, id)
             }
             KeyRef::Alias(name) => {
-                let target = self.kms.alias_target(&caller.account, &caller.region, &name)?;
+                let target = self
+                    .kms
+                    .alias_target(&caller.account, &caller.region, &name)?;
                 let Some(id) = target else {
-                    return Err(not_found_alias(&ids::alias_arn(&caller.region, &caller.account, &name)));
+                    return Err(not_found_alias(&ids::alias_arn(
+                        &caller.region,
+                        &caller.account,
+                        &name,
+                    )));
                 };
                 (caller.account.clone(), id)
             }
-            KeyRef::AliasArn { region, account, name } => {
-                let target = if region == caller.region { self.kms.alias_target(&account, &region, &name)? } else { None };
+            KeyRef::AliasArn {
+                region,
+                account,
+                name,
+            } => {
+                let target = if region == caller.region {
+                    self.kms.alias_target(&account, &region, &name)?
+                } else {
+                    None
+                };
                 let Some(id) = target else {
                     return Err(not_found_alias(&ids::alias_arn(&region, &account, &name)));
                 };
@@ -158,12 +196,21 @@ impl std::fmt::Debug for OperationEntry {
 
 /// The table entry of operation `O`.
 pub const fn entry<O: Operation>() -> OperationEntry {
-    OperationEntry { name: O::NAME, uses_storage: O::USES_STORAGE, run: run_op::<O> }
+    OperationEntry {
+        name: O::NAME,
+        uses_storage: O::USES_STORAGE,
+        run: run_op::<O>,
+    }
 }
 
 fn run_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    let req: O::Request = serde_json::from_slice(body).map_err(|e| KmsError::Serialization(serde_message(&e)))?;
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    let req: O::Request =
+        serde_json::from_slice(body).map_err(|e| KmsError::Serialization(serde_message(&e)))?;
     let resp = O::execute(call, req)?;
     serde_json::to_vec(&resp).map_err(KmsError::internal)
 }
@@ -197,7 +244,10 @@ impl Kms {
                 if call.authorized {
                     Ok(out)
                 } else {
-                    Err(KmsError::internal(format!("operation {} answered without authorizing", op.name)))
+                    Err(KmsError::internal(format!(
+                        "operation {} answered without authorizing",
+                        op.name
+                    )))
                 }
             });
         if let Err(KmsError::Internal(detail)) = &result {

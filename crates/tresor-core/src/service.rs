@@ -23,7 +23,9 @@ pub struct KmsConfig {
 
 impl Default for KmsConfig {
     fn default() -> Self {
-        Self { key_cache_capacity: 200_000 }
+        Self {
+            key_cache_capacity: 200_000,
+        }
     }
 }
 
@@ -43,7 +45,9 @@ pub struct Kms {
 
 impl std::fmt::Debug for Kms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kms").field("cached_keys", &self.keys.len()).finish_non_exhaustive()
+        f.debug_struct("Kms")
+            .field("cached_keys", &self.keys.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,7 +57,12 @@ fn alias_cache_key(account: &str, region: &str, name: &str) -> String {
 
 impl Kms {
     /// A service over `store`, with material wrapped under `root`.
-    pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>, config: KmsConfig) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        root: RootKey,
+        clock: Arc<dyn Clock>,
+        config: KmsConfig,
+    ) -> Self {
         Self {
             store,
             root,
@@ -88,9 +97,18 @@ impl Kms {
     // ----- identities -------------------------------------------------------------
 
     /// Makes sure `access_key_id` exists with `secret` for `principal_arn` of `account`.
-    pub fn ensure_access_key(&self, access_key_id: &str, secret: &SecretBytes, account: &str, principal_arn: &str) -> KmsResult<()> {
+    pub fn ensure_access_key(
+        &self,
+        access_key_id: &str,
+        secret: &SecretBytes,
+        account: &str,
+        principal_arn: &str,
+    ) -> KmsResult<()> {
         if let Some(existing) = self.credential(access_key_id)? {
-            if existing.secret == *secret && existing.account == account && existing.principal_arn == principal_arn {
+            if existing.secret == *secret
+                && existing.account == account
+                && existing.principal_arn == principal_arn
+            {
                 return Ok(());
             }
         }
@@ -115,13 +133,18 @@ impl Kms {
         if let Some(c) = self.credentials.get(&access_key_id.to_string()) {
             return Ok(Some(c));
         }
-        let Some(rec) = self.store.access_key(access_key_id)? else { return Ok(None) };
+        let Some(rec) = self.store.access_key(access_key_id)? else {
+            return Ok(None);
+        };
         if !rec.enabled {
             return Ok(None);
         }
         let secret = self
             .root
-            .unwrap(WrapPurpose::AccessKeySecret { access_key_id }, &rec.wrapped_secret)
+            .unwrap(
+                WrapPurpose::AccessKeySecret { access_key_id },
+                &rec.wrapped_secret,
+            )
             .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
         let cred = Arc::new(Credential {
             access_key_id: rec.access_key_id,
@@ -129,7 +152,8 @@ impl Kms {
             account: rec.account,
             principal_arn: rec.principal_arn,
         });
-        self.credentials.insert(access_key_id.to_string(), cred.clone());
+        self.credentials
+            .insert(access_key_id.to_string(), cred.clone());
         Ok(Some(cred))
     }
 
@@ -140,7 +164,9 @@ impl Kms {
         if let Some(k) = self.keys.get(&key_id.to_string()) {
             return Ok(Some(k));
         }
-        let Some(record) = self.store.key(key_id)? else { return Ok(None) };
+        let Some(record) = self.store.key(key_id)? else {
+            return Ok(None);
+        };
         let materials = self.load_materials(&record)?;
         let key = Arc::new(CachedKey::new(record, materials)?);
         self.keys.insert(key_id.to_string(), key.clone());
@@ -153,29 +179,58 @@ impl Kms {
         for m in self.store.materials(&record.key_id)? {
             let secret = self
                 .root
-                .unwrap(WrapPurpose::KeyMaterial { key_arn: &arn, version: m.version }, &m.wrapped)
-                .map_err(|e| KmsError::internal(format!("material {} v{}: {e}", record.key_id, m.version)))?;
+                .unwrap(
+                    WrapPurpose::KeyMaterial {
+                        key_arn: &arn,
+                        version: m.version,
+                    },
+                    &m.wrapped,
+                )
+                .map_err(|e| {
+                    KmsError::internal(format!("material {} v{}: {e}", record.key_id, m.version))
+                })?;
             let key = SymmetricKey::from_material(secret).map_err(KmsError::internal)?;
-            out.insert(m.version, Material { material_id: m.material_id, key });
+            out.insert(
+                m.version,
+                Material {
+                    material_id: m.material_id,
+                    key,
+                },
+            );
         }
         Ok(Arc::new(out))
     }
 
     /// The key id an alias points at, if the alias exists.
-    pub fn alias_target(&self, account: &str, region: &str, name: &str) -> KmsResult<Option<String>> {
+    pub fn alias_target(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> KmsResult<Option<String>> {
         let ck = alias_cache_key(account, region, name);
         if let Some(id) = self.aliases.get(&ck) {
             return Ok(Some(id));
         }
-        let Some(a) = self.store.alias(account, region, name)? else { return Ok(None) };
+        let Some(a) = self.store.alias(account, region, name)? else {
+            return Ok(None);
+        };
         self.aliases.insert(ck, a.target_key_id.clone());
         Ok(Some(a.target_key_id))
     }
 
     /// Wraps fresh material for a new key version.
-    pub(crate) fn wrap_material(&self, key_arn: &str, version: u32, key: &SymmetricKey) -> KmsResult<Vec<u8>> {
+    pub(crate) fn wrap_material(
+        &self,
+        key_arn: &str,
+        version: u32,
+        key: &SymmetricKey,
+    ) -> KmsResult<Vec<u8>> {
         self.root
-            .wrap(WrapPurpose::KeyMaterial { key_arn, version }, key.material())
+            .wrap(
+                WrapPurpose::KeyMaterial { key_arn, version },
+                key.material(),
+            )
             .map_err(KmsError::internal)
     }
 
@@ -193,7 +248,10 @@ impl Kms {
         };
         let Some(mut record) = self.store.key(key_id)? else {
             self.keys.remove(&key_id.to_string());
-            return Err(KmsError::NotFound(format!("Key '{}' does not exist", current.arn)));
+            return Err(KmsError::NotFound(format!(
+                "Key '{}' does not exist",
+                current.arn
+            )));
         };
         let (mut writes, out) = change(&mut record)?;
         record.revision += 1;
@@ -206,7 +264,10 @@ impl Kms {
 
     /// Applies writes that do not change a key record (aliases, tags, new keys) under
     /// the write lock; `check` runs first, under the lock, and may refuse.
-    pub(crate) fn write<T>(&self, check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>) -> KmsResult<T> {
+    pub(crate) fn write<T>(
+        &self,
+        check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>,
+    ) -> KmsResult<T> {
         let _guard = self.write_lock.lock();
         let (writes, out) = check()?;
         self.store.apply(writes)?;
@@ -219,7 +280,13 @@ impl Kms {
     }
 
     /// Updates the alias cache after an alias write.
-    pub(crate) fn cache_alias(&self, account: &str, region: &str, name: &str, target: Option<&str>) {
+    pub(crate) fn cache_alias(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        target: Option<&str>,
+    ) {
         let ck = alias_cache_key(account, region, name);
         match target {
             Some(t) => self.aliases.insert(ck, t.to_string()),
@@ -238,11 +305,15 @@ impl Kms {
         for key in due {
             let _guard = self.write_lock.lock();
             // Re-check under the lock: CancelKeyDeletion may have won the race.
-            let Some(fresh) = self.store.key(&key.key_id)? else { continue };
+            let Some(fresh) = self.store.key(&key.key_id)? else {
+                continue;
+            };
             if fresh.key_state != "PendingDeletion" || fresh.deletion_ms.is_none_or(|d| d > now) {
                 continue;
             }
-            self.store.apply(vec![Write::DeleteKey { key_id: key.key_id.clone() }])?;
+            self.store.apply(vec![Write::DeleteKey {
+                key_id: key.key_id.clone(),
+            }])?;
             self.keys.remove(&key.key_id);
             let id = key.key_id.clone();
             self.aliases.remove_where(|target| *target == id);

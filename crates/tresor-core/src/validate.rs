@@ -22,7 +22,9 @@ impl Validator {
     /// A required member must be present.
     pub fn required<T>(mut self, field: &str, value: &Option<T>) -> Self {
         if value.is_none() {
-            self.push(format!("Value null at '{field}' failed to satisfy constraint: Member must not be null"));
+            self.push(format!(
+                "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            ));
         }
         self
     }
@@ -30,7 +32,11 @@ impl Validator {
     /// String length (in characters) within `min..=max`.
     pub fn len(mut self, field: &str, value: &str, min: usize, max: usize) -> Self {
         let n = value.chars().count();
-        let shown = if n > 64 { "value".to_string() } else { format!("'{value}'") };
+        let shown = if n > 64 {
+            "value".to_string()
+        } else {
+            format!("'{value}'")
+        };
         if n < min {
             self.push(format!(
                 "Value {shown} at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
@@ -84,7 +90,11 @@ impl Validator {
     /// A regular-expression constraint, already evaluated by the caller as `ok`.
     pub fn pattern(mut self, field: &str, value: &str, pattern: &str, ok: bool) -> Self {
         if !ok {
-            let shown = if value.chars().count() > 64 { "value".to_string() } else { format!("'{value}'") };
+            let shown = if value.chars().count() > 64 {
+                "value".to_string()
+            } else {
+                format!("'{value}'")
+            };
             self.push(format!(
                 "Value {shown} at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
             ));
@@ -120,8 +130,14 @@ impl Validator {
     pub fn finish(self) -> KmsResult<()> {
         match self.errors.len() {
             0 => Ok(()),
-            1 => Err(KmsError::Validation(format!("1 validation error detected: {}", self.errors.join("; ")))),
-            n => Err(KmsError::Validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
+            1 => Err(KmsError::Validation(format!(
+                "1 validation error detected: {}",
+                self.errors.join("; ")
+            ))),
+            n => Err(KmsError::Validation(format!(
+                "{n} validation errors detected: {}",
+                self.errors.join("; ")
+            ))),
         }
     }
 }
@@ -132,9 +148,17 @@ mod tests {
 
     #[test]
     fn aggregates_messages() {
-        let r = Validator::new().required::<u8>("keyId", &None).range("limit", Some(0), 1, 10).finish();
-        let Err(KmsError::Validation(m)) = r else { unreachable!() };
-        assert!(m.starts_with("2 validation errors detected: Value null at 'keyId'"), "{m}");
+        let r = Validator::new()
+            .required::<u8>("keyId", &None)
+            .range("limit", Some(0), 1, 10)
+            .finish();
+        let Err(KmsError::Validation(m)) = r else {
+            unreachable!()
+        };
+        assert!(
+            m.starts_with("2 validation errors detected: Value null at 'keyId'"),
+            "{m}"
+        );
         assert!(m.contains("greater than or equal to 1"), "{m}");
         assert!(Validator::new().len("d", "abc", 0, 3).finish().is_ok());
     }

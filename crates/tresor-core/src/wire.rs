@@ -28,7 +28,9 @@ impl Serialize for Blob {
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        B64.decode(s.as_bytes()).map(Blob).map_err(|_| serde::de::Error::custom("Invalid base64 in blob member"))
+        B64.decode(s.as_bytes())
+            .map(Blob)
+            .map_err(|_| serde::de::Error::custom("Invalid base64 in blob member"))
     }
 }
 
@@ -69,7 +71,9 @@ pub type EncryptionContext = BTreeMap<String, String>;
 /// The canonical bytes of an encryption context, as bound into ciphertexts.
 pub fn canonical_context(ctx: Option<&EncryptionContext>) -> Vec<u8> {
     match ctx {
-        Some(c) => tresor_crypto::blob::canonical_context(c.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        Some(c) => {
+            tresor_crypto::blob::canonical_context(c.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        }
         None => tresor_crypto::blob::canonical_context(std::iter::empty()),
     }
 }
@@ -91,18 +95,31 @@ pub const MAX_TAGS: usize = 50;
 pub fn validate_tags(tags: &[Tag]) -> KmsResult<Vec<(String, String)>> {
     let mut v = Validator::new();
     for t in tags {
-        v = v.required("tags.member.tagKey", &t.tag_key).required("tags.member.tagValue", &t.tag_value);
-        v = v.opt_len("tags.member.tagKey", &t.tag_key, 1, 128).opt_len("tags.member.tagValue", &t.tag_value, 0, 256);
+        v = v
+            .required("tags.member.tagKey", &t.tag_key)
+            .required("tags.member.tagValue", &t.tag_value);
+        v = v.opt_len("tags.member.tagKey", &t.tag_key, 1, 128).opt_len(
+            "tags.member.tagValue",
+            &t.tag_value,
+            0,
+            256,
+        );
     }
     v.finish()?;
     let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
     for t in tags {
-        let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else { continue };
+        let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else {
+            continue;
+        };
         if k.starts_with("aws:") {
-            return Err(KmsError::Tag("Tag keys beginning with aws: are reserved for AWS use".into()));
+            return Err(KmsError::Tag(
+                "Tag keys beginning with aws: are reserved for AWS use".into(),
+            ));
         }
         if out.iter().any(|(existing, _)| existing == k) {
-            return Err(KmsError::Tag(format!("Duplicate tag key {k} in the request")));
+            return Err(KmsError::Tag(format!(
+                "Duplicate tag key {k} in the request"
+            )));
         }
         out.push((k.clone(), val.clone()));
     }
@@ -157,7 +174,10 @@ impl KeyMetadata {
             description: k.description.clone(),
             key_usage: usage.as_str(),
             key_state: state.as_str(),
-            deletion_date: k.deletion_ms.filter(|_| state == KeyState::PendingDeletion).map(Timestamp),
+            deletion_date: k
+                .deletion_ms
+                .filter(|_| state == KeyState::PendingDeletion)
+                .map(Timestamp),
             origin: origin.as_str(),
             key_manager: "CUSTOMER",
             customer_master_key_spec: crate::model::customer_master_key_spec(spec),
@@ -177,7 +197,9 @@ pub fn parse_marker(marker: &Option<String>) -> KmsResult<Option<String>> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("tresor:").map(str::to_string));
-    decoded.map(Some).ok_or_else(|| KmsError::InvalidMarker("Invalid marker: the marker was not issued by this service".into()))
+    decoded.map(Some).ok_or_else(|| {
+        KmsError::InvalidMarker("Invalid marker: the marker was not issued by this service".into())
+    })
 }
 
 /// Makes an opaque marker that continues after `last`.
@@ -208,11 +230,26 @@ mod tests {
 
     #[test]
     fn tag_rules() {
-        let t = |k: &str, v: &str| Tag { tag_key: Some(k.into()), tag_value: Some(v.into()) };
+        let t = |k: &str, v: &str| Tag {
+            tag_key: Some(k.into()),
+            tag_value: Some(v.into()),
+        };
         assert!(validate_tags(&[t("a", "")]).is_ok());
-        assert!(matches!(validate_tags(&[t("aws:x", "1")]), Err(KmsError::Tag(_))));
-        assert!(matches!(validate_tags(&[t("a", "1"), t("a", "2")]), Err(KmsError::Tag(_))));
-        assert!(matches!(validate_tags(&[t("", "1")]), Err(KmsError::Validation(_))));
-        assert!(matches!(validate_tags(&[t(&"k".repeat(129), "1")]), Err(KmsError::Validation(_))));
+        assert!(matches!(
+            validate_tags(&[t("aws:x", "1")]),
+            Err(KmsError::Tag(_))
+        ));
+        assert!(matches!(
+            validate_tags(&[t("a", "1"), t("a", "2")]),
+            Err(KmsError::Tag(_))
+        ));
+        assert!(matches!(
+            validate_tags(&[t("", "1")]),
+            Err(KmsError::Validation(_))
+        ));
+        assert!(matches!(
+            validate_tags(&[t(&"k".repeat(129), "1")]),
+            Err(KmsError::Validation(_))
+        ));
     }
 }

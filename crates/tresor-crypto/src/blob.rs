@@ -83,7 +83,12 @@ pub fn seal(
 ) -> Result<Vec<u8>, CryptoError> {
     let mut salt = [0u8; SALT_LEN];
     random::fill(&mut salt)?;
-    let header = BlobHeader { key_id, version, salt }.to_bytes();
+    let header = BlobHeader {
+        key_id,
+        version,
+        salt,
+    }
+    .to_bytes();
     let aad = [&header[..], context].concat();
     let body = key.seal(&salt, &header, &aad, plaintext)?;
     Ok([&header[..], &body].concat())

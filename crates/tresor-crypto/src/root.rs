@@ -64,8 +64,8 @@ impl RootKey {
         if material.len() != ROOT_KEY_LEN {
             return Err(CryptoError::BadKeyLength);
         }
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, material.expose()).map_err(|_| CryptoError::BadKeyLength)?;
+        let unbound = UnboundKey::new(&AES_256_GCM, material.expose())
+            .map_err(|_| CryptoError::BadKeyLength)?;
         Ok(Self {
             key: LessSafeKey::new(unbound),
         })
@@ -74,7 +74,11 @@ impl RootKey {
     /// Encrypts `plaintext` under the root key, bound to `purpose`.
     ///
     /// Output: `0x01 ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
-    pub fn wrap(&self, purpose: WrapPurpose<'_>, plaintext: &SecretBytes) -> Result<Vec<u8>, CryptoError> {
+    pub fn wrap(
+        &self,
+        purpose: WrapPurpose<'_>,
+        plaintext: &SecretBytes,
+    ) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
         random::fill(&mut nonce)?;
         let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
@@ -95,7 +99,11 @@ impl RootKey {
     }
 
     /// Reverses [`RootKey::wrap`]; fails unless `purpose` is the one used to wrap.
-    pub fn unwrap(&self, purpose: WrapPurpose<'_>, wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+    pub fn unwrap(
+        &self,
+        purpose: WrapPurpose<'_>,
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
         let Some((&WRAP_FORMAT_V1, rest)) = wrapped.split_first() else {
             return Err(CryptoError::Unauthentic);
         };
@@ -103,14 +111,17 @@ impl RootKey {
             return Err(CryptoError::Unauthentic);
         }
         let (nonce, body) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Unauthentic)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Unauthentic)?;
         let mut buf = SecretBytes::from_slice(body);
         let len = self
             .key
             .open_in_place(nonce, Aad::from(purpose.aad()), buf.expose_mut())
             .map_err(|_| CryptoError::Unauthentic)?
             .len();
-        Ok(SecretBytes::from_slice(buf.expose().get(..len).unwrap_or_default()))
+        Ok(SecretBytes::from_slice(
+            buf.expose().get(..len).unwrap_or_default(),
+        ))
     }
 }
 
@@ -165,7 +176,8 @@ impl FileSealer {
             }
             Ok(())
         };
-        write().map_err(|e| CryptoError::Sealer(format!("writing {}: {e}", self.path.display())))?;
+        write()
+            .map_err(|e| CryptoError::Sealer(format!("writing {}: {e}", self.path.display())))?;
         RootKey::from_material(&material)
     }
 
@@ -174,8 +186,9 @@ impl FileSealer {
         let text = std::fs::read(&self.path)
             .map(SecretBytes::new)
             .map_err(|e| CryptoError::Sealer(format!("reading {}: {e}", self.path.display())))?;
-        let material = hex_decode(text.expose())
-            .ok_or_else(|| CryptoError::Sealer(format!("{} is not a root key file", self.path.display())))?;
+        let material = hex_decode(text.expose()).ok_or_else(|| {
+            CryptoError::Sealer(format!("{} is not a root key file", self.path.display()))
+        })?;
         RootKey::from_material(&material)
     }
 }
@@ -217,13 +230,25 @@ mod tests {
     fn wrap_round_trips_and_binds_purpose() {
         let root = key();
         let secret = SecretBytes::from_slice(&[7u8; 32]);
-        let p = WrapPurpose::KeyMaterial { key_arn: "arn:a", version: 1 };
+        let p = WrapPurpose::KeyMaterial {
+            key_arn: "arn:a",
+            version: 1,
+        };
         let w = root.wrap(p, &secret).unwrap();
         assert!(!w.windows(32).any(|win| win == secret.expose()));
         assert_eq!(root.unwrap(p, &w).unwrap(), secret);
-        let other_version = WrapPurpose::KeyMaterial { key_arn: "arn:a", version: 2 };
-        assert_eq!(root.unwrap(other_version, &w), Err(CryptoError::Unauthentic));
-        let other_key = WrapPurpose::KeyMaterial { key_arn: "arn:b", version: 1 };
+        let other_version = WrapPurpose::KeyMaterial {
+            key_arn: "arn:a",
+            version: 2,
+        };
+        assert_eq!(
+            root.unwrap(other_version, &w),
+            Err(CryptoError::Unauthentic)
+        );
+        let other_key = WrapPurpose::KeyMaterial {
+            key_arn: "arn:b",
+            version: 1,
+        };
         assert_eq!(root.unwrap(other_key, &w), Err(CryptoError::Unauthentic));
         let mut tampered = w.clone();
         if let Some(b) = tampered.last_mut() {
@@ -239,7 +264,9 @@ mod tests {
         let sealer = FileSealer::new(dir.path().join("root.key"));
         let a = sealer.load_or_create().unwrap();
         let secret = SecretBytes::from_slice(b"material");
-        let p = WrapPurpose::AccessKeySecret { access_key_id: "AKID" };
+        let p = WrapPurpose::AccessKeySecret {
+            access_key_id: "AKID",
+        };
         let w = a.wrap(p, &secret).unwrap();
         let b = sealer.load_or_create().unwrap();
         assert_eq!(b.unwrap(p, &w).unwrap(), secret);

@@ -55,32 +55,57 @@ impl SymmetricKey {
     fn message_key(&self, salt: &[u8], info: &[u8]) -> Result<LessSafeKey, CryptoError> {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(self.material.expose());
         let info = [info];
-        let okm = prk.expand(&info, Len32).map_err(|_| CryptoError::BadKeyLength)?;
+        let okm = prk
+            .expand(&info, Len32)
+            .map_err(|_| CryptoError::BadKeyLength)?;
         let mut key = SecretBytes::new(vec![0u8; MATERIAL_LEN]);
-        okm.fill(key.expose_mut()).map_err(|_| CryptoError::BadKeyLength)?;
+        okm.fill(key.expose_mut())
+            .map_err(|_| CryptoError::BadKeyLength)?;
         let unbound =
             UnboundKey::new(&AES_256_GCM, key.expose()).map_err(|_| CryptoError::BadKeyLength)?;
         Ok(LessSafeKey::new(unbound))
     }
 
     /// Encrypts `plaintext` with a key derived from `salt`/`info`; returns ciphertext ‖ tag.
-    pub fn seal(&self, salt: &[u8], info: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal(
+        &self,
+        salt: &[u8],
+        info: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         let key = self.message_key(salt, info)?;
         let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
-        key.seal_in_place_append_tag(Nonce::assume_unique_for_key([0u8; NONCE_LEN]), Aad::from(aad), &mut out)
-            .map_err(|_| CryptoError::Unauthentic)?;
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key([0u8; NONCE_LEN]),
+            Aad::from(aad),
+            &mut out,
+        )
+        .map_err(|_| CryptoError::Unauthentic)?;
         Ok(out)
     }
 
     /// Reverses [`SymmetricKey::seal`].
-    pub fn open(&self, salt: &[u8], info: &[u8], aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, CryptoError> {
+    pub fn open(
+        &self,
+        salt: &[u8],
+        info: &[u8],
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
         let key = self.message_key(salt, info)?;
         let mut buf = SecretBytes::from_slice(sealed);
         let len = key
-            .open_in_place(Nonce::assume_unique_for_key([0u8; NONCE_LEN]), Aad::from(aad), buf.expose_mut())
+            .open_in_place(
+                Nonce::assume_unique_for_key([0u8; NONCE_LEN]),
+                Aad::from(aad),
+                buf.expose_mut(),
+            )
             .map_err(|_| CryptoError::Unauthentic)?
             .len();
-        Ok(SecretBytes::from_slice(buf.expose().get(..len).unwrap_or_default()))
+        Ok(SecretBytes::from_slice(
+            buf.expose().get(..len).unwrap_or_default(),
+        ))
     }
 }

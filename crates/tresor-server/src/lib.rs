@@ -1,1 +1,64 @@
-//! placeholder
+//! Tresor's HTTP front: the AWS JSON 1.1 protocol over HTTP/1.1, SigV4 authentication,
+//! and hand-off to the core's pipeline.
+#![deny(missing_docs)]
+
+mod api;
+mod response;
+pub mod sigv4;
+
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tresor_core::{Kms, SystemClock};
+
+/// The largest request body accepted (the largest legal KMS request is well below).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the HTTP layer shares between requests.
+pub struct AppState {
+    /// The service.
+    pub kms: Arc<Kms>,
+    /// Derived SigV4 signing keys.
+    pub signing_keys: sigv4::SigningKeys,
+    /// When set, `POST /_tresor/test/advance-clock` moves this clock (tests only).
+    pub test_clock: Option<Arc<SystemClock>>,
+}
+
+/// The router: the KMS API at `POST /`, `GET /health`, and the test clock when enabled.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut r = Router::new()
+        .route("/", post(api::kms_api).fallback(api::not_found))
+        .route("/health", get(api::health));
+    if state.test_clock.is_some() {
+        r = r.route("/_tresor/test/advance-clock", post(api::advance_clock));
+    }
+    r.fallback(api::not_found).with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Runs due background jobs now and then every `every`, forever.
+pub async fn run_scheduler(kms: Arc<Kms>, every: std::time::Duration) {
+    loop {
+        let k = kms.clone();
+        match tokio::task::spawn_blocking(move || k.run_due_jobs()).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "scheduler ran due jobs"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("scheduler: {e:?}"),
+            Err(e) => tracing::error!("scheduler task failed: {e}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

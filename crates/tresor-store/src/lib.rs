@@ -41,7 +41,13 @@ pub trait Store: Send + Sync {
     /// A key by its UUID.
     fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
     /// Keys of an account in a region, ordered by key id, after `after` (exclusive).
-    fn list_keys(&self, account: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<KeyRecord>>;
+    fn list_keys(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<KeyRecord>>;
     /// Keys in `PendingDeletion` whose deletion date is at or before `now_ms`.
     fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
     /// Every material version of a key, ascending.

@@ -72,7 +72,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = Self { conn: Mutex::new(conn) };
+        let store = Self {
+            conn: Mutex::new(conn),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -97,14 +99,19 @@ impl SqliteStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )?;
         }
         tx.commit()?;
         Ok(())
     }
 }
 
-const KEY_COLUMNS: &str = "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
+const KEY_COLUMNS: &str =
+    "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -148,13 +155,22 @@ impl Store for SqliteStore {
         Ok(conn.query_row(&sql, [key_id], key_from_row).optional()?)
     }
 
-    fn list_keys(&self, account: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+    fn list_keys(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<KeyRecord>> {
         let conn = self.conn.lock();
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND key_id > ?3 ORDER BY key_id LIMIT ?4"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![account, region, after.unwrap_or(""), limit_i64(limit)], key_from_row)?;
+        let rows = stmt.query_map(
+            params![account, region, after.unwrap_or(""), limit_i64(limit)],
+            key_from_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -212,7 +228,13 @@ impl Store for SqliteStore {
              ORDER BY name LIMIT ?5",
         )?;
         let rows = stmt.query_map(
-            params![account, region, target_key_id, after.unwrap_or(""), limit_i64(limit)],
+            params![
+                account,
+                region,
+                target_key_id,
+                after.unwrap_or(""),
+                limit_i64(limit)
+            ],
             alias_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -220,14 +242,25 @@ impl Store for SqliteStore {
 
     fn alias_count(&self, key_id: &str) -> StoreResult<usize> {
         let conn = self.conn.lock();
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1", [key_id], |r| r.get(0))?;
+        let n: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1",
+            [key_id],
+            |r| r.get(0),
+        )?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
     fn tags(&self, key_id: &str) -> StoreResult<Vec<TagRecord>> {
         let conn = self.conn.lock();
-        let mut stmt = conn.prepare_cached("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key")?;
-        let rows = stmt.query_map([key_id], |r| Ok(TagRecord { key: r.get(0)?, value: r.get(1)? }))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key",
+        )?;
+        let rows = stmt.query_map([key_id], |r| {
+            Ok(TagRecord {
+                key: r.get(0)?,
+                value: r.get(1)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -274,12 +307,29 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
             tx.execute(
                 &sql,
                 params![
-                    k.key_id, k.account, k.region, k.created_ms, k.description, k.key_spec, k.key_usage,
-                    k.origin, k.key_state, k.deletion_ms, k.pending_window_days, k.current_version,
-                    k.policy, k.revision
+                    k.key_id,
+                    k.account,
+                    k.region,
+                    k.created_ms,
+                    k.description,
+                    k.key_spec,
+                    k.key_usage,
+                    k.origin,
+                    k.key_state,
+                    k.deletion_ms,
+                    k.pending_window_days,
+                    k.current_version,
+                    k.policy,
+                    k.revision
                 ],
             )
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("key {}", k.key_id)) } else { e.into() })?;
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Duplicate(format!("key {}", k.key_id))
+                } else {
+                    e.into()
+                }
+            })?;
         }
         Write::UpdateKey(k) => {
             let n = tx.execute(
@@ -320,13 +370,23 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
                 return Err(StoreError::Conflict(format!("alias {}", a.name)));
             }
         }
-        Write::DeleteAlias { account, region, name } => {
-            tx.execute("DELETE FROM aliases WHERE account=?1 AND region=?2 AND name=?3", [account, region, name])?;
+        Write::DeleteAlias {
+            account,
+            region,
+            name,
+        } => {
+            tx.execute(
+                "DELETE FROM aliases WHERE account=?1 AND region=?2 AND name=?3",
+                [account, region, name],
+            )?;
         }
         Write::SetTags { key_id, tags } => {
             tx.execute("DELETE FROM tags WHERE key_id = ?1", [&key_id])?;
             for t in tags {
-                tx.execute("INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1,?2,?3)", params![key_id, t.key, t.value])?;
+                tx.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1,?2,?3)",
+                    params![key_id, t.key, t.value],
+                )?;
             }
         }
         Write::PutAccessKey(a) => {
@@ -386,14 +446,20 @@ mod tests {
     fn key_crud_with_revision_checks() {
         let (_d, s) = open();
         s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
-        assert!(matches!(s.apply(vec![Write::InsertKey(key("a"))]), Err(StoreError::Duplicate(_))));
+        assert!(matches!(
+            s.apply(vec![Write::InsertKey(key("a"))]),
+            Err(StoreError::Duplicate(_))
+        ));
         let mut k = s.key("a").unwrap().unwrap();
         k.description = "d".into();
         k.revision += 1;
         s.apply(vec![Write::UpdateKey(k.clone())]).unwrap();
         assert_eq!(s.key("a").unwrap().unwrap().description, "d");
         // Same revision again: somebody else's update already happened.
-        assert!(matches!(s.apply(vec![Write::UpdateKey(k)]), Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.apply(vec![Write::UpdateKey(k)]),
+            Err(StoreError::Conflict(_))
+        ));
     }
 
     #[test]
@@ -425,13 +491,23 @@ mod tests {
                 created_ms: 1,
                 updated_ms: 1,
             }),
-            Write::SetTags { key_id: "a".into(), tags: vec![TagRecord { key: "k".into(), value: "v".into() }] },
+            Write::SetTags {
+                key_id: "a".into(),
+                tags: vec![TagRecord {
+                    key: "k".into(),
+                    value: "v".into(),
+                }],
+            },
         ])
         .unwrap();
         assert_eq!(s.alias_count("a").unwrap(), 1);
-        s.apply(vec![Write::DeleteKey { key_id: "a".into() }]).unwrap();
+        s.apply(vec![Write::DeleteKey { key_id: "a".into() }])
+            .unwrap();
         assert!(s.materials("a").unwrap().is_empty());
-        assert!(s.alias("111122223333", "us-east-1", "alias/x").unwrap().is_none());
+        assert!(s
+            .alias("111122223333", "us-east-1", "alias/x")
+            .unwrap()
+            .is_none());
         assert!(s.tags("a").unwrap().is_empty());
     }
 
@@ -442,9 +518,17 @@ mod tests {
             s.apply(vec![Write::InsertKey(key(id))]).unwrap();
         }
         let page = s.list_keys("111122223333", "us-east-1", None, 2).unwrap();
-        assert_eq!(page.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        let page = s.list_keys("111122223333", "us-east-1", Some("b"), 2).unwrap();
+        assert_eq!(
+            page.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let page = s
+            .list_keys("111122223333", "us-east-1", Some("b"), 2)
+            .unwrap();
         assert_eq!(page.len(), 1);
-        assert!(s.list_keys("111122223333", "eu-west-1", None, 10).unwrap().is_empty());
+        assert!(s
+            .list_keys("111122223333", "eu-west-1", None, 10)
+            .unwrap()
+            .is_empty());
     }
 }

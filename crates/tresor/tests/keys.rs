@@ -1,13 +1,20 @@
 //! Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, UpdateKeyDescription,
 //! identifier resolution, region isolation and request validation.
-#![allow(deprecated, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    deprecated,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
 use std::collections::HashSet;
 
 use aws_sdk_kms::types::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState, KeyUsageType, OriginType, Tag,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState,
+    KeyUsageType, OriginType, Tag,
 };
 use common::*;
 
@@ -41,9 +48,15 @@ async fn create_key_returns_full_symmetric_metadata() {
     assert_eq!(m.key_state(), Some(&KeyState::Enabled));
     assert_eq!(m.origin(), Some(&OriginType::AwsKms));
     assert_eq!(m.key_manager(), Some(&KeyManagerType::Customer));
-    assert_eq!(m.customer_master_key_spec(), Some(&CustomerMasterKeySpec::SymmetricDefault));
+    assert_eq!(
+        m.customer_master_key_spec(),
+        Some(&CustomerMasterKeySpec::SymmetricDefault)
+    );
     assert_eq!(m.key_spec(), Some(&KeySpec::SymmetricDefault));
-    assert_eq!(m.encryption_algorithms(), &[EncryptionAlgorithmSpec::SymmetricDefault]);
+    assert_eq!(
+        m.encryption_algorithms(),
+        &[EncryptionAlgorithmSpec::SymmetricDefault]
+    );
     assert_eq!(m.multi_region(), Some(false));
     assert!(m.deletion_date().is_none(), "a new key has no DeletionDate");
     assert!(m.signing_algorithms().is_empty() && m.mac_algorithms().is_empty());
@@ -60,7 +73,11 @@ async fn create_key_defaults_and_describe_matches() {
     assert_eq!(m.key_usage(), Some(&KeyUsageType::EncryptDecrypt));
     assert_eq!(m.origin(), Some(&OriginType::AwsKms));
     assert_eq!(m.key_state(), Some(&KeyState::Enabled));
-    assert_eq!(m.description(), Some(""), "AWS returns an empty Description when none was given");
+    assert_eq!(
+        m.description(),
+        Some(""),
+        "AWS returns an empty Description when none was given"
+    );
 
     let d = ok(c.describe_key().key_id(m.key_id()).send().await);
     let dm = d.key_metadata().expect("KeyMetadata");
@@ -79,8 +96,20 @@ async fn create_key_with_tags_lists_them() {
     let c = srv.client().await;
     let out = ok(c
         .create_key()
-        .tags(Tag::builder().tag_key("team").tag_value("crypto").build().unwrap())
-        .tags(Tag::builder().tag_key("empty").tag_value("").build().unwrap())
+        .tags(
+            Tag::builder()
+                .tag_key("team")
+                .tag_value("crypto")
+                .build()
+                .unwrap(),
+        )
+        .tags(
+            Tag::builder()
+                .tag_key("empty")
+                .tag_value("")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await);
     let id = out.key_metadata().unwrap().key_id().to_string();
@@ -93,7 +122,10 @@ async fn create_key_with_tags_lists_them() {
     got.sort();
     assert_eq!(
         got,
-        vec![("empty".to_string(), String::new()), ("team".to_string(), "crypto".to_string())]
+        vec![
+            ("empty".to_string(), String::new()),
+            ("team".to_string(), "crypto".to_string())
+        ]
     );
 }
 
@@ -102,7 +134,11 @@ async fn describe_key_by_every_identifier_form() {
     let srv = Server::start();
     let c = srv.client().await;
     let id = create_key(&c).await;
-    ok(c.create_alias().alias_name("alias/by-name").target_key_id(&id).send().await);
+    ok(c.create_alias()
+        .alias_name("alias/by-name")
+        .target_key_id(&id)
+        .send()
+        .await);
     let arn = key_arn(REGION, &id);
     for ident in [
         id.clone(),
@@ -112,7 +148,11 @@ async fn describe_key_by_every_identifier_form() {
     ] {
         let d = ok(c.describe_key().key_id(&ident).send().await);
         let m = d.key_metadata().expect("KeyMetadata");
-        assert_eq!(m.key_id(), id, "DescribeKey({ident}) resolved the wrong key");
+        assert_eq!(
+            m.key_id(),
+            id,
+            "DescribeKey({ident}) resolved the wrong key"
+        );
         assert_eq!(m.arn(), Some(arn.as_str()));
     }
 }
@@ -122,13 +162,19 @@ async fn describe_unknown_key_is_not_found_with_aws_message() {
     let srv = Server::start();
     let c = srv.client().await;
     let missing = "8f3b7c1e-0d2a-4b5c-9e6f-112233445566";
-    let e = assert_code(c.describe_key().key_id(missing).send().await, "NotFoundException");
+    let e = assert_code(
+        c.describe_key().key_id(missing).send().await,
+        "NotFoundException",
+    );
     assert_eq!(
         e.message.as_deref(),
         Some(format!("Key '{}' does not exist", key_arn(REGION, missing)).as_str())
     );
     let e = assert_code(
-        c.describe_key().key_id(key_arn(REGION, missing)).send().await,
+        c.describe_key()
+            .key_id(key_arn(REGION, missing))
+            .send()
+            .await,
         "NotFoundException",
     );
     assert_eq!(
@@ -136,7 +182,10 @@ async fn describe_unknown_key_is_not_found_with_aws_message() {
         Some(format!("Key '{}' does not exist", key_arn(REGION, missing)).as_str())
     );
     // A key id that is not even a UUID: AWS answers NotFoundException ("Invalid keyId ...").
-    assert_code(c.describe_key().key_id("fake-key-id").send().await, "NotFoundException");
+    assert_code(
+        c.describe_key().key_id("fake-key-id").send().await,
+        "NotFoundException",
+    );
     // Unknown alias.
     let e = assert_code(
         c.describe_key().key_id("alias/does-not-exist").send().await,
@@ -144,17 +193,39 @@ async fn describe_unknown_key_is_not_found_with_aws_message() {
     );
     assert_eq!(
         e.message.as_deref(),
-        Some(format!("Alias {} is not found.", alias_arn(REGION, "alias/does-not-exist")).as_str())
+        Some(
+            format!(
+                "Alias {} is not found.",
+                alias_arn(REGION, "alias/does-not-exist")
+            )
+            .as_str()
+        )
     );
     // Other mutating operations on an unknown key.
-    assert_code(c.enable_key().key_id(missing).send().await, "NotFoundException");
-    assert_code(c.disable_key().key_id(missing).send().await, "NotFoundException");
     assert_code(
-        c.update_key_description().key_id(missing).description("x").send().await,
+        c.enable_key().key_id(missing).send().await,
         "NotFoundException",
     );
-    assert_code(c.schedule_key_deletion().key_id(missing).send().await, "NotFoundException");
-    assert_code(c.cancel_key_deletion().key_id(missing).send().await, "NotFoundException");
+    assert_code(
+        c.disable_key().key_id(missing).send().await,
+        "NotFoundException",
+    );
+    assert_code(
+        c.update_key_description()
+            .key_id(missing)
+            .description("x")
+            .send()
+            .await,
+        "NotFoundException",
+    );
+    assert_code(
+        c.schedule_key_deletion().key_id(missing).send().await,
+        "NotFoundException",
+    );
+    assert_code(
+        c.cancel_key_deletion().key_id(missing).send().await,
+        "NotFoundException",
+    );
 }
 
 #[tokio::test]
@@ -175,7 +246,10 @@ async fn malformed_arn_and_empty_key_id_are_rejected() {
         assert_eq!(e.status, Some(400), "{bad}: {e:?}");
     }
     // Empty KeyId violates the model constraint (min length 1).
-    assert_code(c.describe_key().key_id("").send().await, "ValidationException");
+    assert_code(
+        c.describe_key().key_id("").send().await,
+        "ValidationException",
+    );
     assert_code(
         c.encrypt().key_id("").plaintext(blob(b"x")).send().await,
         "ValidationException",
@@ -189,7 +263,10 @@ async fn key_arn_of_another_region_or_account_does_not_resolve() {
     let id = create_key(&c).await;
     // Same UUID, wrong region in the ARN.
     assert_code(
-        c.describe_key().key_id(key_arn("eu-west-1", &id)).send().await,
+        c.describe_key()
+            .key_id(key_arn("eu-west-1", &id))
+            .send()
+            .await,
         "NotFoundException",
     );
     // Same UUID, another account in the ARN.
@@ -207,17 +284,32 @@ async fn keys_are_isolated_per_region() {
     let east = srv.client().await;
     let west = srv.client_in("eu-west-1").await;
     let id = create_key(&east).await;
-    let ct = ok(east.encrypt().key_id(&id).plaintext(blob(b"region bound")).send().await);
+    let ct = ok(east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(blob(b"region bound"))
+        .send()
+        .await);
     let ct = ct.ciphertext_blob().unwrap().clone();
 
-    assert_code(west.describe_key().key_id(&id).send().await, "NotFoundException");
     assert_code(
-        west.encrypt().key_id(&id).plaintext(blob(b"x")).send().await,
+        west.describe_key().key_id(&id).send().await,
+        "NotFoundException",
+    );
+    assert_code(
+        west.encrypt()
+            .key_id(&id)
+            .plaintext(blob(b"x"))
+            .send()
+            .await,
         "NotFoundException",
     );
     let listed = ok(west.list_keys().send().await);
     assert!(
-        listed.keys().iter().all(|k| k.key_id() != Some(id.as_str())),
+        listed
+            .keys()
+            .iter()
+            .all(|k| k.key_id() != Some(id.as_str())),
         "eu-west-1 ListKeys must not show a us-east-1 key"
     );
     expect_err(west.decrypt().ciphertext_blob(ct).send().await);
@@ -225,8 +317,14 @@ async fn keys_are_isolated_per_region() {
     // A key created in eu-west-1 carries that region in its ARN and is invisible in us-east-1.
     let wid = create_key(&west).await;
     let d = ok(west.describe_key().key_id(&wid).send().await);
-    assert_eq!(d.key_metadata().unwrap().arn(), Some(key_arn("eu-west-1", &wid).as_str()));
-    assert_code(east.describe_key().key_id(&wid).send().await, "NotFoundException");
+    assert_eq!(
+        d.key_metadata().unwrap().arn(),
+        Some(key_arn("eu-west-1", &wid).as_str())
+    );
+    assert_code(
+        east.describe_key().key_id(&wid).send().await,
+        "NotFoundException",
+    );
 }
 
 #[tokio::test]
@@ -248,21 +346,33 @@ async fn list_keys_pages_with_limit_and_marker() {
             req = req.marker(m);
         }
         let out = ok(req.send().await);
-        assert!(out.keys().len() <= 2, "Limit 2 returned {} keys", out.keys().len());
+        assert!(
+            out.keys().len() <= 2,
+            "Limit 2 returned {} keys",
+            out.keys().len()
+        );
         for k in out.keys() {
             let kid = k.key_id().expect("KeyListEntry.KeyId").to_string();
             assert_eq!(k.key_arn(), Some(key_arn(REGION, &kid).as_str()));
             seen.push(kid);
         }
         if out.truncated() {
-            let next = out.next_marker().expect("Truncated=true must come with NextMarker");
+            let next = out
+                .next_marker()
+                .expect("Truncated=true must come with NextMarker");
             marker = Some(next.to_string());
         } else {
-            assert!(out.next_marker().is_none(), "NextMarker only when Truncated");
+            assert!(
+                out.next_marker().is_none(),
+                "NextMarker only when Truncated"
+            );
             break;
         }
     }
-    assert!(pages >= 3, "5 keys with Limit 2 need at least 3 pages, got {pages}");
+    assert!(
+        pages >= 3,
+        "5 keys with Limit 2 need at least 3 pages, got {pages}"
+    );
     let uniq: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(uniq.len(), seen.len(), "a key was listed twice: {seen:?}");
     assert!(created.is_subset(&uniq), "not every created key was listed");
@@ -278,7 +388,10 @@ async fn list_keys_limit_out_of_range_is_validation_error() {
     let srv = Server::start();
     let c = srv.client().await;
     assert_code(c.list_keys().limit(0).send().await, "ValidationException");
-    assert_code(c.list_keys().limit(1001).send().await, "ValidationException");
+    assert_code(
+        c.list_keys().limit(1001).send().await,
+        "ValidationException",
+    );
     ok(c.list_keys().limit(1000).send().await);
 }
 
@@ -289,7 +402,9 @@ async fn disable_and_enable_key() {
     let id = create_key(&c).await;
     let arn = key_arn(REGION, &id);
     ok(c.disable_key().key_id(&id).send().await);
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
     assert_eq!(m.key_state(), Some(&KeyState::Disabled));
     assert!(!m.enabled(), "Enabled must be false");
     // Disabling twice is allowed.
@@ -299,10 +414,15 @@ async fn disable_and_enable_key() {
         c.encrypt().key_id(&id).plaintext(blob(b"x")).send().await,
         "DisabledException",
     );
-    assert_eq!(e.message.as_deref(), Some(format!("{arn} is disabled.").as_str()));
+    assert_eq!(
+        e.message.as_deref(),
+        Some(format!("{arn} is disabled.").as_str())
+    );
 
     ok(c.enable_key().key_id(&arn).send().await);
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
     assert_eq!(m.key_state(), Some(&KeyState::Enabled));
     assert!(m.enabled(), "Enabled must be true");
     ok(c.enable_key().key_id(&id).send().await);
@@ -315,17 +435,35 @@ async fn update_key_description() {
     let c = srv.client().await;
     let out = ok(c.create_key().description("old").send().await);
     let id = out.key_metadata().unwrap().key_id().to_string();
-    ok(c.update_key_description().key_id(&id).description("new description").send().await);
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
+    ok(c.update_key_description()
+        .key_id(&id)
+        .description("new description")
+        .send()
+        .await);
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
     assert_eq!(m.description(), Some("new description"));
     // By ARN, to the empty string.
-    ok(c.update_key_description().key_id(key_arn(REGION, &id)).description("").send().await);
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
+    ok(c.update_key_description()
+        .key_id(key_arn(REGION, &id))
+        .description("")
+        .send()
+        .await);
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
     assert_eq!(m.description(), Some(""));
     // Allowed on a disabled key.
     ok(c.disable_key().key_id(&id).send().await);
-    ok(c.update_key_description().key_id(&id).description("while disabled").send().await);
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
+    ok(c.update_key_description()
+        .key_id(&id)
+        .description("while disabled")
+        .send()
+        .await);
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
     assert_eq!(m.description(), Some("while disabled"));
 }
 
@@ -335,16 +473,32 @@ async fn description_length_limit() {
     let c = srv.client().await;
     let max = "d".repeat(8192);
     let out = ok(c.create_key().description(&max).send().await);
-    assert_eq!(out.key_metadata().unwrap().description(), Some(max.as_str()));
+    assert_eq!(
+        out.key_metadata().unwrap().description(),
+        Some(max.as_str())
+    );
     let id = out.key_metadata().unwrap().key_id().to_string();
     let too_long = "d".repeat(8193);
-    assert_code(c.create_key().description(&too_long).send().await, "ValidationException");
     assert_code(
-        c.update_key_description().key_id(&id).description(&too_long).send().await,
+        c.create_key().description(&too_long).send().await,
         "ValidationException",
     );
-    let m = ok(c.describe_key().key_id(&id).send().await).key_metadata.unwrap();
-    assert_eq!(m.description(), Some(max.as_str()), "a rejected update must not change the key");
+    assert_code(
+        c.update_key_description()
+            .key_id(&id)
+            .description(&too_long)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    let m = ok(c.describe_key().key_id(&id).send().await)
+        .key_metadata
+        .unwrap();
+    assert_eq!(
+        m.description(),
+        Some(max.as_str()),
+        "a rejected update must not change the key"
+    );
 }
 
 #[tokio::test]
@@ -353,11 +507,17 @@ async fn create_key_rejects_invalid_enums_and_usage() {
     let c = srv.client().await;
     // Unknown enum values violate the model.
     assert_code(
-        c.create_key().key_spec(KeySpec::from("NOT_A_SPEC")).send().await,
+        c.create_key()
+            .key_spec(KeySpec::from("NOT_A_SPEC"))
+            .send()
+            .await,
         "ValidationException",
     );
     assert_code(
-        c.create_key().key_usage(KeyUsageType::from("RANDOM")).send().await,
+        c.create_key()
+            .key_usage(KeyUsageType::from("RANDOM"))
+            .send()
+            .await,
         "ValidationException",
     );
     // A symmetric key cannot be a signing key.
@@ -371,5 +531,8 @@ async fn create_key_rejects_invalid_enums_and_usage() {
     );
     // A failed CreateKey creates nothing.
     let listed = ok(c.list_keys().send().await);
-    assert!(listed.keys().is_empty(), "rejected CreateKey calls must not create keys");
+    assert!(
+        listed.keys().is_empty(),
+        "rejected CreateKey calls must not create keys"
+    );
 }

@@ -37,13 +37,17 @@ impl Operation for CancelKeyDeletion {
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
             if rec.key_state != KeyState::PendingDeletion.as_str() {
                 let arn = crate::ids::key_arn(&rec.region, &rec.account, &rec.key_id);
-                return Err(KmsError::InvalidState(format!("{arn} is not pending deletion.")));
+                return Err(KmsError::InvalidState(format!(
+                    "{arn} is not pending deletion."
+                )));
             }
             rec.key_state = KeyState::Disabled.as_str().into();
             rec.deletion_ms = None;
             rec.pending_window_days = None;
             Ok((Vec::new(), ()))
         })?;
-        Ok(Response { key_id: key.arn.clone() })
+        Ok(Response {
+            key_id: key.arn.clone(),
+        })
     }
 }

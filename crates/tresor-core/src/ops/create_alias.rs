@@ -31,7 +31,8 @@ pub(crate) fn members(req: &Request, creating: bool) -> KmsResult<(&str, &str)> 
         .required("targetKeyId", &req.target_key_id)
         .opt_len("targetKeyId", &req.target_key_id, 1, 2048)
         .finish()?;
-    let (Some(name), Some(target)) = (req.alias_name.as_deref(), req.target_key_id.as_deref()) else {
+    let (Some(name), Some(target)) = (req.alias_name.as_deref(), req.target_key_id.as_deref())
+    else {
         return Err(KmsError::internal("validated members missing"));
     };
     validate_alias_name(name, creating)?;
@@ -50,7 +51,10 @@ impl Operation for CreateAlias {
         crate::states::require_not_pending_deletion(&key)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
         if key.record.account != account {
-            return Err(KmsError::NotFound(format!("Key '{}' does not exist", key.arn)));
+            return Err(KmsError::NotFound(format!(
+                "Key '{}' does not exist",
+                key.arn
+            )));
         }
         let kms = call.kms;
         let now = call.now_ms();

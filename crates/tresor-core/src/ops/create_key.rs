@@ -65,7 +65,8 @@ pub fn usage_allowed(spec: KeySpec, usage: KeyUsage) -> bool {
 }
 
 fn policy_chars_ok(p: &str) -> bool {
-    p.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    p.chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
 }
 
 /// Checks a key policy document's size and shape (not yet its meaning).
@@ -78,8 +79,12 @@ pub fn validate_policy(policy: &str) -> KmsResult<()> {
     }
     match serde_json::from_str::<serde_json::Value>(policy) {
         Ok(v) if v.get("Statement").is_some() => Ok(()),
-        Ok(_) => Err(KmsError::MalformedPolicyDocument("The policy document has no Statement.".into())),
-        Err(e) => Err(KmsError::MalformedPolicyDocument(format!("The policy document is not valid JSON: {e}"))),
+        Ok(_) => Err(KmsError::MalformedPolicyDocument(
+            "The policy document has no Statement.".into(),
+        )),
+        Err(e) => Err(KmsError::MalformedPolicyDocument(format!(
+            "The policy document is not valid JSON: {e}"
+        ))),
     }
 }
 
@@ -96,17 +101,35 @@ impl Operation for CreateKey {
             .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
             .opt_len("xksKeyId", &req.xks_key_id, 1, 128);
         if let Some(p) = &req.policy {
-            v = v.pattern("policy", p, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", policy_chars_ok(p));
+            v = v.pattern(
+                "policy",
+                p,
+                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+                policy_chars_ok(p),
+            );
         }
         v.finish()?;
-        let usage = req.key_usage.as_deref().map(|u| KeyUsage::parse(u, "keyUsage")).transpose()?;
-        let spec = req.key_spec.as_deref().map(|s| KeySpec::parse(s, "keySpec")).transpose()?;
+        let usage = req
+            .key_usage
+            .as_deref()
+            .map(|u| KeyUsage::parse(u, "keyUsage"))
+            .transpose()?;
+        let spec = req
+            .key_spec
+            .as_deref()
+            .map(|s| KeySpec::parse(s, "keySpec"))
+            .transpose()?;
         let cmk_spec = req
             .customer_master_key_spec
             .as_deref()
             .map(|s| KeySpec::parse(s, "customerMasterKeySpec"))
             .transpose()?;
-        let origin = req.origin.as_deref().map(|o| Origin::parse(o, "origin")).transpose()?.unwrap_or(Origin::AwsKms);
+        let origin = req
+            .origin
+            .as_deref()
+            .map(|o| Origin::parse(o, "origin"))
+            .transpose()?
+            .unwrap_or(Origin::AwsKms);
         if spec.is_some() && cmk_spec.is_some() {
             return Err(KmsError::Validation(
                 "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated."
@@ -116,32 +139,41 @@ impl Operation for CreateKey {
         let spec = spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
         let usage = usage.unwrap_or(KeyUsage::EncryptDecrypt);
         if !usage_allowed(spec, usage) {
-            return Err(KmsError::Validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
+            return Err(KmsError::Validation(format!(
+                "KeyUsage {usage} is not compatible with KeySpec {spec}"
+            )));
         }
         let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
         if tags.len() > MAX_TAGS {
-            return Err(KmsError::LimitExceeded(format!("A key can have at most {MAX_TAGS} tags.")));
+            return Err(KmsError::Tag(format!(
+                "A key can have at most {MAX_TAGS} tags."
+            )));
         }
         if let Some(p) = &req.policy {
             validate_policy(p)?;
         }
         call.authorize_account("kms:CreateKey")?;
         if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist")));
+            return Err(KmsError::CustomKeyStoreNotFound(format!(
+                "Custom key store '{id}' does not exist"
+            )));
         }
         match origin {
             Origin::AwsKms => {}
-            Origin::External => {
-                return Err(KmsError::UnsupportedOperation(
-                    "Origin EXTERNAL (imported key material) is not supported by this Tresor version".into(),
-                ))
-            }
+            Origin::External => return Err(KmsError::UnsupportedOperation(
+                "Origin EXTERNAL (imported key material) is not supported by this Tresor version"
+                    .into(),
+            )),
             Origin::AwsCloudHsm | Origin::ExternalKeyStore => {
-                return Err(KmsError::Validation(format!("Origin {origin} requires a CustomKeyStoreId")))
+                return Err(KmsError::Validation(format!(
+                    "Origin {origin} requires a CustomKeyStoreId"
+                )))
             }
         }
         if req.multi_region == Some(true) {
-            return Err(KmsError::UnsupportedOperation("Multi-Region keys are not supported by this Tresor version".into()));
+            return Err(KmsError::UnsupportedOperation(
+                "Multi-Region keys are not supported by this Tresor version".into(),
+            ));
         }
         if spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(
@@ -194,14 +226,25 @@ fn create_symmetric(
         }),
         Write::SetTags {
             key_id: key_id.clone(),
-            tags: tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect(),
+            tags: tags
+                .into_iter()
+                .map(|(key, value)| TagRecord { key, value })
+                .collect(),
         },
     ];
     kms.write(|| Ok((writes, ())))?;
     let metadata = KeyMetadata::from_record(&record, Some(material_id.clone()))?;
-    let materials = BTreeMap::from([(1, Material { material_id, key: material })]);
+    let materials = BTreeMap::from([(
+        1,
+        Material {
+            material_id,
+            key: material,
+        },
+    )]);
     let cached = Arc::new(CachedKey::new(record, Arc::new(materials))?);
     call.authorize_key(&cached, "kms:CreateKey")?;
     kms.cache_key(cached);
-    Ok(Response { key_metadata: metadata })
+    Ok(Response {
+        key_metadata: metadata,
+    })
 }

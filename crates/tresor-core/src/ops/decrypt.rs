@@ -38,7 +38,10 @@ pub struct Response {
 }
 
 /// True when DryRunModifiers asks to skip the ciphertext check.
-pub(crate) fn ignores_ciphertext(dry_run: Option<bool>, modifiers: &Option<Vec<String>>) -> KmsResult<bool> {
+pub(crate) fn ignores_ciphertext(
+    dry_run: Option<bool>,
+    modifiers: &Option<Vec<String>>,
+) -> KmsResult<bool> {
     let mut ignore = false;
     for m in modifiers.iter().flatten() {
         match m.as_str() {
@@ -74,7 +77,11 @@ impl Operation for Decrypt {
             ));
         }
         let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
-        let ciphertext = req.ciphertext_blob.as_ref().map(|b| b.0.as_slice()).unwrap_or_default();
+        let ciphertext = req
+            .ciphertext_blob
+            .as_ref()
+            .map(|b| b.0.as_slice())
+            .unwrap_or_default();
         let opened = envelope::open(
             call,
             ciphertext,
@@ -83,7 +90,11 @@ impl Operation for Decrypt {
             "kms:Decrypt",
             ignore,
         )?;
-        envelope::check_algorithm(&opened.key, "encryptionAlgorithm", &req.encryption_algorithm)?;
+        envelope::check_algorithm(
+            &opened.key,
+            "encryptionAlgorithm",
+            &req.encryption_algorithm,
+        )?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }

@@ -26,7 +26,9 @@ impl Operation for DeleteAlias {
     type Response = Empty;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
-        Validator::new().required("aliasName", &req.alias_name).finish()?;
+        Validator::new()
+            .required("aliasName", &req.alias_name)
+            .finish()?;
         let name = req.alias_name.as_deref().unwrap_or_default();
         crate::ids::validate_alias_name(name, false)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
@@ -37,9 +39,16 @@ impl Operation for DeleteAlias {
         call.key(&existing.target_key_id, "kms:DeleteAlias")?;
         kms.write(|| {
             if kms.store.alias(&account, &region, name)?.is_none() {
-                return Err(KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&region, &account, name))));
+                return Err(KmsError::NotFound(format!(
+                    "Alias {} is not found.",
+                    alias_arn(&region, &account, name)
+                )));
             }
-            let w = Write::DeleteAlias { account: account.clone(), region: region.clone(), name: name.to_string() };
+            let w = Write::DeleteAlias {
+                account: account.clone(),
+                region: region.clone(),
+                name: name.to_string(),
+            };
             Ok((vec![w], ()))
         })?;
         kms.cache_alias(&account, &region, name, None);

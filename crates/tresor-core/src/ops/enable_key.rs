@@ -19,7 +19,12 @@ pub struct Request {
 
 /// Sets a key Enabled or Disabled, per the key-state table: refused while the key is
 /// pending deletion or import, creating or updating.
-pub(crate) fn set_enabled(call: &mut Call<'_>, key_id: &str, action: &str, enabled: bool) -> KmsResult<Empty> {
+pub(crate) fn set_enabled(
+    call: &mut Call<'_>,
+    key_id: &str,
+    action: &str,
+    enabled: bool,
+) -> KmsResult<Empty> {
     let key = call.key(key_id, action)?;
     call.kms.update_key(&key.record.key_id, |rec| {
         let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
@@ -27,7 +32,11 @@ pub(crate) fn set_enabled(call: &mut Call<'_>, key_id: &str, action: &str, enabl
             KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {}
             _ => return Err(crate::states::state_error(&current)),
         }
-        let target = if enabled { KeyState::Enabled } else { KeyState::Disabled };
+        let target = if enabled {
+            KeyState::Enabled
+        } else {
+            KeyState::Disabled
+        };
         rec.key_state = target.as_str().to_string();
         Ok((Vec::new(), ()))
     })?;

@@ -49,7 +49,8 @@ impl Operation for Encrypt {
             v = v.blob_len("plaintext", p.0.len(), 1, 4096);
         }
         v.finish()?;
-        let (Some(key_id), Some(plaintext)) = (req.key_id.as_deref(), req.plaintext.as_ref()) else {
+        let (Some(key_id), Some(plaintext)) = (req.key_id.as_deref(), req.plaintext.as_ref())
+        else {
             return Err(KmsError::internal("validated members missing"));
         };
         let key = call.key(key_id, "kms:Encrypt")?;
@@ -58,7 +59,12 @@ impl Operation for Encrypt {
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (blob, _) = envelope::seal(&key, req.encryption_context.as_ref(), plaintext.0.expose())?;
-        Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn.clone(), encryption_algorithm: "SYMMETRIC_DEFAULT" })
+        let (blob, _) =
+            envelope::seal(&key, req.encryption_context.as_ref(), plaintext.0.expose())?;
+        Ok(Response {
+            ciphertext_blob: Blob(blob),
+            key_id: key.arn.clone(),
+            encryption_algorithm: "SYMMETRIC_DEFAULT",
+        })
     }
 }

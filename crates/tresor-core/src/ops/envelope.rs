@@ -29,10 +29,20 @@ pub(crate) fn check_algorithm(key: &CachedKey, field: &str, alg: &Option<String>
 
 /// Seals `plaintext` under the key's current material; returns the blob and the
 /// KeyMaterialId used.
-pub(crate) fn seal(key: &CachedKey, context: Option<&EncryptionContext>, plaintext: &[u8]) -> KmsResult<(Vec<u8>, String)> {
+pub(crate) fn seal(
+    key: &CachedKey,
+    context: Option<&EncryptionContext>,
+    plaintext: &[u8],
+) -> KmsResult<(Vec<u8>, String)> {
     let (version, material) = key.current_material()?;
-    let blob = blob::seal(&material.key, key.id_bytes()?, version, &canonical_context(context), plaintext)
-        .map_err(KmsError::internal)?;
+    let blob = blob::seal(
+        &material.key,
+        key.id_bytes()?,
+        version,
+        &canonical_context(context),
+        plaintext,
+    )
+    .map_err(KmsError::internal)?;
     Ok((blob, material.material_id.clone()))
 }
 
@@ -56,11 +66,17 @@ pub(crate) fn open(
     if ignore_ciphertext {
         // DryRun with IGNORE_CIPHERTEXT checks only the key and the caller's permission.
         let k = key_id.ok_or_else(|| {
-            KmsError::Validation("KeyId is required when DryRunModifiers contains IGNORE_CIPHERTEXT".into())
+            KmsError::Validation(
+                "KeyId is required when DryRunModifiers contains IGNORE_CIPHERTEXT".into(),
+            )
         })?;
         let key = call.key(k, action)?;
         crate::states::require_symmetric_encryption(&key)?;
-        return Ok(Opened { key, plaintext: SecretBytes::default(), material_id: String::new() });
+        return Ok(Opened {
+            key,
+            plaintext: SecretBytes::default(),
+            material_id: String::new(),
+        });
     }
     let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
     let blob_key_id = uuid::Uuid::from_bytes(header.key_id).to_string();
@@ -74,11 +90,21 @@ pub(crate) fn open(
             }
             key
         }
-        None => call.key_from_ciphertext(&blob_key_id, action)?.ok_or_else(invalid_ciphertext)?,
+        None => call
+            .key_from_ciphertext(&blob_key_id, action)?
+            .ok_or_else(invalid_ciphertext)?,
     };
     crate::states::require_symmetric_encryption(&key)?;
-    let material = key.materials.get(&header.version).ok_or_else(invalid_ciphertext)?;
-    let plaintext = blob::open(&material.key, ciphertext, &canonical_context(context)).map_err(|_| invalid_ciphertext())?;
+    let material = key
+        .materials
+        .get(&header.version)
+        .ok_or_else(invalid_ciphertext)?;
+    let plaintext = blob::open(&material.key, ciphertext, &canonical_context(context))
+        .map_err(|_| invalid_ciphertext())?;
     let material_id = material.material_id.clone();
-    Ok(Opened { key, plaintext, material_id })
+    Ok(Opened {
+        key,
+        plaintext,
+        material_id,
+    })
 }

@@ -54,11 +54,19 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         .range("numberOfBytes", req.number_of_bytes, 1, 1024)
         .grant_tokens(&req.grant_tokens)
         .finish()?;
-    let spec = req.key_spec.as_deref().map(|s| DataKeySpec::parse(s, "keySpec")).transpose()?;
+    let spec = req
+        .key_spec
+        .as_deref()
+        .map(|s| DataKeySpec::parse(s, "keySpec"))
+        .transpose()?;
     let len = match (spec, req.number_of_bytes) {
         (Some(spec), None) => spec.byte_len(),
         (None, Some(n)) => usize::try_from(n).map_err(KmsError::internal)?,
-        _ => return Err(KmsError::Validation("Please specify either number of bytes or key spec.".into())),
+        _ => {
+            return Err(KmsError::Validation(
+                "Please specify either number of bytes or key spec.".into(),
+            ))
+        }
     };
     if req.recipient.is_some() {
         return Err(KmsError::UnsupportedOperation(
@@ -71,8 +79,14 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         return Err(KmsError::DryRun);
     }
     let plaintext = tresor_crypto::random::secret(len).map_err(KmsError::internal)?;
-    let (ciphertext, material_id) = envelope::seal(&key, req.encryption_context.as_ref(), plaintext.expose())?;
-    Ok(DataKey { plaintext, ciphertext, key_arn: key.arn.clone(), material_id })
+    let (ciphertext, material_id) =
+        envelope::seal(&key, req.encryption_context.as_ref(), plaintext.expose())?;
+    Ok(DataKey {
+        plaintext,
+        ciphertext,
+        key_arn: key.arn.clone(),
+        material_id,
+    })
 }
 
 impl Operation for GenerateDataKey {

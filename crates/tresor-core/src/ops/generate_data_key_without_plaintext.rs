@@ -28,6 +28,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let dk = generate(call, &req, "kms:GenerateDataKeyWithoutPlaintext")?;
-        Ok(Response { ciphertext_blob: Blob(dk.ciphertext), key_id: dk.key_arn, key_material_id: dk.material_id })
+        Ok(Response {
+            ciphertext_blob: Blob(dk.ciphertext),
+            key_id: dk.key_arn,
+            key_material_id: dk.material_id,
+        })
     }
 }

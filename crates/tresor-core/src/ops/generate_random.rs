@@ -41,7 +41,9 @@ impl Operation for GenerateRandom {
             .finish()?;
         call.authorize_account("kms:GenerateRandom")?;
         if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist")));
+            return Err(KmsError::CustomKeyStoreNotFound(format!(
+                "Custom key store '{id}' does not exist"
+            )));
         }
         if req.recipient.is_some() {
             return Err(KmsError::UnsupportedOperation(
@@ -50,6 +52,8 @@ impl Operation for GenerateRandom {
         }
         let n = usize::try_from(req.number_of_bytes.unwrap_or(0)).map_err(KmsError::internal)?;
         let bytes = tresor_crypto::random::secret(n).map_err(KmsError::internal)?;
-        Ok(Response { plaintext: SecretBlob(bytes) })
+        Ok(Response {
+            plaintext: SecretBlob(bytes),
+        })
     }
 }

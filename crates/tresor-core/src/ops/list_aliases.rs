@@ -7,7 +7,7 @@ use crate::validate::Validator;
 use crate::wire::{make_marker, parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// The service's page-size ceiling (the model allows up to 1000).
+/// The service's page-size ceiling (the model allows up to 1000; the service refuses more than 100).
 const MAX_LIMIT: i64 = 100;
 
 /// ListAliases.
@@ -55,24 +55,38 @@ impl Operation for ListAliases {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         Validator::new()
             .opt_len("keyId", &req.key_id, 1, 2048)
-            .range("limit", req.limit, 1, 1000)
+            .range("limit", req.limit, 1, MAX_LIMIT)
             .opt_len("marker", &req.marker, 1, 1024)
             .finish()?;
         let after = parse_marker(&req.marker)?;
         let target = match &req.key_id {
-            Some(k) => Some(call.key_no_alias(k, "kms:ListAliases")?.record.key_id.clone()),
+            Some(k) => Some(
+                call.key_no_alias(k, "kms:ListAliases")?
+                    .record
+                    .key_id
+                    .clone(),
+            ),
             None => {
                 call.authorize_account("kms:ListAliases")?;
                 None
             }
         };
-        let limit = usize::try_from(req.limit.unwrap_or(50).min(MAX_LIMIT)).unwrap_or(50);
+        let limit = usize::try_from(req.limit.unwrap_or(50)).unwrap_or(50);
         let caller = call.caller;
-        let mut rows =
-            call.kms.store.list_aliases(&caller.account, &caller.region, target.as_deref(), after.as_deref(), limit + 1)?;
+        let mut rows = call.kms.store.list_aliases(
+            &caller.account,
+            &caller.region,
+            target.as_deref(),
+            after.as_deref(),
+            limit + 1,
+        )?;
         let truncated = rows.len() > limit;
         rows.truncate(limit);
-        let next_marker = if truncated { rows.last().map(|a| make_marker(&a.name)) } else { None };
+        let next_marker = if truncated {
+            rows.last().map(|a| make_marker(&a.name))
+        } else {
+            None
+        };
         let aliases = rows
             .into_iter()
             .map(|a| AliasListEntry {
@@ -83,6 +97,10 @@ impl Operation for ListAliases {
                 last_updated_date: Timestamp(a.updated_ms),
             })
             .collect();
-        Ok(Response { aliases, next_marker, truncated })
+        Ok(Response {
+            aliases,
+            next_marker,
+            truncated,
+        })
     }
 }

@@ -46,7 +46,12 @@ impl Operation for ListKeys {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new().range("limit", req.limit, 1, 1000).opt_len("marker", &req.marker, 1, 1024);
+        let mut v = Validator::new().range("limit", req.limit, 1, 1000).opt_len(
+            "marker",
+            &req.marker,
+            1,
+            1024,
+        );
         if let Some(owners) = &req.resource_owners {
             v = v.count("resourceOwners", owners.len(), 1, 2);
         }
@@ -55,14 +60,30 @@ impl Operation for ListKeys {
         call.authorize_account("kms:ListKeys")?;
         let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
         let caller = call.caller;
-        let mut rows = call.kms.store.list_keys(&caller.account, &caller.region, after.as_deref(), limit + 1)?;
+        let mut rows = call.kms.store.list_keys(
+            &caller.account,
+            &caller.region,
+            after.as_deref(),
+            limit + 1,
+        )?;
         let truncated = rows.len() > limit;
         rows.truncate(limit);
-        let next_marker = if truncated { rows.last().map(|k| make_marker(&k.key_id)) } else { None };
+        let next_marker = if truncated {
+            rows.last().map(|k| make_marker(&k.key_id))
+        } else {
+            None
+        };
         let keys = rows
             .into_iter()
-            .map(|k| KeyListEntry { key_arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id), key_id: k.key_id })
+            .map(|k| KeyListEntry {
+                key_arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id),
+                key_id: k.key_id,
+            })
             .collect();
-        Ok(Response { keys, next_marker, truncated })
+        Ok(Response {
+            keys,
+            next_marker,
+            truncated,
+        })
     }
 }

@@ -7,7 +7,7 @@ use crate::validate::Validator;
 use crate::wire::{make_marker, parse_marker, Tag};
 use serde::{Deserialize, Serialize};
 
-/// The service's page-size ceiling (the model allows up to 1000).
+/// The service's page-size ceiling (the model allows up to 1000; the service refuses more than 50).
 const MAX_LIMIT: i64 = 50;
 
 /// ListResourceTags.
@@ -42,16 +42,36 @@ impl Operation for ListResourceTags {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new().range("limit", req.limit, 1, 1000).opt_len("marker", &req.marker, 1, 1024).finish()?;
+        Validator::new()
+            .range("limit", req.limit, 1, MAX_LIMIT)
+            .opt_len("marker", &req.marker, 1, 1024)
+            .finish()?;
         let after = parse_marker(&req.marker)?;
         let key = call.key_no_alias(key_id, "kms:ListResourceTags")?;
-        let limit = usize::try_from(req.limit.unwrap_or(MAX_LIMIT).min(MAX_LIMIT)).unwrap_or(50);
+        let limit = usize::try_from(req.limit.unwrap_or(MAX_LIMIT)).unwrap_or(50);
         let all = call.kms.store.tags(&key.record.key_id)?;
-        let mut page: Vec<_> = all.into_iter().filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a)).collect();
+        let mut page: Vec<_> = all
+            .into_iter()
+            .filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a))
+            .collect();
         let truncated = page.len() > limit;
         page.truncate(limit);
-        let next_marker = if truncated { page.last().map(|t| make_marker(&t.key)) } else { None };
-        let tags = page.into_iter().map(|t| Tag { tag_key: Some(t.key), tag_value: Some(t.value) }).collect();
-        Ok(Response { tags, next_marker, truncated })
+        let next_marker = if truncated {
+            page.last().map(|t| make_marker(&t.key))
+        } else {
+            None
+        };
+        let tags = page
+            .into_iter()
+            .map(|t| Tag {
+                tag_key: Some(t.key),
+                tag_value: Some(t.value),
+            })
+            .collect();
+        Ok(Response {
+            tags,
+            next_marker,
+            truncated,
+        })
     }
 }

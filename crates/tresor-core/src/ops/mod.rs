@@ -55,7 +55,13 @@ pub static ALL: &[OperationEntry] = &[
 pub struct Empty {}
 
 /// Validates a required `KeyId` member and returns it.
-pub(crate) fn key_id_member<'a>(field: &str, value: &'a Option<String>) -> crate::KmsResult<&'a str> {
-    crate::validate::Validator::new().required(field, value).opt_len(field, value, 1, 2048).finish()?;
+pub(crate) fn key_id_member<'a>(
+    field: &str,
+    value: &'a Option<String>,
+) -> crate::KmsResult<&'a str> {
+    crate::validate::Validator::new()
+        .required(field, value)
+        .opt_len(field, value, 1, 2048)
+        .finish()?;
     Ok(value.as_deref().unwrap_or_default())
 }

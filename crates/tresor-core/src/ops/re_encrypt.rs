@@ -62,7 +62,11 @@ impl Operation for ReEncrypt {
         }
         v.finish()?;
         let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
-        let ciphertext = req.ciphertext_blob.as_ref().map(|b| b.0.as_slice()).unwrap_or_default();
+        let ciphertext = req
+            .ciphertext_blob
+            .as_ref()
+            .map(|b| b.0.as_slice())
+            .unwrap_or_default();
         let source = envelope::open(
             call,
             ciphertext,
@@ -71,16 +75,27 @@ impl Operation for ReEncrypt {
             "kms:ReEncryptFrom",
             ignore,
         )?;
-        envelope::check_algorithm(&source.key, "sourceEncryptionAlgorithm", &req.source_encryption_algorithm)?;
+        envelope::check_algorithm(
+            &source.key,
+            "sourceEncryptionAlgorithm",
+            &req.source_encryption_algorithm,
+        )?;
         let dest_id = req.destination_key_id.as_deref().unwrap_or_default();
         let dest = call.key(dest_id, "kms:ReEncryptTo")?;
         crate::states::require_symmetric_encryption(&dest)?;
-        envelope::check_algorithm(&dest, "destinationEncryptionAlgorithm", &req.destination_encryption_algorithm)?;
+        envelope::check_algorithm(
+            &dest,
+            "destinationEncryptionAlgorithm",
+            &req.destination_encryption_algorithm,
+        )?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (blob, dest_material) =
-            envelope::seal(&dest, req.destination_encryption_context.as_ref(), source.plaintext.expose())?;
+        let (blob, dest_material) = envelope::seal(
+            &dest,
+            req.destination_encryption_context.as_ref(),
+            source.plaintext.expose(),
+        )?;
         Ok(Response {
             ciphertext_blob: Blob(blob),
             source_key_id: source.key.arn.clone(),

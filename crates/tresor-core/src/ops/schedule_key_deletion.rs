@@ -42,9 +42,13 @@ impl Operation for ScheduleKeyDeletion {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new().range("pendingWindowInDays", req.pending_window_in_days, 1, 365).finish()?;
+        Validator::new()
+            .range("pendingWindowInDays", req.pending_window_in_days, 1, 365)
+            .finish()?;
         // The service allows a narrower window than the model.
-        Validator::new().range("pendingWindowInDays", req.pending_window_in_days, 7, 30).finish()?;
+        Validator::new()
+            .range("pendingWindowInDays", req.pending_window_in_days, 7, 30)
+            .finish()?;
         let days = req.pending_window_in_days.unwrap_or(30);
         let key = call.key(key_id, "kms:ScheduleKeyDeletion")?;
         let now = call.now_ms();
@@ -52,9 +56,9 @@ impl Operation for ScheduleKeyDeletion {
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
             let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
             match current.state {
-                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::Updating => {
-                    return Err(crate::states::state_error(&current))
-                }
+                KeyState::PendingDeletion
+                | KeyState::PendingReplicaDeletion
+                | KeyState::Updating => return Err(crate::states::state_error(&current)),
                 _ => {}
             }
             rec.key_state = KeyState::PendingDeletion.as_str().into();

@@ -42,9 +42,17 @@ impl Operation for TagResource {
                 }
             }
             if current.len() > MAX_TAGS {
-                return Err(KmsError::LimitExceeded(format!("A key can have at most {MAX_TAGS} tags.")));
+                return Err(KmsError::Tag(format!(
+                    "A key can have at most {MAX_TAGS} tags."
+                )));
             }
-            Ok((vec![Write::SetTags { key_id: key.record.key_id.clone(), tags: current }], ()))
+            Ok((
+                vec![Write::SetTags {
+                    key_id: key.record.key_id.clone(),
+                    tags: current,
+                }],
+                (),
+            ))
         })?;
         Ok(Empty {})
     }

@@ -39,7 +39,13 @@ impl Operation for UntagResource {
         kms.write(|| {
             let mut current = kms.store.tags(&key.record.key_id)?;
             current.retain(|t| !remove.contains(&t.key));
-            Ok((vec![Write::SetTags { key_id: key.record.key_id.clone(), tags: current }], ()))
+            Ok((
+                vec![Write::SetTags {
+                    key_id: key.record.key_id.clone(),
+                    tags: current,
+                }],
+                (),
+            ))
         })?;
         Ok(Empty {})
     }

@@ -26,7 +26,10 @@ impl Operation for UpdateAlias {
         let old = call.key(&existing.target_key_id, "kms:UpdateAlias")?;
         let new = call.key_no_alias(target, "kms:UpdateAlias")?;
         if new.record.account != account {
-            return Err(KmsError::NotFound(format!("Key '{}' does not exist", new.arn)));
+            return Err(KmsError::NotFound(format!(
+                "Key '{}' does not exist",
+                new.arn
+            )));
         }
         crate::states::require_not_pending_deletion(&new)?;
         if old.spec != new.spec || old.usage != new.usage {

@@ -66,11 +66,18 @@ impl Server {
     /// Start a server on `dir` with extra environment variables.
     pub fn start_with(dir: &Path, envs: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.args(["serve", "--dev", "--test-clock", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--dev",
+            "--test-clock",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -127,12 +134,17 @@ impl Server {
                     seen.push('\n');
                     if let Some(pos) = line.find(READY_PREFIX) {
                         let rest = &line[pos + READY_PREFIX.len()..];
-                        let hostport = rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+                        let hostport = rest
+                            .split(|c: char| c.is_whitespace() || c == '/')
+                            .next()
+                            .unwrap_or("");
                         let port: u16 = hostport
                             .rsplit(':')
                             .next()
                             .and_then(|p| p.parse().ok())
-                            .unwrap_or_else(|| panic!("cannot parse port from ready line {line:?}"));
+                            .unwrap_or_else(|| {
+                                panic!("cannot parse port from ready line {line:?}")
+                            });
                         break port;
                     }
                 }
@@ -226,9 +238,12 @@ impl Server {
             resp.body_str()
         );
         let v = resp.json();
-        v.get("Now")
-            .and_then(|n| n.as_f64())
-            .unwrap_or_else(|| panic!("advance-clock answer has no numeric Now: {}", resp.body_str()))
+        v.get("Now").and_then(|n| n.as_f64()).unwrap_or_else(|| {
+            panic!(
+                "advance-clock answer has no numeric Now: {}",
+                resp.body_str()
+            )
+        })
     }
 
     /// Signed raw KMS request with the dev credentials in us-east-1.
@@ -237,7 +252,14 @@ impl Server {
     }
 
     /// Signed raw KMS request with explicit region and credentials.
-    pub fn kms_raw_with(&self, op: &str, body: &[u8], region: &str, access: &str, secret: &str) -> RawResponse {
+    pub fn kms_raw_with(
+        &self,
+        op: &str,
+        body: &[u8],
+        region: &str,
+        access: &str,
+        secret: &str,
+    ) -> RawResponse {
         let headers = sign_kms_request(self.port, op, body, region, access, secret);
         http_request(self.port, "POST", "/", &headers, body)
     }
@@ -273,17 +295,25 @@ impl RawResponse {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): status {} body {:?}", self.status, self.body_str()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}): status {} body {:?}",
+                self.status,
+                self.body_str()
+            )
+        })
     }
 
     /// The `__type` of an error body with any `prefix#` stripped (botocore semantics).
     pub fn error_type(&self) -> String {
         let v = self.json();
-        let t = v
-            .get("__type")
-            .and_then(|t| t.as_str())
-            .unwrap_or_else(|| panic!("error body has no string __type: status {} body {}", self.status, self.body_str()));
+        let t = v.get("__type").and_then(|t| t.as_str()).unwrap_or_else(|| {
+            panic!(
+                "error body has no string __type: status {} body {}",
+                self.status,
+                self.body_str()
+            )
+        });
         t.rsplit('#').next().unwrap_or(t).to_string()
     }
 }
@@ -292,7 +322,13 @@ impl RawResponse {
 ///
 /// The body is written from a separate thread so that a server answering early (e.g. 413 for an
 /// oversized body) is still read even if it stops reading the request.
-pub fn http_request(port: u16, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> RawResponse {
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> RawResponse {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to tresor");
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
     stream.set_write_timeout(Some(Duration::from_secs(30))).ok();
@@ -351,7 +387,9 @@ fn find_header_end(raw: &[u8]) -> Option<usize> {
 }
 
 fn response_complete(raw: &[u8]) -> bool {
-    let Some(end) = find_header_end(raw) else { return false };
+    let Some(end) = find_header_end(raw) else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
     let body = &raw[end + 4..];
     for line in head.lines() {
@@ -368,8 +406,12 @@ fn response_complete(raw: &[u8]) -> bool {
 }
 
 fn parse_response(raw: &[u8]) -> RawResponse {
-    let end = find_header_end(raw)
-        .unwrap_or_else(|| panic!("incomplete HTTP response: {:?}", String::from_utf8_lossy(raw)));
+    let end = find_header_end(raw).unwrap_or_else(|| {
+        panic!(
+            "incomplete HTTP response: {:?}",
+            String::from_utf8_lossy(raw)
+        )
+    });
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or("");
@@ -383,9 +425,9 @@ fn parse_response(raw: &[u8]) -> RawResponse {
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
     let mut body = raw[end + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked"));
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
+    });
     if chunked {
         body = dechunk(&body);
     } else if let Some(n) = headers
@@ -395,15 +437,19 @@ fn parse_response(raw: &[u8]) -> RawResponse {
     {
         body.truncate(n);
     }
-    RawResponse { status, headers, body }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
         let size_str = String::from_utf8_lossy(&data[..pos]);
-        let size = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
         data = &data[pos + 2..];
         if size == 0 || data.len() < size {
             break;
@@ -433,7 +479,10 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// (YYYYMMDD, YYYYMMDD'T'HHMMSS'Z') for the current UTC time.
 pub fn amz_dates() -> (String, String) {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     // Howard Hinnant's civil_from_days.
@@ -448,12 +497,24 @@ pub fn amz_dates() -> (String, String) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     let date = format!("{y:04}{m:02}{d:02}");
-    let stamp = format!("{date}T{:02}{:02}{:02}Z", sod / 3600, (sod % 3600) / 60, sod % 60);
+    let stamp = format!(
+        "{date}T{:02}{:02}{:02}Z",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    );
     (date, stamp)
 }
 
 /// Headers (including Authorization) for a signed `TrentService.<op>` POST to `/`.
-pub fn sign_kms_request(port: u16, op: &str, body: &[u8], region: &str, access: &str, secret: &str) -> Vec<(String, String)> {
+pub fn sign_kms_request(
+    port: u16,
+    op: &str,
+    body: &[u8],
+    region: &str,
+    access: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
     let (date, stamp) = amz_dates();
     sign_kms_request_at(&date, &stamp, port, op, body, region, access, secret)
 }
@@ -480,7 +541,10 @@ pub fn sign_kms_request_at(
         "POST\n/\n\ncontent-type:{content_type}\nhost:{host}\nx-amz-date:{stamp}\nx-amz-target:{target}\n\n{signed_headers}\n{payload_hash}"
     );
     let scope = format!("{date}/{region}/kms/aws4_request");
-    let string_to_sign = format!("AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}", sha256_hex(canonical.as_bytes()));
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, b"kms");
@@ -551,31 +615,52 @@ where
     let info = expect_err(res);
     assert_eq!(info.code, code, "unexpected error: {info:?}");
     if let Some(s) = info.status {
-        assert!((400..500).contains(&s), "client error {code} must have a 4xx status, got {s}");
+        assert!(
+            (400..500).contains(&s),
+            "client error {code} must have a 4xx status, got {s}"
+        );
     }
     info
 }
 
 /// Assert `res` failed with one of `codes`.
 #[track_caller]
-pub fn assert_code_in<T: Debug, E>(res: Result<T, SdkError<E, HttpResponse>>, codes: &[&str]) -> ErrInfo
+pub fn assert_code_in<T: Debug, E>(
+    res: Result<T, SdkError<E, HttpResponse>>,
+    codes: &[&str],
+) -> ErrInfo
 where
     E: ProvideErrorMetadata + Debug,
 {
     let info = expect_err(res);
-    assert!(codes.contains(&info.code.as_str()), "expected one of {codes:?}, got {info:?}");
+    assert!(
+        codes.contains(&info.code.as_str()),
+        "expected one of {codes:?}, got {info:?}"
+    );
     if let Some(s) = info.status {
-        assert!((400..500).contains(&s), "client error must have a 4xx status, got {s}");
+        assert!(
+            (400..500).contains(&s),
+            "client error must have a 4xx status, got {s}"
+        );
     }
     info
 }
 
 /// Unwrap an SDK result with a readable panic message.
 #[track_caller]
-pub fn ok<T, E: Debug>(res: Result<T, SdkError<E, HttpResponse>>) -> T {
+pub fn ok<T, E: ProvideErrorMetadata + Debug>(res: Result<T, SdkError<E, HttpResponse>>) -> T {
     match res {
         Ok(v) => v,
-        Err(e) => panic!("unexpected SDK error: {e:?}"),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match e.code() {
+                Some(code) => panic!(
+                    "unexpected SDK error: {code} (HTTP {status:?}): {}",
+                    e.message().unwrap_or("")
+                ),
+                None => panic!("unexpected SDK failure (HTTP {status:?}): {e:?}"),
+            }
+        }
     }
 }
 
@@ -592,7 +677,9 @@ pub fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
         && parts.iter().zip([8usize, 4, 4, 4, 12]).all(|(p, n)| {
-            p.len() == n && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            p.len() == n
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
         })
 }
 
@@ -609,5 +696,8 @@ pub fn blob(bytes: &[u8]) -> aws_sdk_kms::primitives::Blob {
 }
 
 pub fn now_epoch() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }

@@ -1,0 +1,164 @@
+//! The handlers: read the body (bounded), authenticate, dispatch, respond.
+
+use crate::response;
+use crate::sigv4::{self, SignedRequest};
+use crate::{AppState, MAX_BODY_BYTES};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tresor_core::{operation, Caller, KmsError, KmsResult};
+
+/// `POST /`: one KMS API call.
+pub async fn kms_api(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let e = KmsError::Validation(format!(
+                "The request body exceeds the maximum size of {MAX_BODY_BYTES} bytes."
+            ));
+            return response::error_with_status(&e, StatusCode::PAYLOAD_TOO_LARGE, &request_id);
+        }
+    };
+    let caller = match authenticate(&state, &parts, &body, peer, &request_id) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(request_id, "authentication failed: {e}");
+            return response::error(&e, &request_id);
+        }
+    };
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(op) = target.strip_prefix("TrentService.").and_then(operation) else {
+        let e = KmsError::UnknownOperation(format!("Unknown operation {target}"));
+        return response::error(&e, &request_id);
+    };
+    let result = if op.uses_storage {
+        let kms = state.kms.clone();
+        match tokio::task::spawn_blocking(move || kms.handle(op, &body, &caller)).await {
+            Ok(r) => r,
+            Err(e) => Err(KmsError::internal(format!("operation task failed: {e}"))),
+        }
+    } else {
+        state.kms.handle(op, &body, &caller)
+    };
+    match result {
+        Ok(out) => response::ok(out, &request_id),
+        Err(e) => response::error(&e, &request_id),
+    }
+}
+
+fn authenticate(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    peer: SocketAddr,
+    request_id: &str,
+) -> KmsResult<Caller> {
+    let Some(header) = parts.headers.get("authorization") else {
+        return Err(KmsError::MissingAuthenticationToken(
+            "Missing Authentication Token".into(),
+        ));
+    };
+    let header = header
+        .to_str()
+        .map_err(|_| KmsError::IncompleteSignature("Authorization header is not ASCII".into()))?;
+    let auth = sigv4::parse_authorization(header)?;
+    let Some(cred) = state.kms.credential(&auth.access_key_id)? else {
+        return Err(KmsError::UnrecognizedClient(
+            "The security token included in the request is invalid.".into(),
+        ));
+    };
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body,
+    };
+    sigv4::verify(
+        &signed,
+        &auth,
+        &cred,
+        &state.signing_keys,
+        OffsetDateTime::now_utc(),
+    )?;
+    Ok(Caller {
+        account: cred.account.clone(),
+        principal_arn: cred.principal_arn.clone(),
+        access_key_id: cred.access_key_id.clone(),
+        region: auth.region,
+        source_ip: peer.ip().to_string(),
+        user_agent: parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(1024)
+            .collect(),
+        request_id: request_id.to_string(),
+    })
+}
+
+/// `GET /health`.
+pub async fn health() -> &'static str {
+    "ok\n"
+}
+
+/// Anything else.
+pub async fn not_found() -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let e = KmsError::UnknownOperation("Only POST / is served; see the AWS KMS API.".into());
+    response::error_with_status(&e, StatusCode::NOT_FOUND, &request_id)
+}
+
+/// `POST /_tresor/test/advance-clock {"Seconds": N}`: moves the service clock forward and
+/// runs due jobs. Only routed when the server runs with `--test-clock`.
+pub async fn advance_clock(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let Some(clock) = &state.test_clock else {
+        return not_found().await;
+    };
+    let seconds = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("Seconds").and_then(serde_json::Value::as_i64));
+    let Some(seconds) = seconds.filter(|s| *s >= 0) else {
+        return response::error(
+            &KmsError::Validation("Body must be {\"Seconds\": N} with N >= 0".into()),
+            &request_id,
+        );
+    };
+    clock.advance(seconds.saturating_mul(1000));
+    let kms = state.kms.clone();
+    match tokio::task::spawn_blocking(move || kms.run_due_jobs()).await {
+        Ok(Ok(_)) => {
+            let now = state.kms.now_ms() / 1000;
+            response::ok(
+                serde_json::json!({ "Now": now }).to_string().into_bytes(),
+                &request_id,
+            )
+        }
+        Ok(Err(e)) => response::error(&e, &request_id),
+        Err(e) => response::error(&KmsError::internal(e), &request_id),
+    }
+}

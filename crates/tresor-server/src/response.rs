@@ -1,0 +1,42 @@
+//! Building AWS JSON 1.1 responses: success bodies and `{"__type", "message"}` errors.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tresor_core::{error_name, KmsError};
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The HTTP status AWS KMS uses for an error: 400 for every client error, 500 for
+/// internal faults.
+pub fn status_of(e: &KmsError) -> StatusCode {
+    match e {
+        KmsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn with_headers(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// A 200 with a JSON body.
+pub fn ok(body: Vec<u8>, request_id: &str) -> Response {
+    with_headers(StatusCode::OK, body, request_id)
+}
+
+/// An AWS-style error response.
+pub fn error(e: &KmsError, request_id: &str) -> Response {
+    error_with_status(e, status_of(e), request_id)
+}
+
+/// An AWS-style error response with an explicit status.
+pub fn error_with_status(e: &KmsError, status: StatusCode, request_id: &str) -> Response {
+    let body = serde_json::json!({ "__type": error_name(e), "message": e.to_string() });
+    with_headers(status, body.to_string().into_bytes(), request_id)
+}

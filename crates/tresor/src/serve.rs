@@ -1,0 +1,141 @@
+//! `tresor serve`: open the data directory, unseal, bind, print the endpoint, serve.
+
+use crate::cli::ServeArgs;
+use std::io::Write;
+use std::sync::Arc;
+use tresor_core::{Kms, KmsConfig, SecretBytes, SystemClock};
+use tresor_crypto::FileSealer;
+use tresor_server::AppState;
+
+/// The account dev mode creates.
+pub const DEV_ACCOUNT: &str = "111122223333";
+const DEV_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+const DEV_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// Runs the server until SIGINT/SIGTERM.
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let dir = &args.data_dir;
+    if args.dev {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    } else if !dir.is_dir() {
+        return Err(format!(
+            "data directory {} does not exist; run `tresor serve --dev` to create a development setup",
+            dir.display()
+        ));
+    }
+    let sealer = FileSealer::new(dir.join("root.key"));
+    let root = if args.dev {
+        sealer.load_or_create()
+    } else if sealer.exists() {
+        tracing::warn!(
+            "the root key is sealed in a plain file ({}): fit for development only",
+            sealer.path().display()
+        );
+        sealer.load()
+    } else {
+        return Err(format!(
+            "{} holds no root key; run `tresor serve --dev` to create one",
+            dir.display()
+        ));
+    }
+    .map_err(|e| e.to_string())?;
+    let store =
+        tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?;
+    let clock = Arc::new(SystemClock::new());
+    let kms = Arc::new(Kms::new(
+        Arc::new(store),
+        root,
+        clock.clone(),
+        KmsConfig::default(),
+    ));
+
+    let dev_key = if args.dev {
+        let akid =
+            std::env::var("TRESOR_DEV_ACCESS_KEY_ID").unwrap_or_else(|_| DEV_ACCESS_KEY_ID.into());
+        let secret = std::env::var("TRESOR_DEV_SECRET_ACCESS_KEY")
+            .unwrap_or_else(|_| DEV_SECRET_ACCESS_KEY.into());
+        let root_arn = tresor_core::ids::account_root_arn(DEV_ACCOUNT);
+        kms.ensure_access_key(
+            &akid,
+            &SecretBytes::new(secret.clone().into_bytes()),
+            DEV_ACCOUNT,
+            &root_arn,
+        )
+        .map_err(|e| format!("creating the dev access key: {e:?}"))?;
+        Some((akid, secret == DEV_SECRET_ACCESS_KEY))
+    } else {
+        None
+    };
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    print_banner(addr, dev_key.as_ref());
+
+    tokio::spawn(tresor_server::run_scheduler(
+        kms.clone(),
+        std::time::Duration::from_secs(args.scheduler_interval.max(1)),
+    ));
+    let state = Arc::new(AppState {
+        kms,
+        signing_keys: Default::default(),
+        test_clock: args.test_clock.then_some(clock),
+    });
+    tresor_server::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(addr: std::net::SocketAddr, dev_key: Option<&(String, bool)>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Tresor listening on http://{addr}");
+    if let Some((akid, default_secret)) = dev_key {
+        let secret = if *default_secret {
+            DEV_SECRET_ACCESS_KEY
+        } else {
+            "$TRESOR_DEV_SECRET_ACCESS_KEY"
+        };
+        let _ = writeln!(
+            out,
+            "Development mode: account {DEV_ACCOUNT}, access key {akid}"
+        );
+        let _ = writeln!(out, "Try:");
+        let _ = writeln!(
+            out,
+            "  AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1 \\\n    aws --endpoint-url http://{addr} kms create-key"
+        );
+    }
+    let _ = out.flush();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
