@@ -430,6 +430,20 @@ def _(s):
     expect_client_error("NotFoundException", kms.describe_key, KeyId=f"alias/interop-missing-{RUN_ID}")
 
 
+@r.step("service-side limits: 4097-byte Encrypt / 1025-byte GenerateRandom -> ValidationException", requires=["key1"])
+def _(s):
+    # botocore checks only minimum lengths client-side, so these reach the server.
+    expect_client_error("ValidationException", kms.encrypt, KeyId=s["key1"]["KeyId"], Plaintext=b"x" * 4097)
+    expect_client_error("ValidationException", kms.generate_random, NumberOfBytes=1025)
+    resp = kms.encrypt(KeyId=s["key1"]["KeyId"], Plaintext=b"x" * 4096)
+    assert kms.decrypt(CiphertextBlob=resp["CiphertextBlob"])["Plaintext"] == b"x" * 4096, "4096-byte plaintext round trip failed"
+
+
+@r.step("decrypt of random bytes -> InvalidCiphertextException")
+def _(s):
+    expect_client_error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=os.urandom(200))
+
+
 @r.step("wrong secret key -> InvalidSignatureException")
 def _(s):
     bad = make_client(
