@@ -1,14 +1,22 @@
 //! The audit point: one record per request, success or failure.
 //!
-//! The sink writes a structured `tresor::audit` log line today; the tamper-evident
-//! CloudTrail-format files replace it behind the same trait. Records carry identifiers,
-//! never plaintexts, data keys or key material.
+//! The pipeline builds one [`AuditRecord`] per request and hands it to the configured
+//! [`AuditSink`]. Records carry identifiers, algorithms and encryption contexts, never
+//! plaintexts, data keys, signatures' inputs, MACs or key material.
 
 use crate::caller::Caller;
 
 /// What happened in one request.
 #[derive(Debug)]
 pub struct AuditRecord<'a> {
+    /// The request's members as CloudTrail logs them (camelCase; secrets and blobs
+    /// removed); `None` when the body was not a JSON object.
+    pub request_parameters: Option<serde_json::Value>,
+    /// For successful mutations, the response's members logged the same way; `None`
+    /// otherwise (CloudTrail logs `null` for cryptographic and read-only calls).
+    pub response_elements: Option<serde_json::Value>,
+    /// CloudTrail's `readOnly`: the request changed nothing.
+    pub read_only: bool,
     /// The operation (`Encrypt`, `CreateKey`, …).
     pub event_name: &'a str,
     /// Who called.
@@ -23,10 +31,72 @@ pub struct AuditRecord<'a> {
     pub event_time_ms: i64,
 }
 
+/// Why a record could not be kept.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AuditError(pub String);
+
 /// Where audit records go.
 pub trait AuditSink: Send + Sync {
-    /// Records one request. Must not fail the request when it returns.
-    fn record(&self, record: &AuditRecord<'_>);
+    /// Records one request. For a mutation (`!record.read_only`) the record must be
+    /// durable when this returns `Ok`; other records may be written with group commit.
+    /// An error fails the request.
+    fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError>;
+}
+
+/// Members never written to an audit record: every blob of the API (plaintexts,
+/// ciphertexts, messages, signatures, MACs, keys, tokens) and secret strings.
+const NEVER_LOGGED: &[&str] = &[
+    "Plaintext",
+    "CiphertextBlob",
+    "Message",
+    "Signature",
+    "Mac",
+    "PublicKey",
+    "PrivateKeyPlaintext",
+    "PrivateKeyCiphertextBlob",
+    "SharedSecret",
+    "SharedSecretCiphertextBlob",
+    "CiphertextForRecipient",
+    "ImportToken",
+    "EncryptedKeyMaterial",
+    "AttestationDocument",
+    "GrantTokens",
+    "GrantToken",
+    "KeyStorePassword",
+    "XksProxyAuthenticationCredential",
+    "RawSecretAccessKey",
+    "SecretAccessKey",
+];
+
+/// The loggable form of a JSON request or response body: members renamed to camelCase
+/// (`KeyId` → `keyId`) and [`NEVER_LOGGED`] members removed, at every depth.
+pub fn loggable_parameters(body: &[u8]) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.is_object().then(|| scrub(value))
+}
+
+fn scrub(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !NEVER_LOGGED.contains(&k.as_str()))
+                .map(|(k, v)| (camel_case(&k), if k == "EncryptionContext" || k.ends_with("EncryptionContext") { v } else { scrub(v) }))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
+        other => other,
+    }
+}
+
+fn camel_case(name: &str) -> String {
+    // CloudTrail lowercases the first letter only: KeyId → keyId.
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// Writes each record as a structured log event with target `tresor::audit`.
@@ -34,7 +104,7 @@ pub trait AuditSink: Send + Sync {
 pub struct LogAuditSink;
 
 impl AuditSink for LogAuditSink {
-    fn record(&self, r: &AuditRecord<'_>) {
+    fn record(&self, r: &AuditRecord<'_>) -> Result<(), AuditError> {
         tracing::info!(
             target: "tresor::audit",
             event_name = r.event_name,
@@ -47,5 +117,20 @@ impl AuditSink for LogAuditSink {
             error_code = r.error_code.unwrap_or(""),
             event_time_ms = r.event_time_ms,
         );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_removed_and_names_camel_cased() {
+        let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Dept":"IT"},"Recipient":{"AttestationDocument":"eA=="},"GrantTokens":["t"]}"#;
+        let v = loggable_parameters(body).unwrap();
+        assert_eq!(v, serde_json::json!({"keyId":"k","encryptionContext":{"Dept":"IT"},"recipient":{}}));
+        assert!(loggable_parameters(b"[1]").is_none());
     }
 }

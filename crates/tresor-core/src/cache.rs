@@ -9,8 +9,51 @@ use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
+use tresor_crypto::asymmetric::{HmacKey, PrivateKey, PublicKey};
 use tresor_crypto::symmetric::SymmetricKey;
 use tresor_store::KeyRecord;
+
+/// Decrypted key material, by kind of key.
+#[derive(Debug)]
+pub enum KeyMaterial {
+    /// SYMMETRIC_DEFAULT.
+    Symmetric(SymmetricKey),
+    /// An asymmetric private key (parsed, ready to use).
+    Asymmetric(PrivateKey),
+    /// An HMAC key.
+    Hmac(HmacKey),
+}
+
+impl KeyMaterial {
+    /// The plaintext bytes to wrap under the root key (PKCS#8 for private keys).
+    pub fn secret(&self) -> &tresor_crypto::SecretBytes {
+        match self {
+            KeyMaterial::Symmetric(k) => k.material(),
+            KeyMaterial::Asymmetric(k) => k.pkcs8(),
+            KeyMaterial::Hmac(k) => k.material(),
+        }
+    }
+
+    /// Rebuilds material of key spec `spec` from its unwrapped bytes.
+    pub fn from_secret(spec: KeySpec, secret: tresor_crypto::SecretBytes) -> KmsResult<Self> {
+        if spec == KeySpec::SymmetricDefault {
+            return Ok(KeyMaterial::Symmetric(
+                SymmetricKey::from_material(secret).map_err(KmsError::internal)?,
+            ));
+        }
+        if let Some((alg, _)) = spec.hmac() {
+            return Ok(KeyMaterial::Hmac(
+                HmacKey::from_material(alg, secret).map_err(KmsError::internal)?,
+            ));
+        }
+        let asym = spec
+            .asymmetric()
+            .ok_or_else(|| KmsError::internal(format!("no material kind for {spec}")))?;
+        Ok(KeyMaterial::Asymmetric(
+            PrivateKey::from_pkcs8(asym, &secret).map_err(KmsError::internal)?,
+        ))
+    }
+}
 
 /// One decrypted material version of a key.
 #[derive(Debug)]
@@ -18,7 +61,7 @@ pub struct Material {
     /// The public KeyMaterialId (64 hex digits).
     pub material_id: String,
     /// The material itself.
-    pub key: SymmetricKey,
+    pub key: KeyMaterial,
 }
 
 /// A key as the operations see it: metadata plus decrypted material versions.
@@ -38,12 +81,22 @@ pub struct CachedKey {
     pub origin: Origin,
     /// Material versions by version number.
     pub materials: Arc<BTreeMap<u32, Material>>,
+    /// The public key of an asymmetric key.
+    pub public: Option<PublicKey>,
 }
 
 impl CachedKey {
     /// Builds the view of `record` with its already-decrypted `materials`.
     pub fn new(record: KeyRecord, materials: Arc<BTreeMap<u32, Material>>) -> KmsResult<Self> {
+        let spec = KeySpec::parse(&record.key_spec, "keySpec")?;
+        let public = match (spec.asymmetric(), &record.public_key) {
+            (Some(asym), Some(der)) => {
+                Some(PublicKey::from_spki(asym, der).map_err(KmsError::internal)?)
+            }
+            _ => None,
+        };
         Ok(Self {
+            public,
             arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
             spec: KeySpec::parse(&record.key_spec, "keySpec")?,
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
@@ -62,6 +115,24 @@ impl CachedKey {
                 "key {} lacks its current material v{v}",
                 self.record.key_id
             ))
+        })
+    }
+
+    /// The current material as an asymmetric private key.
+    pub fn private_key(&self) -> KmsResult<&PrivateKey> {
+        match &self.current_material()?.1.key {
+            KeyMaterial::Asymmetric(k) => Ok(k),
+            _ => Err(KmsError::internal(format!(
+                "key {} has no private key",
+                self.record.key_id
+            ))),
+        }
+    }
+
+    /// The public key of an asymmetric key.
+    pub fn public_key(&self) -> KmsResult<&PublicKey> {
+        self.public.as_ref().ok_or_else(|| {
+            KmsError::internal(format!("key {} has no public key", self.record.key_id))
         })
     }
 

@@ -27,6 +27,12 @@ pub enum KmsError {
     /// `InvalidKeyUsageException`.
     #[error("{0}")]
     InvalidKeyUsage(String),
+    /// `KMSInvalidSignatureException`: Verify found the signature invalid.
+    #[error("{0}")]
+    KmsInvalidSignature(String),
+    /// `KMSInvalidMacException`: VerifyMac found the MAC invalid.
+    #[error("{0}")]
+    KmsInvalidMac(String),
     /// `AccessDeniedException`.
     #[error("{0}")]
     AccessDenied(String),
@@ -95,6 +101,23 @@ pub type KmsResult<T> = Result<T, KmsError>;
 impl From<tresor_store::StoreError> for KmsError {
     fn from(e: tresor_store::StoreError) -> Self {
         KmsError::Internal(format!("store: {e}"))
+    }
+}
+
+impl From<tresor_crypto::CryptoError> for KmsError {
+    /// Provider errors as the operations report them; callers that must not leak a
+    /// reason (decryption) map errors themselves.
+    fn from(e: tresor_crypto::CryptoError) -> Self {
+        use tresor_crypto::CryptoError;
+        match e {
+            CryptoError::Unsupported => KmsError::UnsupportedOperation(
+                "This algorithm or key spec is not supported by Tresor's crypto provider.".into(),
+            ),
+            CryptoError::InvalidInput(m) => KmsError::Validation(m),
+            CryptoError::InvalidKey(m) => KmsError::Validation(m),
+            CryptoError::Unauthentic => KmsError::InvalidCiphertext(String::new()),
+            other => KmsError::internal(other),
+        }
     }
 }
 

@@ -22,6 +22,9 @@ pub trait Operation {
     /// True when the operation reads or writes storage (not only the cache), so the
     /// server runs it off the async threads.
     const USES_STORAGE: bool;
+    /// True when the operation changes state (its audit record must be durable before
+    /// the response; CloudTrail's `readOnly` is the opposite).
+    const MUTATES: bool;
     /// The decoded request body.
     type Request: DeserializeOwned;
     /// The response body.
@@ -185,6 +188,8 @@ pub struct OperationEntry {
     pub name: &'static str,
     /// See [`Operation::USES_STORAGE`].
     pub uses_storage: bool,
+    /// See [`Operation::MUTATES`].
+    pub mutates: bool,
     run: fn(&mut Call<'_>, &[u8]) -> KmsResult<Vec<u8>>,
 }
 
@@ -199,6 +204,7 @@ pub const fn entry<O: Operation>() -> OperationEntry {
     OperationEntry {
         name: O::NAME,
         uses_storage: O::USES_STORAGE,
+        mutates: O::MUTATES,
         run: run_op::<O>,
     }
 }
@@ -257,15 +263,49 @@ impl Kms {
             Ok(_) => (None, None),
             Err(e) => (Some(error_name(e)), Some(e.to_string())),
         };
-        self.audit.record(&crate::audit::AuditRecord {
+        let response = match &result {
+            Ok(out) if op.mutates => Some(out.as_slice()),
+            _ => None,
+        };
+        let record = crate::audit::AuditRecord {
             event_name: op.name,
             caller,
             resources: &call.resources,
             error_code: code,
             error_message: message,
             event_time_ms: self.now_ms(),
-        });
+            request_parameters: crate::audit::loggable_parameters(body),
+            response_elements: response.and_then(crate::audit::loggable_parameters),
+            read_only: !op.mutates,
+        };
+        if let Err(e) = self.audit.record(&record) {
+            // A request whose record could not be kept must not be acknowledged.
+            tracing::error!(request_id = %caller.request_id, operation = op.name, "audit failed: {e}");
+            return Err(KmsError::internal(format!("audit: {e}")));
+        }
         result
+    }
+}
+
+impl Kms {
+    /// Audits a request that never reached an operation: failed authentication, an
+    /// unknown operation, an oversized body. `caller` carries what is known (source IP,
+    /// user agent, request id, and the access key and region when they could be read).
+    pub fn audit_rejected(&self, event_name: &str, caller: &Caller, error: &KmsError) {
+        let record = crate::audit::AuditRecord {
+            event_name,
+            caller,
+            resources: &[],
+            error_code: Some(error_name(error)),
+            error_message: Some(error.to_string()),
+            event_time_ms: self.now_ms(),
+            request_parameters: None,
+            response_elements: None,
+            read_only: true,
+        };
+        if let Err(e) = self.audit.record(&record) {
+            tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
+        }
     }
 }
 
@@ -279,6 +319,8 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::InvalidCiphertext(_) => "InvalidCiphertextException",
         KmsError::IncorrectKey(_) => "IncorrectKeyException",
         KmsError::InvalidKeyUsage(_) => "InvalidKeyUsageException",
+        KmsError::KmsInvalidSignature(_) => "KMSInvalidSignatureException",
+        KmsError::KmsInvalidMac(_) => "KMSInvalidMacException",
         KmsError::AccessDenied(_) => "AccessDeniedException",
         KmsError::NotAuthorized(_) => "NotAuthorizedException",
         KmsError::Validation(_) => "ValidationException",

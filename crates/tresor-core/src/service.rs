@@ -2,7 +2,7 @@
 
 use crate::audit::{AuditSink, LogAuditSink};
 use crate::authz::Authorizer;
-use crate::cache::{BoundedMap, CachedKey, Material};
+use crate::cache::{BoundedMap, CachedKey, KeyMaterial, Material};
 use crate::caller::Credential;
 use crate::clock::Clock;
 use crate::error::{KmsError, KmsResult};
@@ -10,7 +10,6 @@ use crate::quota::{RequestQuota, Unlimited};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tresor_crypto::symmetric::SymmetricKey;
 use tresor_crypto::{RootKey, SecretBytes, WrapPurpose};
 use tresor_store::{AccessKeyRecord, KeyRecord, Store, Write};
 
@@ -175,6 +174,7 @@ impl Kms {
 
     fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<BTreeMap<u32, Material>>> {
         let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
+        let spec = crate::model::KeySpec::parse(&record.key_spec, "keySpec")?;
         let mut out = BTreeMap::new();
         for m in self.store.materials(&record.key_id)? {
             let secret = self
@@ -189,7 +189,7 @@ impl Kms {
                 .map_err(|e| {
                     KmsError::internal(format!("material {} v{}: {e}", record.key_id, m.version))
                 })?;
-            let key = SymmetricKey::from_material(secret).map_err(KmsError::internal)?;
+            let key = KeyMaterial::from_secret(spec, secret)?;
             out.insert(
                 m.version,
                 Material {
@@ -224,13 +224,10 @@ impl Kms {
         &self,
         key_arn: &str,
         version: u32,
-        key: &SymmetricKey,
+        key: &KeyMaterial,
     ) -> KmsResult<Vec<u8>> {
         self.root
-            .wrap(
-                WrapPurpose::KeyMaterial { key_arn, version },
-                key.material(),
-            )
+            .wrap(WrapPurpose::KeyMaterial { key_arn, version }, key.secret())
             .map_err(KmsError::internal)
     }
 

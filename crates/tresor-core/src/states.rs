@@ -33,10 +33,24 @@ pub fn require_usable(key: &CachedKey) -> KmsResult<()> {
 pub fn require_symmetric_encryption(key: &CachedKey) -> KmsResult<()> {
     require_usable(key)?;
     if key.spec != KeySpec::SymmetricDefault || key.usage != KeyUsage::EncryptDecrypt {
-        return Err(KmsError::InvalidKeyUsage(format!(
-            "{} key usage is {} and key spec is {}, which is not valid for this operation.",
-            key.arn, key.usage, key.spec
-        )));
+        return Err(wrong_usage(key));
+    }
+    Ok(())
+}
+
+/// `InvalidKeyUsageException` for a key whose usage does not fit the operation.
+pub fn wrong_usage(key: &CachedKey) -> KmsError {
+    KmsError::InvalidKeyUsage(format!(
+        "{} key usage is {} and key spec is {}, which is not valid for this operation.",
+        key.arn, key.usage, key.spec
+    ))
+}
+
+/// A usable key of exactly `usage`.
+pub fn require_usable_for(key: &CachedKey, usage: KeyUsage) -> KmsResult<()> {
+    require_usable(key)?;
+    if key.usage != usage {
+        return Err(wrong_usage(key));
     }
     Ok(())
 }

@@ -148,6 +148,14 @@ pub struct KeyMetadata {
     pub key_spec: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
@@ -161,10 +169,7 @@ impl KeyMetadata {
         let usage = KeyUsage::parse(&k.key_usage, "keyUsage")?;
         let state = KeyState::parse(&k.key_state, "keyState")?;
         let origin = crate::model::Origin::parse(&k.origin, "origin")?;
-        let encryption_algorithms = match (spec, usage) {
-            (KeySpec::SymmetricDefault, _) => Some(vec!["SYMMETRIC_DEFAULT"]),
-            _ => None,
-        };
+        let algs = Algorithms::of(spec, usage);
         Ok(Self {
             aws_account_id: k.account.clone(),
             key_id: k.key_id.clone(),
@@ -182,10 +187,59 @@ impl KeyMetadata {
             key_manager: "CUSTOMER",
             customer_master_key_spec: crate::model::customer_master_key_spec(spec),
             key_spec: spec.as_str(),
-            encryption_algorithms,
+            encryption_algorithms: algs.encryption,
+            signing_algorithms: algs.signing,
+            mac_algorithms: algs.mac,
+            key_agreement_algorithms: algs.key_agreement,
+            encapsulation_algorithms: algs.encapsulation,
             multi_region: false,
             current_key_material_id: current_material_id,
         })
+    }
+}
+
+/// The algorithm lists of a key, as DescribeKey and GetPublicKey report them: only the
+/// list that belongs to the key's usage is present.
+#[derive(Debug, Default, Clone)]
+pub struct Algorithms {
+    /// EncryptionAlgorithms.
+    pub encryption: Option<Vec<&'static str>>,
+    /// SigningAlgorithms.
+    pub signing: Option<Vec<&'static str>>,
+    /// MacAlgorithms.
+    pub mac: Option<Vec<&'static str>>,
+    /// KeyAgreementAlgorithms.
+    pub key_agreement: Option<Vec<&'static str>>,
+    /// EncapsulationAlgorithms.
+    pub encapsulation: Option<Vec<&'static str>>,
+}
+
+impl Algorithms {
+    /// The lists for a key of `spec` used for `usage`.
+    pub fn of(spec: KeySpec, usage: KeyUsage) -> Self {
+        let mut a = Algorithms::default();
+        match usage {
+            KeyUsage::EncryptDecrypt => {
+                a.encryption = Some(
+                    spec.encryption_algorithms()
+                        .iter()
+                        .map(|x| x.as_str())
+                        .collect(),
+                );
+            }
+            KeyUsage::SignVerify => {
+                a.signing = Some(
+                    spec.signing_algorithms()
+                        .iter()
+                        .map(|x| x.as_str())
+                        .collect(),
+                )
+            }
+            KeyUsage::GenerateVerifyMac => a.mac = spec.hmac().map(|(_, m)| vec![m.as_str()]),
+            KeyUsage::KeyAgreement => a.key_agreement = Some(vec!["ECDH"]),
+            KeyUsage::EncapsulateDecapsulate => a.encapsulation = Some(vec!["ML_KEM"]),
+        }
+        a
     }
 }
 

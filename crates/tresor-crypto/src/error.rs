@@ -8,6 +8,15 @@ pub enum CryptoError {
     /// Key material has the wrong length for the algorithm.
     #[error("key material has the wrong length")]
     BadKeyLength,
+    /// The algorithm, spec or message kind is not available in this provider.
+    #[error("not supported by the crypto provider")]
+    Unsupported,
+    /// A key (e.g. a peer's public key, or imported material) could not be parsed or is invalid.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// The input is invalid for the operation (e.g. a digest of the wrong length, a plaintext too long).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// The system random generator failed.
     #[error("the random generator failed")]
     Rng,

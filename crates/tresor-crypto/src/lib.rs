@@ -7,6 +7,7 @@
 //! print their contents.
 #![deny(missing_docs)]
 
+pub mod asymmetric;
 pub mod blob;
 mod error;
 pub mod random;

@@ -29,6 +29,8 @@ pub struct KeyRecord {
     pub current_version: u32,
     /// The key policy document, if any.
     pub policy: Option<String>,
+    /// DER SubjectPublicKeyInfo of an asymmetric key (public, stored in clear).
+    pub public_key: Option<Vec<u8>>,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }

@@ -6,7 +6,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::Path;
 
 /// Schema migrations, applied in order at open; index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE keys (
     key_id TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -57,7 +58,11 @@ CREATE TABLE access_keys (
     enabled INTEGER NOT NULL,
     created_ms INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE keys ADD COLUMN public_key BLOB;
+"#,
+];
 
 /// A [`Store`] in one SQLite database file.
 pub struct SqliteStore {
@@ -112,7 +117,7 @@ impl SqliteStore {
 
 const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
-     key_state, deletion_ms, pending_window_days, current_version, policy, revision";
+     key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -130,6 +135,7 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         current_version: r.get(11)?,
         policy: r.get(12)?,
         revision: r.get(13)?,
+        public_key: r.get(14)?,
     })
 }
 
@@ -303,7 +309,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
             tx.execute(
                 &sql,
                 params![
@@ -320,7 +326,8 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
                     k.pending_window_days,
                     k.current_version,
                     k.policy,
-                    k.revision
+                    k.revision,
+                    k.public_key
                 ],
             )
             .map_err(|e| {
@@ -422,6 +429,7 @@ mod tests {
             current_version: 1,
             policy: None,
             revision: 1,
+            public_key: None,
         }
     }
 

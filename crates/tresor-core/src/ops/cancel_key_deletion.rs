@@ -28,6 +28,7 @@ pub struct Response {
 impl Operation for CancelKeyDeletion {
     const NAME: &'static str = "CancelKeyDeletion";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Response;
 

@@ -42,6 +42,7 @@ pub(crate) fn members(req: &Request, creating: bool) -> KmsResult<(&str, &str)> 
 impl Operation for CreateAlias {
     const NAME: &'static str = "CreateAlias";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

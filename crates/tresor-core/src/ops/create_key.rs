@@ -1,11 +1,12 @@
 //! CreateKey: a new KMS key in the caller's account and region.
 //!
-//! Tresor creates SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT keys with AWS_KMS origin; other
-//! valid spec/usage pairs, imported material, custom key stores and multi-Region keys are
-//! answered with `UnsupportedOperationException` until they are built. Invalid pairs are
-//! `ValidationException`, as on AWS.
+//! Every KeySpec/KeyUsage pair AWS offers outside China (symmetric, RSA, ECC, Ed25519,
+//! ML-DSA, ML-KEM, HMAC) with AWS_KMS origin; the material is generated inside the
+//! provider and stored only wrapped. Imported material, custom key stores and
+//! multi-Region keys are answered with `UnsupportedOperationException` until they are
+//! built. Invalid pairs are `ValidationException`, as on AWS.
 
-use crate::cache::{CachedKey, Material};
+use crate::cache::{CachedKey, KeyMaterial, Material};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::pipeline::{Call, Operation};
@@ -14,6 +15,7 @@ use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tresor_crypto::asymmetric::{HmacKey, PrivateKey};
 use tresor_crypto::symmetric::SymmetricKey;
 use tresor_store::{KeyRecord, MaterialRecord, TagRecord, Write};
 
@@ -91,6 +93,7 @@ pub fn validate_policy(policy: &str) -> KmsResult<()> {
 impl Operation for CreateKey {
     const NAME: &'static str = "CreateKey";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Response;
 
@@ -175,32 +178,61 @@ impl Operation for CreateKey {
                 "Multi-Region keys are not supported by this Tresor version".into(),
             ));
         }
-        if spec != KeySpec::SymmetricDefault {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "KeySpec {spec} is not supported by this Tresor version; SYMMETRIC_DEFAULT is"
-            )));
-        }
-        create_symmetric(call, req.description.unwrap_or_default(), req.policy, tags)
+        let material = generate_material(spec)?;
+        create(
+            call,
+            spec,
+            usage,
+            req.description.unwrap_or_default(),
+            req.policy,
+            tags,
+            material,
+        )
     }
 }
 
-fn create_symmetric(
+/// New material of `spec`, generated inside the provider.
+pub(crate) fn generate_material(spec: KeySpec) -> KmsResult<KeyMaterial> {
+    if spec == KeySpec::SymmetricDefault {
+        return Ok(KeyMaterial::Symmetric(
+            SymmetricKey::generate().map_err(KmsError::internal)?,
+        ));
+    }
+    if let Some((alg, _)) = spec.hmac() {
+        return Ok(KeyMaterial::Hmac(HmacKey::generate(alg)?));
+    }
+    match spec.asymmetric() {
+        Some(asym) => Ok(KeyMaterial::Asymmetric(PrivateKey::generate(asym)?)),
+        None => Err(KmsError::UnsupportedOperation(format!(
+            "KeySpec {spec} is only offered in the AWS China Regions and is not supported by Tresor"
+        ))),
+    }
+}
+
+fn create(
     call: &mut Call<'_>,
+    spec: KeySpec,
+    usage: KeyUsage,
     description: String,
     policy: Option<String>,
     tags: Vec<(String, String)>,
+    material: KeyMaterial,
 ) -> KmsResult<Response> {
     let kms = call.kms;
     let now = call.now_ms();
     let key_id = uuid::Uuid::new_v4().to_string();
+    let public_key = match &material {
+        KeyMaterial::Asymmetric(k) => Some(k.public_key()?.spki().to_vec()),
+        _ => None,
+    };
     let record = KeyRecord {
         key_id: key_id.clone(),
         account: call.caller.account.clone(),
         region: call.caller.region.clone(),
         created_ms: now,
         description,
-        key_spec: KeySpec::SymmetricDefault.as_str().into(),
-        key_usage: KeyUsage::EncryptDecrypt.as_str().into(),
+        key_spec: spec.as_str().into(),
+        key_usage: usage.as_str().into(),
         origin: Origin::AwsKms.as_str().into(),
         key_state: KeyState::Enabled.as_str().into(),
         deletion_ms: None,
@@ -208,9 +240,9 @@ fn create_symmetric(
         current_version: 1,
         policy,
         revision: 1,
+        public_key,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
-    let material = SymmetricKey::generate().map_err(KmsError::internal)?;
     let mut id_bytes = [0u8; 32];
     tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
     let material_id = hex::encode(id_bytes);
@@ -233,7 +265,8 @@ fn create_symmetric(
         },
     ];
     kms.write(|| Ok((writes, ())))?;
-    let metadata = KeyMetadata::from_record(&record, Some(material_id.clone()))?;
+    let current_id = (spec == KeySpec::SymmetricDefault).then(|| material_id.clone());
+    let metadata = KeyMetadata::from_record(&record, current_id)?;
     let materials = BTreeMap::from([(
         1,
         Material {

@@ -1,5 +1,6 @@
-//! Decrypt: a ciphertext from Encrypt or GenerateDataKey. The blob names its key, so
-//! KeyId is optional; when given it must be that key (`IncorrectKeyException`).
+//! Decrypt: a ciphertext from Encrypt or GenerateDataKey. A symmetric blob names its
+//! key, so KeyId is optional; when given it must be that key (`IncorrectKeyException`).
+//! RSA ciphertexts carry nothing: KeyId and EncryptionAlgorithm are required.
 
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
@@ -34,7 +35,8 @@ pub struct Response {
     pub key_id: String,
     pub plaintext: SecretBlob,
     pub encryption_algorithm: &'static str,
-    pub key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// True when DryRunModifiers asks to skip the ciphertext check.
@@ -59,6 +61,7 @@ pub(crate) fn ignores_ciphertext(
 impl Operation for Decrypt {
     const NAME: &'static str = "Decrypt";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 
@@ -84,16 +87,15 @@ impl Operation for Decrypt {
             .unwrap_or_default();
         let opened = envelope::open(
             call,
-            ciphertext,
-            req.encryption_context.as_ref(),
-            req.key_id.as_deref(),
-            "kms:Decrypt",
-            ignore,
-        )?;
-        envelope::check_algorithm(
-            &opened.key,
-            "encryptionAlgorithm",
-            &req.encryption_algorithm,
+            &envelope::OpenRequest {
+                ciphertext,
+                context: req.encryption_context.as_ref(),
+                key_id: req.key_id.as_deref(),
+                algorithm: &req.encryption_algorithm,
+                algorithm_field: "encryptionAlgorithm",
+                action: "kms:Decrypt",
+                ignore_ciphertext: ignore,
+            },
         )?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
@@ -101,7 +103,7 @@ impl Operation for Decrypt {
         Ok(Response {
             key_id: opened.key.arn.clone(),
             plaintext: SecretBlob(opened.plaintext),
-            encryption_algorithm: "SYMMETRIC_DEFAULT",
+            encryption_algorithm: opened.algorithm.as_str(),
             key_material_id: opened.material_id,
         })
     }

@@ -29,6 +29,7 @@ pub struct Response {
 impl Operation for DescribeKey {
     const NAME: &'static str = "DescribeKey";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

@@ -12,6 +12,7 @@ pub struct DisableKey;
 impl Operation for DisableKey {
     const NAME: &'static str = "DisableKey";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

@@ -46,6 +46,7 @@ pub(crate) fn set_enabled(
 impl Operation for EnableKey {
     const NAME: &'static str = "EnableKey";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

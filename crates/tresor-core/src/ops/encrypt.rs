@@ -1,4 +1,5 @@
-//! Encrypt: up to 4096 bytes under a symmetric key, bound to an encryption context.
+//! Encrypt: up to 4096 bytes under a symmetric key (bound to an encryption context), or
+//! a short plaintext under an RSA key with RSAES_OAEP_SHA_1/256.
 
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
@@ -36,6 +37,7 @@ pub struct Response {
 impl Operation for Encrypt {
     const NAME: &'static str = "Encrypt";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 
@@ -54,17 +56,21 @@ impl Operation for Encrypt {
             return Err(KmsError::internal("validated members missing"));
         };
         let key = call.key(key_id, "kms:Encrypt")?;
-        crate::states::require_symmetric_encryption(&key)?;
-        envelope::check_algorithm(&key, "encryptionAlgorithm", &req.encryption_algorithm)?;
+        let context = req.encryption_context.as_ref();
+        let algorithm = envelope::check_seal(
+            &key,
+            "encryptionAlgorithm",
+            &req.encryption_algorithm,
+            context,
+        )?;
+        let sealed = envelope::seal_checked(&key, algorithm, context, plaintext.0.expose())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (blob, _) =
-            envelope::seal(&key, req.encryption_context.as_ref(), plaintext.0.expose())?;
         Ok(Response {
-            ciphertext_blob: Blob(blob),
+            ciphertext_blob: Blob(sealed.ciphertext),
             key_id: key.arn.clone(),
-            encryption_algorithm: "SYMMETRIC_DEFAULT",
+            encryption_algorithm: sealed.algorithm.as_str(),
         })
     }
 }

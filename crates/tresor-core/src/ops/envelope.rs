@@ -1,12 +1,14 @@
-//! Symmetric envelope encryption shared by Encrypt, Decrypt, ReEncrypt and the data-key
-//! operations: sealing under a key's current material and opening any version.
+//! Encryption shared by Encrypt, Decrypt, ReEncrypt and the data-key operations:
+//! symmetric keys seal Tresor ciphertext blobs (any material version opens), RSA keys
+//! use RSA-OAEP and need the caller to name the key and the algorithm.
 
-use crate::cache::CachedKey;
+use crate::cache::{CachedKey, KeyMaterial};
 use crate::error::{KmsError, KmsResult};
-use crate::model::EncryptionAlgorithm;
+use crate::model::{EncryptionAlgorithm, KeySpec, KeyUsage};
 use crate::pipeline::Call;
 use crate::wire::{canonical_context, EncryptionContext};
 use std::sync::Arc;
+use tresor_crypto::asymmetric::OaepHash;
 use tresor_crypto::{blob, SecretBytes};
 
 /// The answer to every decryption failure (no oracle).
@@ -14,20 +16,103 @@ pub(crate) fn invalid_ciphertext() -> KmsError {
     KmsError::InvalidCiphertext(String::new())
 }
 
-/// Checks an `EncryptionAlgorithm` member against a symmetric key.
-pub(crate) fn check_algorithm(key: &CachedKey, field: &str, alg: &Option<String>) -> KmsResult<()> {
-    let Some(alg) = alg else { return Ok(()) };
-    let alg = EncryptionAlgorithm::parse(alg, field)?;
-    if alg != EncryptionAlgorithm::SymmetricDefault {
+/// The key must be an ENCRYPT_DECRYPT key in a usable state.
+fn require_encryption_key(key: &CachedKey) -> KmsResult<()> {
+    crate::states::require_usable(key)?;
+    if key.usage != KeyUsage::EncryptDecrypt {
+        return Err(crate::states::wrong_usage(key));
+    }
+    Ok(())
+}
+
+/// Resolves the `EncryptionAlgorithm` member for `key`: SYMMETRIC_DEFAULT (the default)
+/// for symmetric keys, a required RSAES_OAEP_* for RSA keys.
+fn algorithm_for(
+    key: &CachedKey,
+    field: &str,
+    alg: &Option<String>,
+) -> KmsResult<EncryptionAlgorithm> {
+    let alg = alg
+        .as_deref()
+        .map(|a| EncryptionAlgorithm::parse(a, field))
+        .transpose()?;
+    let alg = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if !key.spec.encryption_algorithms().contains(&alg) {
         return Err(KmsError::InvalidKeyUsage(format!(
-            "The encryption algorithm {alg} is not valid for key {}; it supports SYMMETRIC_DEFAULT.",
+            "The encryption algorithm {alg} is not valid for key {} ({}).",
+            key.arn, key.spec
+        )));
+    }
+    Ok(alg)
+}
+
+fn oaep(alg: EncryptionAlgorithm) -> KmsResult<OaepHash> {
+    match alg {
+        EncryptionAlgorithm::RsaesOaepSha1 => Ok(OaepHash::Sha1),
+        EncryptionAlgorithm::RsaesOaepSha256 => Ok(OaepHash::Sha256),
+        other => Err(KmsError::UnsupportedOperation(format!(
+            "Encryption algorithm {other} is not supported"
+        ))),
+    }
+}
+
+fn no_context_for_asymmetric(
+    key: &CachedKey,
+    context: Option<&EncryptionContext>,
+) -> KmsResult<()> {
+    if key.spec != KeySpec::SymmetricDefault && context.is_some_and(|c| !c.is_empty()) {
+        return Err(KmsError::Validation(format!(
+            "EncryptionContext is not supported with asymmetric key {}; it applies to symmetric keys only.",
             key.arn
         )));
     }
     Ok(())
 }
 
-/// Seals `plaintext` under the key's current material; returns the blob and the
+/// A sealed ciphertext.
+pub(crate) struct Sealed {
+    pub ciphertext: Vec<u8>,
+    pub material_id: Option<String>,
+    pub algorithm: EncryptionAlgorithm,
+}
+
+/// Checks that `key` can encrypt with `alg` under `context` (everything but the work).
+pub(crate) fn check_seal(
+    key: &CachedKey,
+    field: &str,
+    alg: &Option<String>,
+    context: Option<&EncryptionContext>,
+) -> KmsResult<EncryptionAlgorithm> {
+    require_encryption_key(key)?;
+    let algorithm = algorithm_for(key, field, alg)?;
+    no_context_for_asymmetric(key, context)?;
+    Ok(algorithm)
+}
+
+/// Encrypts with a key already checked by [`check_seal`].
+pub(crate) fn seal_checked(
+    key: &CachedKey,
+    algorithm: EncryptionAlgorithm,
+    context: Option<&EncryptionContext>,
+    plaintext: &[u8],
+) -> KmsResult<Sealed> {
+    if algorithm == EncryptionAlgorithm::SymmetricDefault {
+        let (ciphertext, material_id) = seal(key, context, plaintext)?;
+        return Ok(Sealed {
+            ciphertext,
+            material_id: Some(material_id),
+            algorithm,
+        });
+    }
+    let ciphertext = key.public_key()?.encrypt(oaep(algorithm)?, plaintext)?;
+    Ok(Sealed {
+        ciphertext,
+        material_id: None,
+        algorithm,
+    })
+}
+
+/// Seals `plaintext` under a symmetric key's current material; returns the blob and the
 /// KeyMaterialId used.
 pub(crate) fn seal(
     key: &CachedKey,
@@ -35,8 +120,14 @@ pub(crate) fn seal(
     plaintext: &[u8],
 ) -> KmsResult<(Vec<u8>, String)> {
     let (version, material) = key.current_material()?;
+    let KeyMaterial::Symmetric(sym) = &material.key else {
+        return Err(KmsError::internal(format!(
+            "key {} has no symmetric material",
+            key.arn
+        )));
+    };
     let blob = blob::seal(
-        &material.key,
+        sym,
         key.id_bytes()?,
         version,
         &canonical_context(context),
@@ -50,61 +141,106 @@ pub(crate) fn seal(
 pub(crate) struct Opened {
     pub key: Arc<CachedKey>,
     pub plaintext: SecretBytes,
-    pub material_id: String,
+    pub material_id: Option<String>,
+    pub algorithm: EncryptionAlgorithm,
 }
 
-/// Finds the key a ciphertext names, checks it against the caller's `key_id` (if any),
-/// authorizes `action`, checks its state, and decrypts.
-pub(crate) fn open(
-    call: &mut Call<'_>,
-    ciphertext: &[u8],
-    context: Option<&EncryptionContext>,
-    key_id: Option<&str>,
-    action: &str,
-    ignore_ciphertext: bool,
-) -> KmsResult<Opened> {
-    if ignore_ciphertext {
-        // DryRun with IGNORE_CIPHERTEXT checks only the key and the caller's permission.
-        let k = key_id.ok_or_else(|| {
-            KmsError::Validation(
-                "KeyId is required when DryRunModifiers contains IGNORE_CIPHERTEXT".into(),
-            )
-        })?;
-        let key = call.key(k, action)?;
-        crate::states::require_symmetric_encryption(&key)?;
+/// The members of a decryption request.
+pub(crate) struct OpenRequest<'a> {
+    pub ciphertext: &'a [u8],
+    pub context: Option<&'a EncryptionContext>,
+    pub key_id: Option<&'a str>,
+    pub algorithm: &'a Option<String>,
+    pub algorithm_field: &'a str,
+    pub action: &'a str,
+    pub ignore_ciphertext: bool,
+}
+
+/// Finds the key (named by the caller, or by the symmetric blob itself), authorizes
+/// `action`, checks the key's state and usage, and decrypts. A dry run does all of this
+/// too (so it fails where the real call would), except with IGNORE_CIPHERTEXT, which
+/// skips the ciphertext.
+pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened> {
+    if let Some(k) = r.key_id {
+        let key = call.key(k, r.action)?;
+        require_encryption_key(&key)?;
+        let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
+        no_context_for_asymmetric(&key, r.context)?;
+        if r.ignore_ciphertext {
+            return Ok(Opened {
+                key,
+                plaintext: SecretBytes::default(),
+                material_id: None,
+                algorithm,
+            });
+        }
+        if algorithm != EncryptionAlgorithm::SymmetricDefault {
+            let plaintext = key
+                .private_key()?
+                .decrypt(oaep(algorithm)?, r.ciphertext)
+                .map_err(|_| invalid_ciphertext())?;
+            return Ok(Opened {
+                key,
+                plaintext,
+                material_id: None,
+                algorithm,
+            });
+        }
+        check_blob_key(&key, r.ciphertext)?;
+        let (plaintext, material_id) = open_blob(&key, r.ciphertext, r.context)?;
         return Ok(Opened {
             key,
-            plaintext: SecretBytes::default(),
-            material_id: String::new(),
+            plaintext,
+            material_id: Some(material_id),
+            algorithm,
         });
     }
-    let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
+    if r.ignore_ciphertext {
+        return Err(KmsError::Validation(
+            "KeyId is required when DryRunModifiers contains IGNORE_CIPHERTEXT".into(),
+        ));
+    }
+    let header = blob::parse_header(r.ciphertext).map_err(|_| invalid_ciphertext())?;
     let blob_key_id = uuid::Uuid::from_bytes(header.key_id).to_string();
-    let key = match key_id {
-        Some(k) => {
-            let key = call.key(k, action)?;
-            if key.record.key_id != blob_key_id {
-                return Err(KmsError::IncorrectKey(
-                    "The key ID in the request does not identify a CMK that can perform this operation.".into(),
-                ));
-            }
-            key
-        }
-        None => call
-            .key_from_ciphertext(&blob_key_id, action)?
-            .ok_or_else(invalid_ciphertext)?,
-    };
-    crate::states::require_symmetric_encryption(&key)?;
+    let key = call
+        .key_from_ciphertext(&blob_key_id, r.action)?
+        .ok_or_else(invalid_ciphertext)?;
+    require_encryption_key(&key)?;
+    let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
+    let (plaintext, material_id) = open_blob(&key, r.ciphertext, r.context)?;
+    Ok(Opened {
+        key,
+        plaintext,
+        material_id: Some(material_id),
+        algorithm,
+    })
+}
+
+fn check_blob_key(key: &CachedKey, ciphertext: &[u8]) -> KmsResult<()> {
+    let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
+    if uuid::Uuid::from_bytes(header.key_id).to_string() != key.record.key_id {
+        return Err(KmsError::IncorrectKey(
+            "The key ID in the request does not identify a CMK that can perform this operation."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn open_blob(
+    key: &CachedKey,
+    ciphertext: &[u8],
+    context: Option<&EncryptionContext>,
+) -> KmsResult<(SecretBytes, String)> {
+    let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
     let material = key
         .materials
         .get(&header.version)
         .ok_or_else(invalid_ciphertext)?;
-    let plaintext = blob::open(&material.key, ciphertext, &canonical_context(context))
+    let KeyMaterial::Symmetric(sym) = &material.key else {
+        return Err(invalid_ciphertext());
+    };
+    let plaintext = blob::open(sym, ciphertext, &canonical_context(context))
         .map_err(|_| invalid_ciphertext())?;
-    let material_id = material.material_id.clone();
-    Ok(Opened {
-        key,
-        plaintext,
-        material_id,
-    })
+    Ok((plaintext, material.material_id.clone()))
 }

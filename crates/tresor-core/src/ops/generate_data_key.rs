@@ -92,6 +92,7 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
 impl Operation for GenerateDataKey {
     const NAME: &'static str = "GenerateDataKey";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

@@ -23,6 +23,7 @@ pub struct Response {
 impl Operation for GenerateDataKeyWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyWithoutPlaintext";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

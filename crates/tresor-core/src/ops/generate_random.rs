@@ -30,6 +30,7 @@ pub struct Response {
 impl Operation for GenerateRandom {
     const NAME: &'static str = "GenerateRandom";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

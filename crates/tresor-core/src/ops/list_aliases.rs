@@ -49,6 +49,7 @@ pub struct Response {
 impl Operation for ListAliases {
     const NAME: &'static str = "ListAliases";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

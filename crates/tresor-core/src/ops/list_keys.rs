@@ -42,6 +42,7 @@ pub struct Response {
 impl Operation for ListKeys {
     const NAME: &'static str = "ListKeys";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

@@ -37,6 +37,7 @@ pub struct Response {
 impl Operation for ListResourceTags {
     const NAME: &'static str = "ListResourceTags";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 

@@ -5,28 +5,48 @@ use crate::pipeline::{entry, OperationEntry};
 pub mod cancel_key_deletion;
 pub mod create_alias;
 pub mod create_key;
+pub mod decapsulate;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
 pub mod enable_key;
+pub mod encapsulate;
 pub mod encrypt;
 mod envelope;
 pub mod generate_data_key;
+pub mod generate_data_key_pair;
+pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
+pub mod generate_mac;
 pub mod generate_random;
+pub mod get_public_key;
 pub mod list_aliases;
 pub mod list_keys;
 pub mod list_resource_tags;
 pub mod re_encrypt;
 pub mod schedule_key_deletion;
+pub mod sign;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod verify;
+pub mod verify_mac;
 
 /// Every operation Tresor answers.
 pub static ALL: &[OperationEntry] = &[
+    entry::<decapsulate::Decapsulate>(),
+    entry::<derive_shared_secret::DeriveSharedSecret>(),
+    entry::<encapsulate::Encapsulate>(),
+    entry::<generate_data_key_pair::GenerateDataKeyPair>(),
+    entry::<generate_data_key_pair_without_plaintext::GenerateDataKeyPairWithoutPlaintext>(),
+    entry::<generate_mac::GenerateMac>(),
+    entry::<get_public_key::GetPublicKey>(),
+    entry::<sign::Sign>(),
+    entry::<verify::Verify>(),
+    entry::<verify_mac::VerifyMac>(),
     entry::<cancel_key_deletion::CancelKeyDeletion>(),
     entry::<create_alias::CreateAlias>(),
     entry::<create_key::CreateKey>(),

@@ -40,13 +40,16 @@ pub struct Response {
     pub key_id: String,
     pub source_encryption_algorithm: &'static str,
     pub destination_encryption_algorithm: &'static str,
-    pub source_key_material_id: String,
-    pub destination_key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
 }
 
 impl Operation for ReEncrypt {
     const NAME: &'static str = "ReEncrypt";
     const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
 
@@ -69,41 +72,38 @@ impl Operation for ReEncrypt {
             .unwrap_or_default();
         let source = envelope::open(
             call,
-            ciphertext,
-            req.source_encryption_context.as_ref(),
-            req.source_key_id.as_deref(),
-            "kms:ReEncryptFrom",
-            ignore,
-        )?;
-        envelope::check_algorithm(
-            &source.key,
-            "sourceEncryptionAlgorithm",
-            &req.source_encryption_algorithm,
+            &envelope::OpenRequest {
+                ciphertext,
+                context: req.source_encryption_context.as_ref(),
+                key_id: req.source_key_id.as_deref(),
+                algorithm: &req.source_encryption_algorithm,
+                algorithm_field: "sourceEncryptionAlgorithm",
+                action: "kms:ReEncryptFrom",
+                ignore_ciphertext: ignore,
+            },
         )?;
         let dest_id = req.destination_key_id.as_deref().unwrap_or_default();
         let dest = call.key(dest_id, "kms:ReEncryptTo")?;
-        crate::states::require_symmetric_encryption(&dest)?;
-        envelope::check_algorithm(
+        let dest_context = req.destination_encryption_context.as_ref();
+        let dest_alg = envelope::check_seal(
             &dest,
             "destinationEncryptionAlgorithm",
             &req.destination_encryption_algorithm,
+            dest_context,
         )?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (blob, dest_material) = envelope::seal(
-            &dest,
-            req.destination_encryption_context.as_ref(),
-            source.plaintext.expose(),
-        )?;
+        let sealed =
+            envelope::seal_checked(&dest, dest_alg, dest_context, source.plaintext.expose())?;
         Ok(Response {
-            ciphertext_blob: Blob(blob),
+            ciphertext_blob: Blob(sealed.ciphertext),
             source_key_id: source.key.arn.clone(),
             key_id: dest.arn.clone(),
-            source_encryption_algorithm: "SYMMETRIC_DEFAULT",
-            destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+            source_encryption_algorithm: source.algorithm.as_str(),
+            destination_encryption_algorithm: sealed.algorithm.as_str(),
             source_key_material_id: source.material_id,
-            destination_key_material_id: dest_material,
+            destination_key_material_id: sealed.material_id,
         })
     }
 }

@@ -37,6 +37,7 @@ pub struct Response {
 impl Operation for ScheduleKeyDeletion {
     const NAME: &'static str = "ScheduleKeyDeletion";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Response;
 

@@ -23,6 +23,7 @@ pub struct Request {
 impl Operation for TagResource {
     const NAME: &'static str = "TagResource";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

@@ -22,6 +22,7 @@ pub struct Request {
 impl Operation for UntagResource {
     const NAME: &'static str = "UntagResource";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

@@ -13,6 +13,7 @@ pub struct UpdateAlias;
 impl Operation for UpdateAlias {
     const NAME: &'static str = "UpdateAlias";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

@@ -21,6 +21,7 @@ pub struct Request {
 impl Operation for UpdateKeyDescription {
     const NAME: &'static str = "UpdateKeyDescription";
     const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
     type Request = Request;
     type Response = Empty;
 

@@ -1,0 +1,116 @@
+//! GenerateDataKeyPair: a fresh asymmetric key pair for use outside the service: the
+//! private key in plaintext (PKCS#8) and encrypted under a symmetric KMS key, and the
+//! public key (DER SubjectPublicKeyInfo).
+
+use super::envelope;
+use crate::error::{KmsError, KmsResult};
+use crate::model::DataKeyPairSpec;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, EncryptionContext, SecretBlob};
+use serde::{Deserialize, Serialize};
+use tresor_crypto::asymmetric::PrivateKey;
+
+/// GenerateDataKeyPair.
+pub struct GenerateDataKeyPair;
+
+/// GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub encryption_context: Option<EncryptionContext>,
+    pub key_id: Option<String>,
+    pub key_pair_spec: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+/// GenerateDataKeyPair response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub private_key_ciphertext_blob: Blob,
+    pub private_key_plaintext: SecretBlob,
+    pub public_key: Blob,
+    pub key_id: String,
+    pub key_pair_spec: &'static str,
+    pub key_material_id: String,
+}
+
+/// A generated data key pair.
+pub(crate) struct DataKeyPair {
+    pub private: PrivateKey,
+    pub ciphertext: Vec<u8>,
+    pub public: Vec<u8>,
+    pub key_arn: String,
+    pub spec: DataKeyPairSpec,
+    pub material_id: String,
+}
+
+/// Validates, authorizes `action` on the symmetric wrapping key, and generates the pair.
+pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsResult<DataKeyPair> {
+    Validator::new()
+        .required("keyId", &req.key_id)
+        .opt_len("keyId", &req.key_id, 1, 2048)
+        .required("keyPairSpec", &req.key_pair_spec)
+        .grant_tokens(&req.grant_tokens)
+        .finish()?;
+    let spec = DataKeyPairSpec::parse(
+        req.key_pair_spec.as_deref().unwrap_or_default(),
+        "keyPairSpec",
+    )?;
+    if req.recipient.is_some() {
+        return Err(KmsError::UnsupportedOperation(
+            "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
+        ));
+    }
+    let key = call.key(req.key_id.as_deref().unwrap_or_default(), action)?;
+    crate::states::require_symmetric_encryption(&key)?;
+    let asym = spec.key_spec().asymmetric().ok_or_else(|| {
+        KmsError::UnsupportedOperation(format!(
+            "KeyPairSpec {spec} is only offered in the AWS China Regions"
+        ))
+    })?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::DryRun);
+    }
+    let private = PrivateKey::generate(asym)?;
+    let public = private.public_key()?.spki().to_vec();
+    let (ciphertext, material_id) = envelope::seal(
+        &key,
+        req.encryption_context.as_ref(),
+        private.pkcs8().expose(),
+    )?;
+    Ok(DataKeyPair {
+        private,
+        ciphertext,
+        public,
+        key_arn: key.arn.clone(),
+        spec,
+        material_id,
+    })
+}
+
+impl Operation for GenerateDataKeyPair {
+    const NAME: &'static str = "GenerateDataKeyPair";
+    // RSA key generation takes up to a second: keep it off the async threads.
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let pair = generate(call, &req, "kms:GenerateDataKeyPair")?;
+        Ok(Response {
+            private_key_ciphertext_blob: Blob(pair.ciphertext),
+            private_key_plaintext: SecretBlob(pair.private.pkcs8().clone()),
+            public_key: Blob(pair.public),
+            key_id: pair.key_arn,
+            key_pair_spec: pair.spec.as_str(),
+            key_material_id: pair.material_id,
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! Sign: a signature over a message (RAW), a caller's digest (DIGEST) or ML-DSA's μ
+//! (EXTERNAL_MU), with an asymmetric SIGN_VERIFY key. The private key never leaves.
+
+use crate::cache::CachedKey;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeySpec, KeyUsage, MessageType, SigningAlgorithmSpec};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+use serde::{Deserialize, Serialize};
+use tresor_crypto::asymmetric::{MessageKind, SigningAlgorithm};
+
+/// Sign.
+pub struct Sign;
+
+/// Sign request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub message: Option<SecretBlob>,
+    pub message_type: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub signing_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// Sign response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub key_id: String,
+    pub signature: Blob,
+    pub signing_algorithm: &'static str,
+}
+
+/// Checks a Sign/Verify request against the key: usage, algorithm, message type and
+/// digest length. Returns the provider's algorithm and message kind.
+pub(crate) fn check_signing(
+    key: &CachedKey,
+    algorithm: SigningAlgorithmSpec,
+    message_type: MessageType,
+    message_len: usize,
+) -> KmsResult<(SigningAlgorithm, MessageKind)> {
+    crate::states::require_usable_for(key, KeyUsage::SignVerify)?;
+    if !key.spec.signing_algorithms().contains(&algorithm) {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "Signing algorithm {algorithm} is not valid for key {} ({}); valid: {}",
+            key.arn,
+            key.spec,
+            key.spec
+                .signing_algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let is_ml_dsa = matches!(
+        key.spec,
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87
+    );
+    let kind = match message_type {
+        MessageType::Raw => {
+            if algorithm == SigningAlgorithmSpec::Ed25519PhSha512 {
+                return Err(KmsError::Validation(
+                    "ED25519_PH_SHA_512 requires MessageType DIGEST (a SHA-512 digest).".into(),
+                ));
+            }
+            MessageKind::Raw
+        }
+        MessageType::Digest => {
+            let Some(len) = algorithm.digest_len() else {
+                return Err(KmsError::Validation(format!(
+                    "MessageType DIGEST is not valid for signing algorithm {algorithm}."
+                )));
+            };
+            if message_len != len {
+                return Err(KmsError::Validation(format!(
+                    "Digest is invalid length for algorithm {algorithm}."
+                )));
+            }
+            MessageKind::Digest
+        }
+        MessageType::ExternalMu => {
+            if !is_ml_dsa {
+                return Err(KmsError::Validation(
+                    "MessageType EXTERNAL_MU is valid only for ML-DSA keys.".into(),
+                ));
+            }
+            if message_len != 64 {
+                return Err(KmsError::Validation(
+                    "An EXTERNAL_MU message must be exactly 64 bytes.".into(),
+                ));
+            }
+            MessageKind::ExternalMu
+        }
+    };
+    let provider = algorithm.provider().ok_or_else(|| {
+        KmsError::UnsupportedOperation(format!("Signing algorithm {algorithm} is not supported"))
+    })?;
+    Ok((provider, kind))
+}
+
+/// Validates and parses the members Sign and Verify share.
+pub(crate) fn parse_members(
+    key_id: &Option<String>,
+    message: &Option<SecretBlob>,
+    algorithm: &Option<String>,
+    message_type: &Option<String>,
+    grant_tokens: &Option<Vec<String>>,
+) -> KmsResult<(SigningAlgorithmSpec, MessageType)> {
+    let mut v = Validator::new()
+        .required("keyId", key_id)
+        .opt_len("keyId", key_id, 1, 2048)
+        .required("message", message)
+        .required("signingAlgorithm", algorithm)
+        .grant_tokens(grant_tokens);
+    if let Some(m) = message {
+        v = v.blob_len("message", m.0.len(), 1, 4096);
+    }
+    v.finish()?;
+    let algorithm =
+        SigningAlgorithmSpec::parse(algorithm.as_deref().unwrap_or_default(), "signingAlgorithm")?;
+    let message_type = message_type
+        .as_deref()
+        .map(|t| MessageType::parse(t, "messageType"))
+        .transpose()?
+        .unwrap_or(MessageType::Raw);
+    Ok((algorithm, message_type))
+}
+
+impl Operation for Sign {
+    const NAME: &'static str = "Sign";
+    const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let (algorithm, message_type) = parse_members(
+            &req.key_id,
+            &req.message,
+            &req.signing_algorithm,
+            &req.message_type,
+            &req.grant_tokens,
+        )?;
+        let message = req
+            .message
+            .as_ref()
+            .map(|m| m.0.expose())
+            .unwrap_or_default();
+        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:Sign")?;
+        let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::DryRun);
+        }
+        let signature = key.private_key()?.sign(alg, kind, message)?;
+        Ok(Response {
+            key_id: key.arn.clone(),
+            signature: Blob(signature),
+            signing_algorithm: algorithm.as_str(),
+        })
+    }
+}

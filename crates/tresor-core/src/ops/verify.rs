@@ -1,0 +1,82 @@
+//! Verify: checks a signature with an asymmetric SIGN_VERIFY key. An invalid signature
+//! is `KMSInvalidSignatureException`, never `SignatureValid: false`.
+
+use super::sign::{check_signing, parse_members};
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+use serde::{Deserialize, Serialize};
+
+/// Verify.
+pub struct Verify;
+
+/// Verify request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub message: Option<SecretBlob>,
+    pub message_type: Option<String>,
+    pub signature: Option<Blob>,
+    pub signing_algorithm: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// Verify response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub key_id: String,
+    pub signature_valid: bool,
+    pub signing_algorithm: &'static str,
+}
+
+impl Operation for Verify {
+    const NAME: &'static str = "Verify";
+    const USES_STORAGE: bool = false;
+    const MUTATES: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let mut v = Validator::new().required("signature", &req.signature);
+        if let Some(s) = &req.signature {
+            v = v.blob_len("signature", s.0.len(), 1, 6144);
+        }
+        v.finish()?;
+        let (algorithm, message_type) = parse_members(
+            &req.key_id,
+            &req.message,
+            &req.signing_algorithm,
+            &req.message_type,
+            &req.grant_tokens,
+        )?;
+        let message = req
+            .message
+            .as_ref()
+            .map(|m| m.0.expose())
+            .unwrap_or_default();
+        let signature = req
+            .signature
+            .as_ref()
+            .map(|s| s.0.as_slice())
+            .unwrap_or_default();
+        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:Verify")?;
+        let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::DryRun);
+        }
+        if !key.public_key()?.verify(alg, kind, message, signature)? {
+            return Err(KmsError::KmsInvalidSignature(String::new()));
+        }
+        Ok(Response {
+            key_id: key.arn.clone(),
+            signature_valid: true,
+            signing_algorithm: algorithm.as_str(),
+        })
+    }
+}
