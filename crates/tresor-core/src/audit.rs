@@ -82,7 +82,16 @@ fn scrub(v: serde_json::Value) -> serde_json::Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .filter(|(k, _)| !NEVER_LOGGED.contains(&k.as_str()))
-                .map(|(k, v)| (camel_case(&k), if k == "EncryptionContext" || k.ends_with("EncryptionContext") { v } else { scrub(v) }))
+                .map(|(k, v)| {
+                    (
+                        camel_case(&k),
+                        if k == "EncryptionContext" || k.ends_with("EncryptionContext") {
+                            v
+                        } else {
+                            scrub(v)
+                        },
+                    )
+                })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
@@ -130,7 +139,10 @@ mod tests {
     fn secrets_are_removed_and_names_camel_cased() {
         let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Dept":"IT"},"Recipient":{"AttestationDocument":"eA=="},"GrantTokens":["t"]}"#;
         let v = loggable_parameters(body).unwrap();
-        assert_eq!(v, serde_json::json!({"keyId":"k","encryptionContext":{"Dept":"IT"},"recipient":{}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"keyId":"k","encryptionContext":{"Dept":"IT"},"recipient":{}})
+        );
         assert!(loggable_parameters(b"[1]").is_none());
     }
 }

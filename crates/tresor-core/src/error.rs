@@ -48,6 +48,9 @@ pub enum KmsError {
     /// `AlreadyExistsException`.
     #[error("{0}")]
     AlreadyExists(String),
+    /// `ConflictException`.
+    #[error("{0}")]
+    Conflict(String),
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),

@@ -326,6 +326,7 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::Validation(_) => "ValidationException",
         KmsError::Serialization(_) => "SerializationException",
         KmsError::AlreadyExists(_) => "AlreadyExistsException",
+        KmsError::Conflict(_) => "ConflictException",
         KmsError::LimitExceeded(_) => "LimitExceededException",
         KmsError::InvalidMarker(_) => "InvalidMarkerException",
         KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",

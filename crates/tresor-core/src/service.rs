@@ -291,11 +291,97 @@ impl Kms {
         }
     }
 
+    /// Adds a new material version to a symmetric key and makes it current for
+    /// encryption; older versions keep decrypting. `check` sees the authoritative
+    /// record under the write lock and may refuse or adjust it (schedule, counters).
+    /// The conditional update on the record's revision is the job claim: of two nodes
+    /// rotating the same key at once, one fails with a conflict.
+    pub(crate) fn rotate_key(
+        &self,
+        key_id: &str,
+        rotation_type: &str,
+        check: impl FnOnce(&mut KeyRecord) -> KmsResult<()>,
+    ) -> KmsResult<Arc<CachedKey>> {
+        let material = KeyMaterial::Symmetric(
+            tresor_crypto::symmetric::SymmetricKey::generate().map_err(KmsError::internal)?,
+        );
+        let mut id_bytes = [0u8; 32];
+        tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
+        let guard = self.write_lock.lock();
+        let Some(mut record) = self.store.key(key_id)? else {
+            return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
+        };
+        check(&mut record)?;
+        let version = self
+            .store
+            .materials(key_id)?
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
+        let wrapped = self.wrap_material(&arn, version, &material)?;
+        record.current_version = version;
+        record.revision += 1;
+        self.store.apply(vec![
+            Write::UpdateKey(record),
+            Write::InsertMaterial(tresor_store::MaterialRecord {
+                key_id: key_id.to_string(),
+                version,
+                material_id: hex::encode(id_bytes),
+                wrapped,
+                created_ms: self.now_ms(),
+                rotation_type: Some(rotation_type.to_string()),
+            }),
+        ])?;
+        self.keys.remove(&key_id.to_string());
+        drop(guard);
+        self.key_by_id(key_id)?
+            .ok_or_else(|| KmsError::internal("rotated key vanished"))
+    }
+
     // ----- background jobs ----------------------------------------------------------
 
-    /// Runs every job that is due: today, deleting keys whose waiting period is over.
-    /// Returns how many keys were deleted.
+    /// Runs every job that is due: automatic rotations, then deletions of keys whose
+    /// waiting period is over. Returns how many jobs ran.
     pub fn run_due_jobs(&self) -> KmsResult<usize> {
+        let rotated = self.run_due_rotations()?;
+        Ok(rotated + self.run_due_deletions()?)
+    }
+
+    fn run_due_rotations(&self) -> KmsResult<usize> {
+        let now = self.now_ms();
+        let mut rotated = 0;
+        for key in self.store.keys_due_for_rotation(now)? {
+            let result = self.rotate_key(&key.key_id, "AUTOMATIC", |rec| {
+                let due = rec.rotation_enabled
+                    && rec.key_state == "Enabled"
+                    && rec.next_rotation_ms.is_some_and(|t| t <= now);
+                if !due {
+                    return Err(KmsError::InvalidState("no longer due".into()));
+                }
+                let period = rec
+                    .rotation_period_days
+                    .unwrap_or(crate::ops::enable_key_rotation::DEFAULT_PERIOD_DAYS);
+                rec.next_rotation_ms = Some(now + period * crate::ops::enable_key_rotation::DAY_MS);
+                Ok(())
+            });
+            match result {
+                Ok(_) => {
+                    tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "rotated key material");
+                    rotated += 1;
+                }
+                Err(KmsError::InvalidState(_)) => {}
+                Err(e) => {
+                    tracing::error!(target: "tresor::scheduler", key_id = %key.key_id, "rotation failed: {e:?}")
+                }
+            }
+        }
+        Ok(rotated)
+    }
+
+    fn run_due_deletions(&self) -> KmsResult<usize> {
         let now = self.now_ms();
         let due = self.store.keys_due_for_deletion(now)?;
         let mut deleted = 0;

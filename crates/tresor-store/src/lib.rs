@@ -50,6 +50,8 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<KeyRecord>>;
     /// Keys in `PendingDeletion` whose deletion date is at or before `now_ms`.
     fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
+    /// Keys with automatic rotation on, Enabled, whose next rotation is at or before `now_ms`.
+    fn keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
     /// Every material version of a key, ascending.
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>>;
     /// One alias.

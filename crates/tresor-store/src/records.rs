@@ -31,6 +31,14 @@ pub struct KeyRecord {
     pub policy: Option<String>,
     /// DER SubjectPublicKeyInfo of an asymmetric key (public, stored in clear).
     pub public_key: Option<Vec<u8>>,
+    /// Automatic rotation is on.
+    pub rotation_enabled: bool,
+    /// The automatic rotation period, when one was set.
+    pub rotation_period_days: Option<i64>,
+    /// When the next automatic rotation is due.
+    pub next_rotation_ms: Option<i64>,
+    /// How many on-demand rotations the key has had (lifetime quota).
+    pub on_demand_rotations: i64,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }
@@ -46,8 +54,11 @@ pub struct MaterialRecord {
     pub material_id: String,
     /// Material wrapped under the root key.
     pub wrapped: Vec<u8>,
-    /// Creation time.
+    /// Creation time (the rotation date for rotated material).
     pub created_ms: i64,
+    /// `AUTOMATIC` / `ON_DEMAND` for material that a rotation created; `None` for the
+    /// key's first material.
+    pub rotation_type: Option<String>,
 }
 
 /// An alias and the key it names.

@@ -62,6 +62,14 @@ CREATE TABLE access_keys (
     r#"
 ALTER TABLE keys ADD COLUMN public_key BLOB;
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+ALTER TABLE keys ADD COLUMN next_rotation_ms INTEGER;
+ALTER TABLE keys ADD COLUMN on_demand_rotations INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE materials ADD COLUMN rotation_type TEXT;
+CREATE INDEX keys_by_rotation ON keys(next_rotation_ms) WHERE rotation_enabled = 1;
+"#,
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -117,7 +125,8 @@ impl SqliteStore {
 
 const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
-     key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key";
+     key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, rotation_enabled, rotation_period_days, \
+     next_rotation_ms, on_demand_rotations";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -136,6 +145,10 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         policy: r.get(12)?,
         revision: r.get(13)?,
         public_key: r.get(14)?,
+        rotation_enabled: r.get(15)?,
+        rotation_period_days: r.get(16)?,
+        next_rotation_ms: r.get(17)?,
+        on_demand_rotations: r.get(18)?,
     })
 }
 
@@ -190,10 +203,21 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE rotation_enabled = 1 AND next_rotation_ms <= ?1 AND key_state = 'Enabled'"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([now_ms], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT key_id, version, material_id, wrapped, created_ms FROM materials WHERE key_id = ?1 ORDER BY version",
+            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type FROM materials \
+             WHERE key_id = ?1 ORDER BY version",
         )?;
         let rows = stmt.query_map([key_id], |r| {
             Ok(MaterialRecord {
@@ -202,6 +226,7 @@ impl Store for SqliteStore {
                 material_id: r.get(2)?,
                 wrapped: r.get(3)?,
                 created_ms: r.get(4)?,
+                rotation_type: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -309,7 +334,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
             tx.execute(
                 &sql,
                 params![
@@ -327,7 +352,11 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
                     k.current_version,
                     k.policy,
                     k.revision,
-                    k.public_key
+                    k.public_key,
+                    k.rotation_enabled,
+                    k.rotation_period_days,
+                    k.next_rotation_ms,
+                    k.on_demand_rotations
                 ],
             )
             .map_err(|e| {
@@ -341,10 +370,12 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
         Write::UpdateKey(k) => {
             let n = tx.execute(
                 "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
-                 current_version=?6, policy=?7, revision=?8 WHERE key_id=?1 AND revision=?9",
+                 current_version=?6, policy=?7, revision=?8, rotation_enabled=?10, rotation_period_days=?11, \
+                 next_rotation_ms=?12, on_demand_rotations=?13 WHERE key_id=?1 AND revision=?9",
                 params![
                     k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
-                    k.current_version, k.policy, k.revision, k.revision - 1
+                    k.current_version, k.policy, k.revision, k.revision - 1, k.rotation_enabled,
+                    k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations
                 ],
             )?;
             if n != 1 {
@@ -356,8 +387,9 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
         }
         Write::InsertMaterial(m) => {
             tx.execute(
-                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms) VALUES (?1,?2,?3,?4,?5)",
-                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms],
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type) \
+                 VALUES (?1,?2,?3,?4,?5,?6)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type],
             )
             .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
         }
@@ -430,6 +462,10 @@ mod tests {
             policy: None,
             revision: 1,
             public_key: None,
+            rotation_enabled: false,
+            rotation_period_days: None,
+            next_rotation_ms: None,
+            on_demand_rotations: 0,
         }
     }
 
@@ -490,6 +526,7 @@ mod tests {
                 material_id: "00".into(),
                 wrapped: vec![1],
                 created_ms: 1,
+                rotation_type: None,
             }),
             Write::InsertAlias(AliasRecord {
                 account: "111122223333".into(),

@@ -241,6 +241,10 @@ fn create(
         policy,
         revision: 1,
         public_key,
+        rotation_enabled: false,
+        rotation_period_days: None,
+        next_rotation_ms: None,
+        on_demand_rotations: 0,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
     let mut id_bytes = [0u8; 32];
@@ -255,6 +259,7 @@ fn create(
             material_id: material_id.clone(),
             wrapped,
             created_ms: now,
+            rotation_type: None,
         }),
         Write::SetTags {
             key_id: key_id.clone(),

@@ -11,7 +11,9 @@ pub mod delete_alias;
 pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
+pub mod disable_key_rotation;
 pub mod enable_key;
+pub mod enable_key_rotation;
 pub mod encapsulate;
 pub mod encrypt;
 mod envelope;
@@ -21,11 +23,14 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_rotation_status;
 pub mod get_public_key;
 pub mod list_aliases;
+pub mod list_key_rotations;
 pub mod list_keys;
 pub mod list_resource_tags;
 pub mod re_encrypt;
+pub mod rotate_key_on_demand;
 pub mod schedule_key_deletion;
 pub mod sign;
 pub mod tag_resource;
@@ -37,6 +42,11 @@ pub mod verify_mac;
 
 /// Every operation Tresor answers.
 pub static ALL: &[OperationEntry] = &[
+    entry::<disable_key_rotation::DisableKeyRotation>(),
+    entry::<enable_key_rotation::EnableKeyRotation>(),
+    entry::<get_key_rotation_status::GetKeyRotationStatus>(),
+    entry::<list_key_rotations::ListKeyRotations>(),
+    entry::<rotate_key_on_demand::RotateKeyOnDemand>(),
     entry::<decapsulate::Decapsulate>(),
     entry::<derive_shared_secret::DeriveSharedSecret>(),
     entry::<encapsulate::Encapsulate>(),

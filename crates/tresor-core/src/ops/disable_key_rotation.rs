@@ -1,0 +1,39 @@
+//! DisableKeyRotation: turns automatic rotation off; existing material versions stay.
+
+use super::enable_key_rotation::{require_rotatable, require_rotation_state};
+use super::{key_id_member, Empty};
+use crate::error::KmsResult;
+use crate::pipeline::{Call, Operation};
+use serde::Deserialize;
+
+/// DisableKeyRotation.
+pub struct DisableKeyRotation;
+
+/// DisableKeyRotation request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    /// The key.
+    pub key_id: Option<String>,
+}
+
+impl Operation for DisableKeyRotation {
+    const NAME: &'static str = "DisableKeyRotation";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
+    type Request = Request;
+    type Response = Empty;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        let key = call.key(key_id, "kms:DisableKeyRotation")?;
+        require_rotatable(&key)?;
+        call.kms.update_key(&key.record.key_id, |rec| {
+            require_rotation_state(rec, &key)?;
+            rec.rotation_enabled = false;
+            rec.next_rotation_ms = None;
+            Ok((Vec::new(), ()))
+        })?;
+        Ok(Empty {})
+    }
+}

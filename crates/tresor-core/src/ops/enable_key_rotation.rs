@@ -1,0 +1,101 @@
+//! EnableKeyRotation: automatic rotation of a symmetric AWS_KMS key every
+//! RotationPeriodInDays (90–2560, default 365). Each rotation adds a material version
+//! that becomes current; older versions keep decrypting until the key is deleted.
+
+use super::{key_id_member, Empty};
+use crate::cache::CachedKey;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeySpec, KeyState, Origin};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use serde::Deserialize;
+use tresor_store::KeyRecord;
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+/// The rotation period when none is given.
+pub const DEFAULT_PERIOD_DAYS: i64 = 365;
+
+/// EnableKeyRotation.
+pub struct EnableKeyRotation;
+
+/// EnableKeyRotation request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub rotation_period_in_days: Option<i64>,
+}
+
+/// Rotation is offered only for symmetric keys with AWS_KMS origin.
+pub(crate) fn require_rotatable(key: &CachedKey) -> KmsResult<()> {
+    if key.spec != KeySpec::SymmetricDefault {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is a {} key; automatic and on-demand rotation apply to symmetric encryption keys only.",
+            key.arn, key.spec
+        )));
+    }
+    if key.origin != Origin::AwsKms {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} has {} origin; Tresor rotates only keys whose material it generated.",
+            key.arn, key.origin
+        )));
+    }
+    Ok(())
+}
+
+/// The key-state rule of Enable/DisableKeyRotation and RotateKeyOnDemand.
+pub(crate) fn require_rotation_state(rec: &KeyRecord, materials: &CachedKey) -> KmsResult<()> {
+    let current = CachedKey::new(rec.clone(), materials.materials.clone())?;
+    match current.state {
+        KeyState::Enabled | KeyState::Updating => Ok(()),
+        KeyState::PendingImport | KeyState::Unavailable => {
+            Err(KmsError::UnsupportedOperation(format!(
+                "{} is {}; rotation is not available in that state.",
+                current.arn, current.state
+            )))
+        }
+        _ => Err(crate::states::state_error(&current)),
+    }
+}
+
+impl Operation for EnableKeyRotation {
+    const NAME: &'static str = "EnableKeyRotation";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
+    type Request = Request;
+    type Response = Empty;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        Validator::new()
+            .range(
+                "rotationPeriodInDays",
+                req.rotation_period_in_days,
+                90,
+                2560,
+            )
+            .finish()?;
+        let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+        let key = call.key(key_id, "kms:EnableKeyRotation")?;
+        require_rotatable(&key)?;
+        let kms = call.kms;
+        let last = kms
+            .store
+            .materials(&key.record.key_id)?
+            .iter()
+            .map(|m| m.created_ms)
+            .max()
+            .unwrap_or(key.record.created_ms);
+        let now = call.now_ms();
+        kms.update_key(&key.record.key_id, |rec| {
+            require_rotation_state(rec, &key)?;
+            rec.rotation_enabled = true;
+            rec.rotation_period_days = Some(period);
+            rec.next_rotation_ms = Some((last + period * DAY_MS).max(now));
+            Ok((Vec::new(), ()))
+        })?;
+        Ok(Empty {})
+    }
+}

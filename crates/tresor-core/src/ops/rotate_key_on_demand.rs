@@ -1,0 +1,72 @@
+//! RotateKeyOnDemand: rotates a symmetric key's material now, leaving the automatic
+//! schedule alone. At most 25 on-demand rotations in a key's life.
+
+use super::enable_key_rotation::{require_rotatable, require_rotation_state};
+use super::key_id_member;
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use serde::{Deserialize, Serialize};
+
+/// The lifetime quota of on-demand rotations per key.
+pub const MAX_ON_DEMAND_ROTATIONS: i64 = 25;
+/// An on-demand rotation is refused while an automatic one is due this soon.
+const CONFLICT_WINDOW_MS: i64 = 20 * 60 * 1000;
+
+/// RotateKeyOnDemand.
+pub struct RotateKeyOnDemand;
+
+/// RotateKeyOnDemand request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    /// The key.
+    pub key_id: Option<String>,
+}
+
+/// RotateKeyOnDemand response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    /// The key ARN.
+    pub key_id: String,
+}
+
+impl Operation for RotateKeyOnDemand {
+    const NAME: &'static str = "RotateKeyOnDemand";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        let key = call.key(key_id, "kms:RotateKeyOnDemand")?;
+        require_rotatable(&key)?;
+        let now = call.now_ms();
+        call.kms
+            .rotate_key(&key.record.key_id, "ON_DEMAND", |rec| {
+                require_rotation_state(rec, &key)?;
+                if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
+                    return Err(KmsError::LimitExceeded(format!(
+                        "{} has had the maximum of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
+                        key.arn
+                    )));
+                }
+                if rec.rotation_enabled
+                    && rec
+                        .next_rotation_ms
+                        .is_some_and(|t| t <= now + CONFLICT_WINDOW_MS)
+                {
+                    return Err(KmsError::Conflict(format!(
+                        "An automatic rotation of {} is due within 20 minutes; try again after it.",
+                        key.arn
+                    )));
+                }
+                rec.on_demand_rotations += 1;
+                Ok(())
+            })?;
+        Ok(Response {
+            key_id: key.arn.clone(),
+        })
+    }
+}
