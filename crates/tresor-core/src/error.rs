@@ -48,6 +48,15 @@ pub enum KmsError {
     /// `AlreadyExistsException`.
     #[error("{0}")]
     AlreadyExists(String),
+    /// `IncorrectKeyMaterialException`: not the material imported before.
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    /// `ExpiredImportTokenException`.
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    /// `InvalidImportTokenException`.
+    #[error("{0}")]
+    InvalidImportToken(String),
     /// `ConflictException`.
     #[error("{0}")]
     Conflict(String),

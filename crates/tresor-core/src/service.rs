@@ -271,6 +271,16 @@ impl Kms {
         Ok(out)
     }
 
+    /// The root key, for operations that wrap or fingerprint secrets.
+    pub(crate) fn root(&self) -> &RootKey {
+        &self.root
+    }
+
+    /// Drops a key from the cache so the next use reloads it (after its material changed).
+    pub(crate) fn invalidate_key(&self, key_id: &str) {
+        self.keys.remove(&key_id.to_string());
+    }
+
     /// Records a new key in the cache after it was stored.
     pub(crate) fn cache_key(&self, key: Arc<CachedKey>) {
         self.keys.insert(key.record.key_id.clone(), key);
@@ -347,7 +357,8 @@ impl Kms {
     /// waiting period is over. Returns how many jobs ran.
     pub fn run_due_jobs(&self) -> KmsResult<usize> {
         let rotated = self.run_due_rotations()?;
-        Ok(rotated + self.run_due_deletions()?)
+        let expired = self.run_due_expiries()?;
+        Ok(rotated + expired + self.run_due_deletions()?)
     }
 
     fn run_due_rotations(&self) -> KmsResult<usize> {
@@ -379,6 +390,37 @@ impl Kms {
             }
         }
         Ok(rotated)
+    }
+
+    fn run_due_expiries(&self) -> KmsResult<usize> {
+        let now = self.now_ms();
+        let mut expired = 0;
+        for key in self.store.keys_with_expired_material(now)? {
+            let result = self.update_key(&key.key_id, |rec| {
+                if rec.valid_to_ms.is_none_or(|t| t > now) {
+                    return Err(KmsError::InvalidState("no longer due".into()));
+                }
+                crate::ops::delete_imported_key_material::forget_material(rec);
+                Ok((
+                    vec![Write::DeleteMaterials {
+                        key_id: rec.key_id.clone(),
+                    }],
+                    (),
+                ))
+            });
+            match result {
+                Ok(_) => {
+                    self.invalidate_key(&key.key_id);
+                    tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "imported key material expired");
+                    expired += 1;
+                }
+                Err(KmsError::InvalidState(_)) => {}
+                Err(e) => {
+                    tracing::error!(target: "tresor::scheduler", key_id = %key.key_id, "expiry failed: {e:?}")
+                }
+            }
+        }
+        Ok(expired)
     }
 
     fn run_due_deletions(&self) -> KmsResult<usize> {

@@ -143,6 +143,10 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_date: Option<Timestamp>,
     pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
     pub key_manager: &'static str,
     pub customer_master_key_spec: &'static str,
     pub key_spec: &'static str,
@@ -184,6 +188,8 @@ impl KeyMetadata {
                 .filter(|_| state == KeyState::PendingDeletion)
                 .map(Timestamp),
             origin: origin.as_str(),
+            valid_to: k.valid_to_ms.map(Timestamp),
+            expiration_model: k.expiration_model.clone(),
             key_manager: "CUSTOMER",
             customer_master_key_spec: crate::model::customer_master_key_spec(spec),
             key_spec: spec.as_str(),

@@ -10,6 +10,7 @@
 pub mod asymmetric;
 pub mod blob;
 mod error;
+pub mod keywrap;
 pub mod random;
 mod root;
 mod secret;

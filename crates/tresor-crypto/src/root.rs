@@ -2,6 +2,7 @@
 
 use crate::{random, CryptoError, SecretBytes};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::hmac;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,11 @@ pub enum WrapPurpose<'a> {
         /// The material version number.
         version: u32,
     },
+    /// The private wrapping key of an import token.
+    ImportWrappingKey {
+        /// The import token's id.
+        token_id: &'a str,
+    },
     /// The secret of access key `access_key_id`.
     AccessKeySecret {
         /// The access key id.
@@ -38,6 +44,11 @@ impl WrapPurpose<'_> {
                 aad.extend_from_slice(&version.to_be_bytes());
                 aad
             }
+            WrapPurpose::ImportWrappingKey { token_id } => {
+                let mut aad = b"tresor:import-wrapping-key:v1\0".to_vec();
+                aad.extend_from_slice(token_id.as_bytes());
+                aad
+            }
             WrapPurpose::AccessKeySecret { access_key_id } => {
                 let mut aad = b"tresor:access-key-secret:v1\0".to_vec();
                 aad.extend_from_slice(access_key_id.as_bytes());
@@ -50,6 +61,7 @@ impl WrapPurpose<'_> {
 /// The 256-bit root key, held in memory only after unsealing.
 pub struct RootKey {
     key: LessSafeKey,
+    fingerprint_key: hmac::Key,
 }
 
 impl fmt::Debug for RootKey {
@@ -66,8 +78,13 @@ impl RootKey {
         }
         let unbound = UnboundKey::new(&AES_256_GCM, material.expose())
             .map_err(|_| CryptoError::BadKeyLength)?;
+        let fp_seed = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, material.expose()),
+            b"tresor:fingerprint-key:v1",
+        );
         Ok(Self {
             key: LessSafeKey::new(unbound),
+            fingerprint_key: hmac::Key::new(hmac::HMAC_SHA256, fp_seed.as_ref()),
         })
     }
 
@@ -96,6 +113,19 @@ impl RootKey {
         }
         out.extend_from_slice(&body);
         Ok(out)
+    }
+
+    /// A keyed fingerprint of secret `data` (HMAC-SHA256 under a key derived from the
+    /// root key): equal inputs give equal fingerprints, and the fingerprint reveals
+    /// nothing of the input to anyone without the root key.
+    pub fn fingerprint(&self, label: &str, data: &SecretBytes) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.fingerprint_key);
+        ctx.update(label.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(data.expose());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref().get(..32).unwrap_or(&[0u8; 32]));
+        out
     }
 
     /// Reverses [`RootKey::wrap`]; fails unless `purpose` is the one used to wrap.

@@ -39,6 +39,13 @@ pub struct KeyRecord {
     pub next_rotation_ms: Option<i64>,
     /// How many on-demand rotations the key has had (lifetime quota).
     pub on_demand_rotations: i64,
+    /// When imported material expires.
+    pub valid_to_ms: Option<i64>,
+    /// KEY_MATERIAL_EXPIRES / KEY_MATERIAL_DOES_NOT_EXPIRE, once material was imported.
+    pub expiration_model: Option<String>,
+    /// The KeyMaterialId (a keyed fingerprint) of the material imported into an EXTERNAL
+    /// key; only the same material may be imported again.
+    pub imported_material_id: Option<String>,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }
@@ -104,6 +111,23 @@ pub struct AccessKeyRecord {
     pub created_ms: i64,
 }
 
+/// Parameters issued by GetParametersForImport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportTokenRecord {
+    /// Token id (what the opaque ImportToken carries).
+    pub token_id: String,
+    /// The key the token imports into.
+    pub key_id: String,
+    /// WrappingAlgorithm.
+    pub wrapping_algorithm: String,
+    /// WrappingKeySpec.
+    pub wrapping_key_spec: String,
+    /// The RSA private wrapping key (PKCS#8), wrapped under the root key.
+    pub wrapped_private_key: Vec<u8>,
+    /// When the token stops being accepted.
+    pub expires_ms: i64,
+}
+
 /// One write of an atomic batch.
 #[derive(Debug, Clone)]
 pub enum Write {
@@ -116,6 +140,13 @@ pub enum Write {
         /// Key UUID.
         key_id: String,
     },
+    /// Removes every material version of a key (imported material deleted or expired).
+    DeleteMaterials {
+        /// Key UUID.
+        key_id: String,
+    },
+    /// Stores an import token.
+    PutImportToken(ImportTokenRecord),
     /// Adds a material version.
     InsertMaterial(MaterialRecord),
     /// Creates an alias; fails with `Duplicate` if the name is taken.

@@ -70,6 +70,20 @@ ALTER TABLE keys ADD COLUMN on_demand_rotations INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE materials ADD COLUMN rotation_type TEXT;
 CREATE INDEX keys_by_rotation ON keys(next_rotation_ms) WHERE rotation_enabled = 1;
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN valid_to_ms INTEGER;
+ALTER TABLE keys ADD COLUMN expiration_model TEXT;
+ALTER TABLE keys ADD COLUMN imported_material_id TEXT;
+CREATE INDEX keys_by_valid_to ON keys(valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+CREATE TABLE import_tokens (
+    token_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    wrapping_algorithm TEXT NOT NULL,
+    wrapping_key_spec TEXT NOT NULL,
+    wrapped_private_key BLOB NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -126,7 +140,7 @@ impl SqliteStore {
 const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, rotation_enabled, rotation_period_days, \
-     next_rotation_ms, on_demand_rotations";
+     next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -149,6 +163,9 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_period_days: r.get(16)?,
         next_rotation_ms: r.get(17)?,
         on_demand_rotations: r.get(18)?,
+        valid_to_ms: r.get(19)?,
+        expiration_model: r.get(20)?,
+        imported_material_id: r.get(21)?,
     })
 }
 
@@ -211,6 +228,38 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([now_ms], key_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 \
+             AND EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id)"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([now_ms], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn import_token(&self, token_id: &str) -> StoreResult<Option<ImportTokenRecord>> {
+        let conn = self.conn.lock();
+        Ok(conn
+            .query_row(
+                "SELECT token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms \
+                 FROM import_tokens WHERE token_id = ?1",
+                [token_id],
+                |r| {
+                    Ok(ImportTokenRecord {
+                        token_id: r.get(0)?,
+                        key_id: r.get(1)?,
+                        wrapping_algorithm: r.get(2)?,
+                        wrapping_key_spec: r.get(3)?,
+                        wrapped_private_key: r.get(4)?,
+                        expires_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
@@ -334,7 +383,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
             tx.execute(
                 &sql,
                 params![
@@ -356,7 +405,10 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
                     k.rotation_enabled,
                     k.rotation_period_days,
                     k.next_rotation_ms,
-                    k.on_demand_rotations
+                    k.on_demand_rotations,
+                    k.valid_to_ms,
+                    k.expiration_model,
+                    k.imported_material_id
                 ],
             )
             .map_err(|e| {
@@ -371,11 +423,13 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
             let n = tx.execute(
                 "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
                  current_version=?6, policy=?7, revision=?8, rotation_enabled=?10, rotation_period_days=?11, \
-                 next_rotation_ms=?12, on_demand_rotations=?13 WHERE key_id=?1 AND revision=?9",
+                 next_rotation_ms=?12, on_demand_rotations=?13, valid_to_ms=?14, expiration_model=?15, \
+                 imported_material_id=?16, public_key=?17 WHERE key_id=?1 AND revision=?9",
                 params![
                     k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
                     k.current_version, k.policy, k.revision, k.revision - 1, k.rotation_enabled,
-                    k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations
+                    k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations, k.valid_to_ms,
+                    k.expiration_model, k.imported_material_id, k.public_key
                 ],
             )?;
             if n != 1 {
@@ -392,6 +446,18 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
                 params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type],
             )
             .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
+        }
+        Write::DeleteMaterials { key_id } => {
+            tx.execute("DELETE FROM materials WHERE key_id = ?1", [key_id])?;
+        }
+        Write::PutImportToken(t) => {
+            // Expired tokens of the key are dropped as new ones are issued.
+            tx.execute("DELETE FROM import_tokens WHERE key_id = ?1 AND expires_ms < ?2", params![t.key_id, t.expires_ms - 2 * 86_400_000])?;
+            tx.execute(
+                "INSERT INTO import_tokens (token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms) \
+                 VALUES (?1,?2,?3,?4,?5,?6)",
+                params![t.token_id, t.key_id, t.wrapping_algorithm, t.wrapping_key_spec, t.wrapped_private_key, t.expires_ms],
+            )?;
         }
         Write::InsertAlias(a) => {
             tx.execute(
@@ -466,6 +532,9 @@ mod tests {
             rotation_period_days: None,
             next_rotation_ms: None,
             on_demand_rotations: 0,
+            valid_to_ms: None,
+            expiration_model: None,
+            imported_material_id: None,
         }
     }
 

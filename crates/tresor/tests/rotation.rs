@@ -23,11 +23,17 @@ async fn encrypt(c: &aws_sdk_kms::Client, key: &str, pt: &[u8]) -> Vec<u8> {
 }
 
 async fn decrypt(c: &aws_sdk_kms::Client, ct: &[u8]) -> Vec<u8> {
-    ok(c.decrypt().ciphertext_blob(blob(ct)).send().await).plaintext.unwrap().into_inner()
+    ok(c.decrypt().ciphertext_blob(blob(ct)).send().await)
+        .plaintext
+        .unwrap()
+        .into_inner()
 }
 
 async fn current_material(c: &aws_sdk_kms::Client, key: &str) -> String {
-    describe_key_metadata(c, key).await.current_key_material_id.expect("CurrentKeyMaterialId")
+    describe_key_metadata(c, key)
+        .await
+        .current_key_material_id
+        .expect("CurrentKeyMaterialId")
 }
 
 #[tokio::test]
@@ -39,21 +45,41 @@ async fn automatic_rotation_keeps_old_ciphertexts_decrypting() {
     assert!(!status.key_rotation_enabled());
     assert_eq!(status.rotation_period_in_days(), None);
 
-    ok(c.enable_key_rotation().key_id(&key).rotation_period_in_days(90).send().await);
+    ok(c.enable_key_rotation()
+        .key_id(&key)
+        .rotation_period_in_days(90)
+        .send()
+        .await);
     let status = ok(c.get_key_rotation_status().key_id(&key).send().await);
     assert!(status.key_rotation_enabled());
     assert_eq!(status.rotation_period_in_days(), Some(90));
-    let next = status.next_rotation_date().expect("NextRotationDate").as_secs_f64();
-    assert!((next - (now_epoch() + 90.0 * DAY as f64)).abs() < 3600.0, "next rotation ~90 days out");
+    let next = status
+        .next_rotation_date()
+        .expect("NextRotationDate")
+        .as_secs_f64();
+    assert!(
+        (next - (now_epoch() + 90.0 * DAY as f64)).abs() < 3600.0,
+        "next rotation ~90 days out"
+    );
 
-    let mut ciphertexts = vec![(b"before any rotation".to_vec(), encrypt(&c, &key, b"before any rotation").await)];
+    let mut ciphertexts = vec![(
+        b"before any rotation".to_vec(),
+        encrypt(&c, &key, b"before any rotation").await,
+    )];
     let mut materials = vec![current_material(&c, &key).await];
     srv.advance_clock(89 * DAY);
-    assert_eq!(current_material(&c, &key).await, materials[0], "not due yet: no rotation");
+    assert_eq!(
+        current_material(&c, &key).await,
+        materials[0],
+        "not due yet: no rotation"
+    );
     for round in 1..=5u8 {
         srv.advance_clock(91 * DAY);
         let m = current_material(&c, &key).await;
-        assert!(!materials.contains(&m), "round {round}: a new material becomes current");
+        assert!(
+            !materials.contains(&m),
+            "round {round}: a new material becomes current"
+        );
         materials.push(m);
         let pt = format!("after rotation {round}").into_bytes();
         ciphertexts.push((pt.clone(), encrypt(&c, &key, &pt).await));
@@ -64,15 +90,24 @@ async fn automatic_rotation_keeps_old_ciphertexts_decrypting() {
     let rotations = ok(c.list_key_rotations().key_id(&key).send().await);
     let list = rotations.rotations();
     assert_eq!(list.len(), 5, "one entry per rotation: {list:?}");
-    assert!(list.iter().all(|r| r.rotation_type() == Some(&RotationType::Automatic)));
-    assert_eq!(list.last().unwrap().key_material_id(), materials.last().map(String::as_str));
+    assert!(list
+        .iter()
+        .all(|r| r.rotation_type() == Some(&RotationType::Automatic)));
+    assert_eq!(
+        list.last().unwrap().key_material_id(),
+        materials.last().map(String::as_str)
+    );
     let all = ok(c
         .list_key_rotations()
         .key_id(&key)
         .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
         .send()
         .await);
-    assert_eq!(all.rotations().len(), 6, "ALL_KEY_MATERIAL includes the original material");
+    assert_eq!(
+        all.rotations().len(),
+        6,
+        "ALL_KEY_MATERIAL includes the original material"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +153,10 @@ async fn on_demand_rotation_lifetime_quota() {
     for _ in 0..25 {
         ok(c.rotate_key_on_demand().key_id(&key).send().await);
     }
-    assert_code(c.rotate_key_on_demand().key_id(&key).send().await, "LimitExceededException");
+    assert_code(
+        c.rotate_key_on_demand().key_id(&key).send().await,
+        "LimitExceededException",
+    );
 }
 
 #[tokio::test]
@@ -126,10 +164,17 @@ async fn on_demand_rotation_conflicts_with_imminent_automatic_rotation() {
     let srv = Server::start();
     let c = srv.client().await;
     let key = create_key(&c).await;
-    ok(c.enable_key_rotation().key_id(&key).rotation_period_in_days(90).send().await);
+    ok(c.enable_key_rotation()
+        .key_id(&key)
+        .rotation_period_in_days(90)
+        .send()
+        .await);
     // The scheduler only runs when the clock is advanced; stop 10 minutes short of due.
     srv.advance_clock(90 * DAY - 600);
-    assert_code(c.rotate_key_on_demand().key_id(&key).send().await, "ConflictException");
+    assert_code(
+        c.rotate_key_on_demand().key_id(&key).send().await,
+        "ConflictException",
+    );
 }
 
 #[tokio::test]
@@ -138,11 +183,19 @@ async fn rotation_errors_and_key_states() {
     let c = srv.client().await;
     let key = create_key(&c).await;
     assert_code(
-        c.enable_key_rotation().key_id(&key).rotation_period_in_days(89).send().await,
+        c.enable_key_rotation()
+            .key_id(&key)
+            .rotation_period_in_days(89)
+            .send()
+            .await,
         "ValidationException",
     );
     assert_code(
-        c.enable_key_rotation().key_id(&key).rotation_period_in_days(2561).send().await,
+        c.enable_key_rotation()
+            .key_id(&key)
+            .rotation_period_in_days(2561)
+            .send()
+            .await,
         "ValidationException",
     );
     ok(c.enable_key_rotation().key_id(&key).send().await);
@@ -152,24 +205,47 @@ async fn rotation_errors_and_key_states() {
         "default period"
     );
     ok(c.disable_key().key_id(&key).send().await);
-    assert_code(c.enable_key_rotation().key_id(&key).send().await, "DisabledException");
-    assert_code(c.disable_key_rotation().key_id(&key).send().await, "DisabledException");
-    assert_code(c.rotate_key_on_demand().key_id(&key).send().await, "DisabledException");
+    assert_code(
+        c.enable_key_rotation().key_id(&key).send().await,
+        "DisabledException",
+    );
+    assert_code(
+        c.disable_key_rotation().key_id(&key).send().await,
+        "DisabledException",
+    );
+    assert_code(
+        c.rotate_key_on_demand().key_id(&key).send().await,
+        "DisabledException",
+    );
     // A disabled key does not rotate; when re-enabled it rotates at once if due.
     let before = current_material(&c, &key).await;
     srv.advance_clock(366 * DAY);
     assert_eq!(current_material(&c, &key).await, before);
     ok(c.enable_key().key_id(&key).send().await);
     srv.advance_clock(1);
-    assert_ne!(current_material(&c, &key).await, before, "due rotation runs after EnableKey");
+    assert_ne!(
+        current_material(&c, &key).await,
+        before,
+        "due rotation runs after EnableKey"
+    );
 
-    ok(c.schedule_key_deletion().key_id(&key).pending_window_in_days(7).send().await);
+    ok(c.schedule_key_deletion()
+        .key_id(&key)
+        .pending_window_in_days(7)
+        .send()
+        .await);
     assert!(
         !ok(c.get_key_rotation_status().key_id(&key).send().await).key_rotation_enabled(),
         "a key pending deletion reads as not rotating"
     );
-    assert_code(c.enable_key_rotation().key_id(&key).send().await, "KMSInvalidStateException");
-    assert_code(c.rotate_key_on_demand().key_id(&key).send().await, "KMSInvalidStateException");
+    assert_code(
+        c.enable_key_rotation().key_id(&key).send().await,
+        "KMSInvalidStateException",
+    );
+    assert_code(
+        c.rotate_key_on_demand().key_id(&key).send().await,
+        "KMSInvalidStateException",
+    );
     ok(c.cancel_key_deletion().key_id(&key).send().await);
     ok(c.enable_key().key_id(&key).send().await);
     assert!(
@@ -180,8 +256,14 @@ async fn rotation_errors_and_key_states() {
     assert!(!ok(c.get_key_rotation_status().key_id(&key).send().await).key_rotation_enabled());
 
     let missing = "11111111-2222-3333-4444-555555555555";
-    assert_code(c.enable_key_rotation().key_id(missing).send().await, "NotFoundException");
-    assert_code(c.list_key_rotations().key_id(&key).limit(0).send().await, "ValidationException");
+    assert_code(
+        c.enable_key_rotation().key_id(missing).send().await,
+        "NotFoundException",
+    );
+    assert_code(
+        c.list_key_rotations().key_id(&key).limit(0).send().await,
+        "ValidationException",
+    );
 }
 
 #[tokio::test]
@@ -189,9 +271,18 @@ async fn rotation_is_for_symmetric_keys_only() {
     let srv = Server::start();
     let c = srv.client().await;
     let hmac = create_key_spec(&c, "HMAC_256", "GENERATE_VERIFY_MAC").await;
-    assert_code(c.enable_key_rotation().key_id(&hmac).send().await, "UnsupportedOperationException");
-    assert_code(c.rotate_key_on_demand().key_id(&hmac).send().await, "UnsupportedOperationException");
-    assert_code(c.get_key_rotation_status().key_id(&hmac).send().await, "UnsupportedOperationException");
+    assert_code(
+        c.enable_key_rotation().key_id(&hmac).send().await,
+        "UnsupportedOperationException",
+    );
+    assert_code(
+        c.rotate_key_on_demand().key_id(&hmac).send().await,
+        "UnsupportedOperationException",
+    );
+    assert_code(
+        c.get_key_rotation_status().key_id(&hmac).send().await,
+        "UnsupportedOperationException",
+    );
 }
 
 #[tokio::test]
@@ -211,5 +302,10 @@ async fn rotated_material_survives_restart() {
     assert_eq!(decrypt(&c, &ct).await, b"old");
     let new_ct = encrypt(&c, &key, b"new").await;
     assert_eq!(decrypt(&c, &new_ct).await, b"new");
-    assert_eq!(ok(c.list_key_rotations().key_id(&key).send().await).rotations().len(), 1);
+    assert_eq!(
+        ok(c.list_key_rotations().key_id(&key).send().await)
+            .rotations()
+            .len(),
+        1
+    );
 }

@@ -161,33 +161,29 @@ impl Operation for CreateKey {
                 "Custom key store '{id}' does not exist"
             )));
         }
-        match origin {
-            Origin::AwsKms => {}
-            Origin::External => return Err(KmsError::UnsupportedOperation(
-                "Origin EXTERNAL (imported key material) is not supported by this Tresor version"
-                    .into(),
-            )),
-            Origin::AwsCloudHsm | Origin::ExternalKeyStore => {
-                return Err(KmsError::Validation(format!(
-                    "Origin {origin} requires a CustomKeyStoreId"
-                )))
-            }
+        if matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
+            return Err(KmsError::Validation(format!(
+                "Origin {origin} requires a CustomKeyStoreId"
+            )));
         }
         if req.multi_region == Some(true) {
             return Err(KmsError::UnsupportedOperation(
                 "Multi-Region keys are not supported by this Tresor version".into(),
             ));
         }
-        let material = generate_material(spec)?;
-        create(
-            call,
+        let material = match origin {
+            Origin::External => None,
+            _ => Some(generate_material(spec)?),
+        };
+        let new = NewKey {
             spec,
             usage,
-            req.description.unwrap_or_default(),
-            req.policy,
+            origin,
+            description: req.description.unwrap_or_default(),
+            policy: req.policy,
             tags,
-            material,
-        )
+        };
+        create(call, new, material)
     }
 }
 
@@ -209,21 +205,37 @@ pub(crate) fn generate_material(spec: KeySpec) -> KmsResult<KeyMaterial> {
     }
 }
 
-fn create(
-    call: &mut Call<'_>,
+/// What a new key is, apart from its material.
+struct NewKey {
     spec: KeySpec,
     usage: KeyUsage,
+    origin: Origin,
     description: String,
     policy: Option<String>,
     tags: Vec<(String, String)>,
-    material: KeyMaterial,
-) -> KmsResult<Response> {
+}
+
+/// Stores a new key; without `material` (EXTERNAL origin) it waits in PendingImport.
+fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> KmsResult<Response> {
+    let NewKey {
+        spec,
+        usage,
+        origin,
+        description,
+        policy,
+        tags,
+    } = new;
     let kms = call.kms;
     let now = call.now_ms();
     let key_id = uuid::Uuid::new_v4().to_string();
     let public_key = match &material {
-        KeyMaterial::Asymmetric(k) => Some(k.public_key()?.spki().to_vec()),
+        Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
         _ => None,
+    };
+    let state = if material.is_some() {
+        KeyState::Enabled
+    } else {
+        KeyState::PendingImport
     };
     let record = KeyRecord {
         key_id: key_id.clone(),
@@ -233,8 +245,8 @@ fn create(
         description,
         key_spec: spec.as_str().into(),
         key_usage: usage.as_str().into(),
-        origin: Origin::AwsKms.as_str().into(),
-        key_state: KeyState::Enabled.as_str().into(),
+        origin: origin.as_str().into(),
+        key_state: state.as_str().into(),
         deletion_ms: None,
         pending_window_days: None,
         current_version: 1,
@@ -245,22 +257,16 @@ fn create(
         rotation_period_days: None,
         next_rotation_ms: None,
         on_demand_rotations: 0,
+        valid_to_ms: None,
+        expiration_model: None,
+        imported_material_id: None,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
     let mut id_bytes = [0u8; 32];
     tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
     let material_id = hex::encode(id_bytes);
-    let wrapped = kms.wrap_material(&arn, 1, &material)?;
-    let writes = vec![
+    let mut writes = vec![
         Write::InsertKey(record.clone()),
-        Write::InsertMaterial(MaterialRecord {
-            key_id: key_id.clone(),
-            version: 1,
-            material_id: material_id.clone(),
-            wrapped,
-            created_ms: now,
-            rotation_type: None,
-        }),
         Write::SetTags {
             key_id: key_id.clone(),
             tags: tags
@@ -269,16 +275,28 @@ fn create(
                 .collect(),
         },
     ];
+    let mut materials = BTreeMap::new();
+    if let Some(material) = material {
+        writes.push(Write::InsertMaterial(MaterialRecord {
+            key_id: key_id.clone(),
+            version: 1,
+            material_id: material_id.clone(),
+            wrapped: kms.wrap_material(&arn, 1, &material)?,
+            created_ms: now,
+            rotation_type: None,
+        }));
+        materials.insert(
+            1,
+            Material {
+                material_id: material_id.clone(),
+                key: material,
+            },
+        );
+    }
     kms.write(|| Ok((writes, ())))?;
-    let current_id = (spec == KeySpec::SymmetricDefault).then(|| material_id.clone());
+    let current_id =
+        (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
     let metadata = KeyMetadata::from_record(&record, current_id)?;
-    let materials = BTreeMap::from([(
-        1,
-        Material {
-            material_id,
-            key: material,
-        },
-    )]);
     let cached = Arc::new(CachedKey::new(record, Arc::new(materials))?);
     call.authorize_key(&cached, "kms:CreateKey")?;
     kms.cache_key(cached);

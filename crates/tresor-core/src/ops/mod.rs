@@ -8,6 +8,7 @@ pub mod create_key;
 pub mod decapsulate;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod delete_imported_key_material;
 pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
@@ -24,7 +25,9 @@ pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
 pub mod get_key_rotation_status;
+pub mod get_parameters_for_import;
 pub mod get_public_key;
+pub mod import_key_material;
 pub mod list_aliases;
 pub mod list_key_rotations;
 pub mod list_keys;
@@ -42,6 +45,9 @@ pub mod verify_mac;
 
 /// Every operation Tresor answers.
 pub static ALL: &[OperationEntry] = &[
+    entry::<delete_imported_key_material::DeleteImportedKeyMaterial>(),
+    entry::<get_parameters_for_import::GetParametersForImport>(),
+    entry::<import_key_material::ImportKeyMaterial>(),
     entry::<disable_key_rotation::DisableKeyRotation>(),
     entry::<enable_key_rotation::EnableKeyRotation>(),
     entry::<get_key_rotation_status::GetKeyRotationStatus>(),

@@ -1,0 +1,82 @@
+//! DeleteImportedKeyMaterial: removes imported material; the key becomes PendingImport
+//! and its ciphertexts cannot be decrypted until the same material is imported again.
+
+use super::get_parameters_for_import::require_importable;
+use super::key_id_member;
+use crate::error::{KmsError, KmsResult};
+use crate::model::KeyState;
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use serde::{Deserialize, Serialize};
+use tresor_store::{KeyRecord, Write};
+
+/// DeleteImportedKeyMaterial.
+pub struct DeleteImportedKeyMaterial;
+
+/// DeleteImportedKeyMaterial request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub key_material_id: Option<String>,
+}
+
+/// DeleteImportedKeyMaterial response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Response {
+    pub key_id: String,
+    pub key_material_id: String,
+}
+
+/// Puts a key whose material is going away into PendingImport (the caller deletes the
+/// material rows in the same batch). The fingerprint stays, so only the same material
+/// can come back.
+pub(crate) fn forget_material(rec: &mut KeyRecord) {
+    if rec.key_state != KeyState::PendingDeletion.as_str() {
+        rec.key_state = KeyState::PendingImport.as_str().into();
+    }
+    rec.valid_to_ms = None;
+    rec.expiration_model = None;
+}
+
+impl Operation for DeleteImportedKeyMaterial {
+    const NAME: &'static str = "DeleteImportedKeyMaterial";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let key_id = key_id_member("keyId", &req.key_id)?;
+        Validator::new()
+            .opt_len("keyMaterialId", &req.key_material_id, 64, 64)
+            .finish()?;
+        let key = call.key(key_id, "kms:DeleteImportedKeyMaterial")?;
+        require_importable(&key)?;
+        let current = key.record.imported_material_id.clone().unwrap_or_default();
+        if req.key_material_id.as_ref().is_some_and(|m| *m != current) {
+            return Err(KmsError::NotFound(format!(
+                "Key material {} of {} does not exist",
+                req.key_material_id.unwrap_or_default(),
+                key.arn
+            )));
+        }
+        call.kms.update_key(&key.record.key_id, |rec| {
+            forget_material(rec);
+            Ok((
+                vec![Write::DeleteMaterials {
+                    key_id: rec.key_id.clone(),
+                }],
+                (),
+            ))
+        })?;
+        call.kms.invalidate_key(&key.record.key_id);
+        Ok(Response {
+            key_id: key.arn.clone(),
+            key_material_id: current,
+        })
+    }
+}
