@@ -11,8 +11,8 @@
 mod common;
 
 use aws_sdk_kms::types::{
-    AlgorithmSpec, ExpirationModelType, KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, OriginType,
-    WrappingKeySpec,
+    AlgorithmSpec, ExpirationModelType, KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec,
+    OriginType, WrappingKeySpec,
 };
 use aws_sdk_kms::Client;
 use common::*;
@@ -22,9 +22,15 @@ use rsa::{Oaep, RsaPublicKey};
 const DAY: u64 = 86_400;
 
 async fn external_key(c: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
-    let md = ok(c.create_key().origin(OriginType::External).key_spec(spec).key_usage(usage).send().await)
-        .key_metadata
-        .unwrap();
+    let md = ok(c
+        .create_key()
+        .origin(OriginType::External)
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await)
+    .key_metadata
+    .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingImport));
     assert!(!md.enabled());
     assert_eq!(md.origin(), Some(&OriginType::External));
@@ -37,20 +43,36 @@ struct Params {
 }
 
 async fn params(c: &Client, key: &str, alg: AlgorithmSpec, spec: WrappingKeySpec) -> Params {
-    let out = ok(c.get_parameters_for_import().key_id(key).wrapping_algorithm(alg).wrapping_key_spec(spec).send().await);
+    let out = ok(c
+        .get_parameters_for_import()
+        .key_id(key)
+        .wrapping_algorithm(alg)
+        .wrapping_key_spec(spec)
+        .send()
+        .await);
     assert_eq!(out.key_id(), Some(key_arn(REGION, key).as_str()));
     let valid_to = out.parameters_valid_to().unwrap().as_secs_f64();
-    assert!((valid_to - (now_epoch() + DAY as f64)).abs() < 3600.0, "parameters valid for 24 hours");
+    assert!(
+        (valid_to - (now_epoch() + DAY as f64)).abs() < 3600.0,
+        "parameters valid for 24 hours"
+    );
     Params {
         token: out.import_token.unwrap().into_inner(),
-        public: RsaPublicKey::from_public_key_der(out.public_key.unwrap().as_ref()).expect("wrapping key is DER SPKI"),
+        public: RsaPublicKey::from_public_key_der(out.public_key.unwrap().as_ref())
+            .expect("wrapping key is DER SPKI"),
     }
 }
 
 /// Wraps `material` as AWS documents for each algorithm, with independent crates.
 fn wrap(p: &Params, alg: &AlgorithmSpec, material: &[u8]) -> Vec<u8> {
     let mut rng = rand_core::OsRng;
-    let oaep = |sha256: bool| if sha256 { Oaep::new::<sha2::Sha256>() } else { Oaep::new::<sha1::Sha1>() };
+    let oaep = |sha256: bool| {
+        if sha256 {
+            Oaep::new::<sha2::Sha256>()
+        } else {
+            Oaep::new::<sha1::Sha1>()
+        }
+    };
     match alg {
         AlgorithmSpec::RsaesOaepSha1 => p.public.encrypt(&mut rng, oaep(false), material).unwrap(),
         AlgorithmSpec::RsaesOaepSha256 => p.public.encrypt(&mut rng, oaep(true), material).unwrap(),
@@ -66,7 +88,14 @@ fn wrap(p: &Params, alg: &AlgorithmSpec, material: &[u8]) -> Vec<u8> {
     }
 }
 
-async fn import(c: &Client, key: &str, p: &Params, alg: &AlgorithmSpec, material: &[u8], valid_to: Option<f64>) -> String {
+async fn import(
+    c: &Client,
+    key: &str,
+    p: &Params,
+    alg: &AlgorithmSpec,
+    material: &[u8],
+    valid_to: Option<f64>,
+) -> String {
     let mut req = c
         .import_key_material()
         .key_id(key)
@@ -93,16 +122,31 @@ async fn import_symmetric_material_with_every_wrapping_algorithm() {
     ];
     for (alg, spec) in algs {
         let key = external_key(&c, KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt).await;
-        assert_code(c.encrypt().key_id(&key).plaintext(blob(b"x")).send().await, "KMSInvalidStateException");
+        assert_code(
+            c.encrypt().key_id(&key).plaintext(blob(b"x")).send().await,
+            "KMSInvalidStateException",
+        );
         let p = params(&c, &key, alg.clone(), spec).await;
         let material = pattern(32, 7);
         let id = import(&c, &key, &p, &alg, &material, None).await;
         assert_eq!(id.len(), 64, "KeyMaterialId is 64 hex digits");
         let md = describe_key_metadata(&c, &key).await;
         assert_eq!(md.key_state(), Some(&KeyState::Enabled), "{alg:?}");
-        assert_eq!(md.expiration_model(), Some(&ExpirationModelType::KeyMaterialDoesNotExpire));
-        let ct = ok(c.encrypt().key_id(&key).plaintext(blob(b"byok")).send().await).ciphertext_blob.unwrap();
-        let pt = ok(c.decrypt().ciphertext_blob(ct).send().await).plaintext.unwrap();
+        assert_eq!(
+            md.expiration_model(),
+            Some(&ExpirationModelType::KeyMaterialDoesNotExpire)
+        );
+        let ct = ok(c
+            .encrypt()
+            .key_id(&key)
+            .plaintext(blob(b"byok"))
+            .send()
+            .await)
+        .ciphertext_blob
+        .unwrap();
+        let pt = ok(c.decrypt().ciphertext_blob(ct).send().await)
+            .plaintext
+            .unwrap();
         assert_eq!(pt.as_ref(), b"byok");
     }
 }
@@ -116,7 +160,15 @@ async fn reimport_rules_and_delete_imported_material() {
     let p = params(&c, &key, alg.clone(), WrappingKeySpec::Rsa2048).await;
     let material = pattern(32, 1);
     let id = import(&c, &key, &p, &alg, &material, None).await;
-    let ct = ok(c.encrypt().key_id(&key).plaintext(blob(b"kept")).send().await).ciphertext_blob.unwrap().into_inner();
+    let ct = ok(c
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"kept"))
+        .send()
+        .await)
+    .ciphertext_blob
+    .unwrap()
+    .into_inner();
 
     // Different material is refused, even after deletion.
     let other = pattern(32, 2);
@@ -133,8 +185,14 @@ async fn reimport_rules_and_delete_imported_material() {
     );
     let out = ok(c.delete_imported_key_material().key_id(&key).send().await);
     assert_eq!(out.key_material_id(), Some(id.as_str()));
-    assert_eq!(describe_key_metadata(&c, &key).await.key_state(), Some(&KeyState::PendingImport));
-    assert_code(c.decrypt().ciphertext_blob(blob(&ct)).send().await, "KMSInvalidStateException");
+    assert_eq!(
+        describe_key_metadata(&c, &key).await.key_state(),
+        Some(&KeyState::PendingImport)
+    );
+    assert_code(
+        c.decrypt().ciphertext_blob(blob(&ct)).send().await,
+        "KMSInvalidStateException",
+    );
     assert_code(
         c.import_key_material()
             .key_id(&key)
@@ -148,8 +206,14 @@ async fn reimport_rules_and_delete_imported_material() {
     // The same material, with new parameters and another algorithm, restores the key.
     let alg2 = AlgorithmSpec::RsaAesKeyWrapSha256;
     let p2 = params(&c, &key, alg2.clone(), WrappingKeySpec::Rsa3072).await;
-    assert_eq!(import(&c, &key, &p2, &alg2, &material, None).await, id, "same material, same KeyMaterialId");
-    let pt = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await).plaintext.unwrap();
+    assert_eq!(
+        import(&c, &key, &p2, &alg2, &material, None).await,
+        id,
+        "same material, same KeyMaterialId"
+    );
+    let pt = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await)
+        .plaintext
+        .unwrap();
     assert_eq!(pt.as_ref(), b"kept");
 }
 
@@ -161,20 +225,48 @@ async fn expired_material_makes_the_key_pending_import_until_reimported() {
     let alg = AlgorithmSpec::RsaesOaepSha256;
     let p = params(&c, &key, alg.clone(), WrappingKeySpec::Rsa2048).await;
     let material = pattern(32, 3);
-    import(&c, &key, &p, &alg, &material, Some(now_epoch() + 2.0 * DAY as f64)).await;
+    import(
+        &c,
+        &key,
+        &p,
+        &alg,
+        &material,
+        Some(now_epoch() + 2.0 * DAY as f64),
+    )
+    .await;
     let md = describe_key_metadata(&c, &key).await;
-    assert_eq!(md.expiration_model(), Some(&ExpirationModelType::KeyMaterialExpires));
+    assert_eq!(
+        md.expiration_model(),
+        Some(&ExpirationModelType::KeyMaterialExpires)
+    );
     assert!(md.valid_to().is_some());
-    let ct = ok(c.encrypt().key_id(&key).plaintext(blob(b"until")).send().await).ciphertext_blob.unwrap().into_inner();
+    let ct = ok(c
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"until"))
+        .send()
+        .await)
+    .ciphertext_blob
+    .unwrap()
+    .into_inner();
     srv.advance_clock(DAY);
     ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await);
     srv.advance_clock(2 * DAY);
     let md = describe_key_metadata(&c, &key).await;
-    assert_eq!(md.key_state(), Some(&KeyState::PendingImport), "material expired");
-    assert_code(c.decrypt().ciphertext_blob(blob(&ct)).send().await, "KMSInvalidStateException");
+    assert_eq!(
+        md.key_state(),
+        Some(&KeyState::PendingImport),
+        "material expired"
+    );
+    assert_code(
+        c.decrypt().ciphertext_blob(blob(&ct)).send().await,
+        "KMSInvalidStateException",
+    );
     let p2 = params(&c, &key, alg.clone(), WrappingKeySpec::Rsa2048).await;
     import(&c, &key, &p2, &alg, &material, None).await;
-    let pt = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await).plaintext.unwrap();
+    let pt = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await)
+        .plaintext
+        .unwrap();
     assert_eq!(pt.as_ref(), b"until");
 }
 
@@ -232,7 +324,12 @@ async fn import_errors() {
     let wrapped = wrap(&p, &alg, &pattern(32, 9));
     // KEY_MATERIAL_EXPIRES (the default) needs ValidTo.
     assert_code(
-        c.import_key_material().key_id(&key).import_token(blob(&p.token)).encrypted_key_material(blob(&wrapped)).send().await,
+        c.import_key_material()
+            .key_id(&key)
+            .import_token(blob(&p.token))
+            .encrypted_key_material(blob(&wrapped))
+            .send()
+            .await,
         "ValidationException",
     );
     // Garbage instead of wrapped material.
@@ -282,6 +379,15 @@ async fn import_errors() {
         "ExpiredImportTokenException",
     );
     // Rotation is not offered for imported material.
-    assert_code(c.enable_key_rotation().key_id(&key).send().await, "UnsupportedOperationException");
-    assert_code(c.delete_imported_key_material().key_id(&native).send().await, "UnsupportedOperationException");
+    assert_code(
+        c.enable_key_rotation().key_id(&key).send().await,
+        "UnsupportedOperationException",
+    );
+    assert_code(
+        c.delete_imported_key_material()
+            .key_id(&native)
+            .send()
+            .await,
+        "UnsupportedOperationException",
+    );
 }

@@ -701,3 +701,208 @@ pub fn now_epoch() -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
+
+// ---------------------------------------------------------------------------
+// Asymmetric / HMAC helpers
+// ---------------------------------------------------------------------------
+
+/// Create a key with the given `KeySpec` and `KeyUsage` wire names; returns the key id.
+pub async fn create_key_spec(client: &Client, spec: &str, usage: &str) -> String {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let out = client
+        .create_key()
+        .key_spec(KeySpec::from(spec))
+        .key_usage(KeyUsageType::from(usage))
+        .send()
+        .await;
+    match out {
+        Ok(o) => o
+            .key_metadata()
+            .map(|m| m.key_id().to_string())
+            .expect("CreateKey returned KeyMetadata"),
+        Err(e) => panic!(
+            "CreateKey {spec}/{usage} failed: {:?} {:?}",
+            e.code(),
+            e.message()
+        ),
+    }
+}
+
+/// Create several keys concurrently (`(KeySpec, KeyUsage)` wire names); ids in input order.
+pub async fn create_keys_spec(client: &Client, specs: &[(&str, &str)]) -> Vec<String> {
+    let handles: Vec<_> = specs
+        .iter()
+        .map(|(s, u)| {
+            let c = client.clone();
+            let (s, u) = (s.to_string(), u.to_string());
+            tokio::spawn(async move { create_key_spec(&c, &s, &u).await })
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(handles.len());
+    for h in handles {
+        ids.push(h.await.expect("CreateKey task"));
+    }
+    ids
+}
+
+/// DescribeKey and return the metadata.
+pub async fn describe_key_metadata(client: &Client, key: &str) -> aws_sdk_kms::types::KeyMetadata {
+    let out = ok(client.describe_key().key_id(key).send().await);
+    out.key_metadata().expect("KeyMetadata").clone()
+}
+
+/// GetPublicKey and return the DER SubjectPublicKeyInfo bytes.
+pub async fn public_key_der(client: &Client, key: &str) -> Vec<u8> {
+    let out = ok(client.get_public_key().key_id(key).send().await);
+    out.public_key().expect("PublicKey").as_ref().to_vec()
+}
+
+/// Deterministic test bytes of length `len`.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// Sorted wire names of an SDK enum list, for order-insensitive comparison.
+pub fn names<T: AsRef<str>>(items: &[T]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|i| i.as_ref().to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Sorted owned copy of a list of wire names.
+pub fn sorted(items: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------
+// Independent (RustCrypto) checks of asymmetric output
+// ---------------------------------------------------------------------------
+
+/// RSASSA algorithm names, in the order AWS lists them.
+pub const RSA_SIGNING_ALGS: [&str; 6] = [
+    "RSASSA_PKCS1_V1_5_SHA_256",
+    "RSASSA_PKCS1_V1_5_SHA_384",
+    "RSASSA_PKCS1_V1_5_SHA_512",
+    "RSASSA_PSS_SHA_256",
+    "RSASSA_PSS_SHA_384",
+    "RSASSA_PSS_SHA_512",
+];
+
+/// The hash that `alg` uses, applied to `msg`.
+pub fn hash_for(alg: &str, msg: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256, Sha384, Sha512};
+    if alg.ends_with("SHA_256") {
+        Sha256::digest(msg).to_vec()
+    } else if alg.ends_with("SHA_384") {
+        Sha384::digest(msg).to_vec()
+    } else if alg.ends_with("SHA_512") {
+        Sha512::digest(msg).to_vec()
+    } else {
+        panic!("no hash for {alg}")
+    }
+}
+
+/// Verify `sig` independently. `prehashed` means `input` is already the digest.
+pub fn verify_local(spec: &str, spki: &[u8], alg: &str, input: &[u8], prehashed: bool, sig: &[u8]) {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::hazmat::PrehashVerifier;
+    use rsa::signature::Verifier;
+    use sha2::{Sha256, Sha384, Sha512};
+    let ctx = format!("{spec}/{alg} prehashed={prehashed}");
+    macro_rules! check {
+        ($vk:expr, $sig:expr) => {{
+            let (vk, s) = ($vk, $sig);
+            let r = if prehashed {
+                vk.verify_prehash(input, &s)
+            } else {
+                vk.verify(input, &s)
+            };
+            r.unwrap_or_else(|e| panic!("independent verification failed for {ctx}: {e}"));
+        }};
+    }
+    if spec.starts_with("RSA_") {
+        let pk = rsa::RsaPublicKey::from_public_key_der(spki).expect("RSA SPKI");
+        let pss = || rsa::pss::Signature::try_from(sig).expect("PSS signature");
+        let v15 = || rsa::pkcs1v15::Signature::try_from(sig).expect("PKCS1 signature");
+        match alg {
+            "RSASSA_PSS_SHA_256" => check!(rsa::pss::VerifyingKey::<Sha256>::new(pk), pss()),
+            "RSASSA_PSS_SHA_384" => check!(rsa::pss::VerifyingKey::<Sha384>::new(pk), pss()),
+            "RSASSA_PSS_SHA_512" => check!(rsa::pss::VerifyingKey::<Sha512>::new(pk), pss()),
+            "RSASSA_PKCS1_V1_5_SHA_256" => {
+                check!(rsa::pkcs1v15::VerifyingKey::<Sha256>::new(pk), v15())
+            }
+            "RSASSA_PKCS1_V1_5_SHA_384" => {
+                check!(rsa::pkcs1v15::VerifyingKey::<Sha384>::new(pk), v15())
+            }
+            "RSASSA_PKCS1_V1_5_SHA_512" => {
+                check!(rsa::pkcs1v15::VerifyingKey::<Sha512>::new(pk), v15())
+            }
+            _ => panic!("unexpected {ctx}"),
+        }
+        return;
+    }
+    match (spec, alg) {
+        ("ECC_NIST_P256", "ECDSA_SHA_256") => {
+            let vk = p256::ecdsa::VerifyingKey::from_public_key_der(spki).expect("P-256 SPKI");
+            check!(vk, p256::ecdsa::Signature::from_der(sig).expect("DER sig"))
+        }
+        ("ECC_NIST_P384", "ECDSA_SHA_384") => {
+            let vk = p384::ecdsa::VerifyingKey::from_public_key_der(spki).expect("P-384 SPKI");
+            check!(vk, p384::ecdsa::Signature::from_der(sig).expect("DER sig"))
+        }
+        ("ECC_NIST_P521", "ECDSA_SHA_512") => {
+            let pk = p521::PublicKey::from_public_key_der(spki).expect("P-521 SPKI");
+            let vk = p521::ecdsa::VerifyingKey::from_affine(*pk.as_affine()).unwrap();
+            check!(vk, p521::ecdsa::Signature::from_der(sig).expect("DER sig"))
+        }
+        ("ECC_SECG_P256K1", "ECDSA_SHA_256") => {
+            let vk = k256::ecdsa::VerifyingKey::from_public_key_der(spki).expect("secp256k1 SPKI");
+            let s = k256::ecdsa::Signature::from_der(sig).expect("DER sig");
+            // k256 only accepts low-S; KMS need not normalise, and both are valid ECDSA.
+            check!(vk, s.normalize_s().unwrap_or(s))
+        }
+        _ => panic!("unexpected {ctx}"),
+    }
+}
+
+/// The public key parses with the independent crate as the right kind of key.
+pub fn check_spki(spec: &str, der: &[u8]) {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+    match spec {
+        "RSA_2048" | "RSA_3072" | "RSA_4096" => {
+            let pk = rsa::RsaPublicKey::from_public_key_der(der).expect("RSA SPKI");
+            let bits: usize = spec[4..].parse().unwrap();
+            assert_eq!(pk.n().bits(), bits, "{spec} modulus size");
+            assert_eq!(pk.e(), &rsa::BigUint::from(65537u32), "{spec} exponent");
+        }
+        "ECC_NIST_P256" => assert!(p256::PublicKey::from_public_key_der(der).is_ok(), "P-256"),
+        "ECC_NIST_P384" => assert!(p384::PublicKey::from_public_key_der(der).is_ok(), "P-384"),
+        "ECC_NIST_P521" => assert!(p521::PublicKey::from_public_key_der(der).is_ok(), "P-521"),
+        "ECC_SECG_P256K1" => assert!(
+            k256::PublicKey::from_public_key_der(der).is_ok(),
+            "secp256k1"
+        ),
+        "ECC_NIST_EDWARDS25519" => {
+            assert!(
+                ed25519_dalek::VerifyingKey::from_public_key_der(der).is_ok(),
+                "Ed25519"
+            )
+        }
+        s if s.starts_with("ML_DSA_") => {
+            let raw = match s {
+                "ML_DSA_44" => 1312,
+                "ML_DSA_65" => 1952,
+                _ => 2592,
+            };
+            // SEQUENCE { AlgorithmIdentifier { OID 2.16.840.1.101.3.4.3.17-19 }, BIT STRING }
+            assert_eq!(der.len(), raw + 22, "{s} SPKI length");
+            assert_eq!(&der[4..8], &[0x30, 0x0b, 0x06, 0x09], "{s} SPKI algorithm");
+        }
+        _ => panic!("unexpected {spec}"),
+    }
+}
