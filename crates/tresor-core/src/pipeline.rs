@@ -37,6 +37,9 @@ pub trait Operation {
 pub struct Call<'a> {
     /// The service.
     pub kms: &'a Kms,
+    /// The operation's name.
+    pub operation: &'static str,
+    key_admitted: bool,
     /// The authenticated caller.
     pub caller: &'a Caller,
     authorized: bool,
@@ -44,8 +47,10 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new(kms: &'a Kms, caller: &'a Caller) -> Self {
+    fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str) -> Self {
         Self {
+            operation,
+            key_admitted: false,
             kms,
             caller,
             authorized: false,
@@ -116,6 +121,11 @@ impl<'a> Call<'a> {
             },
         )?;
         self.authorized = true;
+        if !self.key_admitted {
+            // Cryptographic operations are charged to their (first) key's quota class.
+            self.key_admitted = true;
+            self.kms.quota.admit_key(self.caller, self.operation, key.spec)?;
+        }
         Ok(())
     }
 
@@ -241,7 +251,7 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
-        let mut call = Call::new(self, caller);
+        let mut call = Call::new(self, caller, op.name);
         let result = self
             .quota
             .admit(caller, op.name)

@@ -37,7 +37,18 @@ pub struct ServeArgs {
     #[arg(long)]
     pub dev: bool,
 
-    /// Seconds between runs of the background scheduler (key deletion, …).
+    /// Request quotas: `none` (default) limits nothing; `aws` applies AWS KMS's default
+    /// per-account request rates.
+    #[arg(long, env = "TRESOR_QUOTAS", default_value = "none", value_parser = ["none", "aws"])]
+    pub quotas: String,
+
+    /// Per-account rate (requests/s) of a quota class (`symmetric`, `rsa`, `ecc`, `ml-dsa`,
+    /// `ml-kem`), an operation (`DescribeKey`) or `other`; repeatable, e.g.
+    /// `--quota symmetric=500 --quota CreateKey=20`.
+    #[arg(long = "quota", value_name = "CLASS=RATE", env = "TRESOR_QUOTA", value_delimiter = ',')]
+    pub quota: Vec<String>,
+
+    /// Seconds between runs of the background scheduler (rotation, expiry, deletion).
     #[arg(long, default_value_t = 60)]
     pub scheduler_interval: u64,
 

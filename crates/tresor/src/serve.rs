@@ -3,6 +3,7 @@
 use crate::cli::ServeArgs;
 use std::io::Write;
 use std::sync::Arc;
+use tresor_core::quota::RateQuotas;
 use tresor_core::{Kms, KmsConfig, SecretBytes, SystemClock};
 use tresor_crypto::FileSealer;
 use tresor_server::AppState;
@@ -50,12 +51,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let store =
         tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?;
     let clock = Arc::new(SystemClock::new());
-    let kms = Arc::new(Kms::new(
-        Arc::new(store),
-        root,
-        clock.clone(),
-        KmsConfig::default(),
-    ));
+    let mut kms = Kms::new(Arc::new(store), root, clock.clone(), KmsConfig::default());
+    if let Some(quotas) = quotas(&args)? {
+        kms = kms.with_quota(Arc::new(quotas));
+    }
+    let kms = Arc::new(kms);
 
     let dev_key = if args.dev {
         let akid =
@@ -95,6 +95,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The request quotas the flags ask for, if any.
+fn quotas(args: &ServeArgs) -> Result<Option<RateQuotas>, String> {
+    if args.quotas == "none" && args.quota.is_empty() {
+        return Ok(None);
+    }
+    let mut q = if args.quotas == "aws" { RateQuotas::aws_defaults() } else { RateQuotas::new() };
+    for setting in &args.quota {
+        let (class, rate) = RateQuotas::parse_setting(setting)?;
+        q.set(&class, rate);
+    }
+    Ok(Some(q))
 }
 
 fn print_banner(addr: std::net::SocketAddr, dev_key: Option<&(String, bool)>) {
