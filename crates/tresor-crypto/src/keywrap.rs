@@ -31,7 +31,9 @@ pub fn unwrap_padded(key: &SecretBytes, wrapped: &[u8]) -> Result<SecretBytes, C
         .unwrap_with_padding(wrapped, out.expose_mut())
         .map_err(|_| CryptoError::Unauthentic)?
         .len();
-    Ok(SecretBytes::from_slice(out.expose().get(..len).unwrap_or_default()))
+    Ok(SecretBytes::from_slice(
+        out.expose().get(..len).unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]
@@ -54,6 +56,10 @@ mod tests {
             }
             assert!(unwrap_padded(&k, &t).is_err());
         }
-        assert!(unwrap_padded(&SecretBytes::from_slice(&[1u8; 32]), &wrap_padded(&k, b"x").unwrap()).is_err());
+        assert!(unwrap_padded(
+            &SecretBytes::from_slice(&[1u8; 32]),
+            &wrap_padded(&k, b"x").unwrap()
+        )
+        .is_err());
     }
 }
