@@ -19,9 +19,9 @@ pub enum KeyMaterial {
     /// SYMMETRIC_DEFAULT.
     Symmetric(SymmetricKey),
     /// An asymmetric private key (parsed, ready to use).
-    Asymmetric(PrivateKey),
+    Asymmetric(Box<PrivateKey>),
     /// An HMAC key.
-    Hmac(HmacKey),
+    Hmac(Box<HmacKey>),
 }
 
 impl KeyMaterial {
@@ -42,16 +42,16 @@ impl KeyMaterial {
             ));
         }
         if let Some((alg, _)) = spec.hmac() {
-            return Ok(KeyMaterial::Hmac(
+            return Ok(KeyMaterial::Hmac(Box::new(
                 HmacKey::from_material(alg, secret).map_err(KmsError::internal)?,
-            ));
+            )));
         }
         let asym = spec
             .asymmetric()
             .ok_or_else(|| KmsError::internal(format!("no material kind for {spec}")))?;
-        Ok(KeyMaterial::Asymmetric(
+        Ok(KeyMaterial::Asymmetric(Box::new(
             PrivateKey::from_pkcs8(asym, &secret).map_err(KmsError::internal)?,
-        ))
+        )))
     }
 }
 
@@ -83,6 +83,11 @@ pub struct CachedKey {
     pub materials: Arc<BTreeMap<u32, Material>>,
     /// The public key of an asymmetric key.
     pub public: Option<PublicKey>,
+    /// The key policy (the stored one, or AWS's default for keys without one).
+    pub policy: Arc<tresor_policy::Policy>,
+    /// The key policy tests `aws:ResourceTag/*` or `kms:ResourceAliases`, so
+    /// authorization must look the key's tags and aliases up.
+    pub policy_mentions_resource_facts: bool,
 }
 
 impl CachedKey {
@@ -95,7 +100,19 @@ impl CachedKey {
             }
             _ => None,
         };
+        let policy_text = record
+            .policy
+            .clone()
+            .unwrap_or_else(|| crate::policy::default_key_policy(&record.account));
+        let policy = Arc::new(crate::policy::parse_key_policy(&policy_text).map_err(|e| {
+            KmsError::internal(format!(
+                "stored key policy of {} does not parse: {e}",
+                record.key_id
+            ))
+        })?);
         Ok(Self {
+            policy,
+            policy_mentions_resource_facts: mentions_resource_facts(&policy_text),
             public,
             arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
             spec: KeySpec::parse(&record.key_spec, "keySpec")?,
@@ -140,6 +157,12 @@ impl CachedKey {
     pub fn id_bytes(&self) -> KmsResult<[u8; 16]> {
         uuid_bytes(&self.record.key_id)
     }
+}
+
+/// True when a policy document tests the key's tags or aliases.
+pub fn mentions_resource_facts(doc: &str) -> bool {
+    let lower = doc.to_ascii_lowercase();
+    lower.contains("aws:resourcetag") || lower.contains("kms:resourcealiases")
 }
 
 /// Parses a canonical UUID string into its 16 bytes.

@@ -13,6 +13,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// The region of the SigV4 credential scope: the region the request addresses.
     pub region: String,
+    /// The service operator's credentials signed the request.
+    pub operator: bool,
     /// The client's IP address.
     pub source_ip: String,
     /// The client's User-Agent header.
@@ -32,4 +34,6 @@ pub struct Credential {
     pub account: String,
     /// Principal ARN.
     pub principal_arn: String,
+    /// The service operator: may administer every account.
+    pub operator: bool,
 }

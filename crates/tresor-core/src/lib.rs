@@ -6,6 +6,7 @@
 //! checks, execute, audit) and returns the JSON answer or a [`KmsError`].
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod audit;
 pub mod authz;
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod model;
 pub mod ops;
 pub mod pipeline;
+pub mod policy;
 pub mod quota;
 pub mod service;
 pub mod states;

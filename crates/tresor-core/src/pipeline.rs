@@ -44,6 +44,8 @@ pub struct Call<'a> {
     pub caller: &'a Caller,
     authorized: bool,
     resources: Vec<String>,
+    /// What the request says that policies may test.
+    pub facts: crate::policy::RequestFacts,
 }
 
 impl<'a> Call<'a> {
@@ -55,6 +57,7 @@ impl<'a> Call<'a> {
             caller,
             authorized: false,
             resources: Vec::new(),
+            facts: crate::policy::RequestFacts::default(),
         }
     }
 
@@ -100,11 +103,29 @@ impl<'a> Call<'a> {
 
     /// Authorizes an action that is not on a key (CreateKey, ListKeys, GenerateRandom…).
     pub fn authorize_account(&mut self, action: &str) -> KmsResult<()> {
-        self.kms
-            .authorizer
-            .authorize(self.caller, action, Resource::Account)?;
+        crate::authz::authorize(
+            self.kms,
+            self.caller,
+            &self.facts,
+            action,
+            Resource::Account,
+        )?;
         self.authorized = true;
         Ok(())
+    }
+
+    /// Authorizes an administration action on `account` (see [`crate::authz::authorize_admin`]).
+    pub fn authorize_admin(&mut self, account: &str) -> KmsResult<()> {
+        crate::authz::authorize_admin(self.caller, account)?;
+        self.authorized = true;
+        Ok(())
+    }
+
+    /// Marks the request authorized by an operation-specific rule that is not a policy
+    /// (RetireGrant: the grant's retiring principal or grantee). `why` is for the log.
+    pub fn authorize_by_rule(&mut self, why: &str) {
+        tracing::debug!(request_id = %self.caller.request_id, "authorized by rule: {why}");
+        self.authorized = true;
     }
 
     /// Authorizes `action` on an already resolved key and records it for the audit.
@@ -112,19 +133,20 @@ impl<'a> Call<'a> {
         if !self.resources.contains(&key.arn) {
             self.resources.push(key.arn.clone());
         }
-        self.kms.authorizer.authorize(
+        crate::authz::authorize(
+            self.kms,
             self.caller,
+            &self.facts,
             action,
-            Resource::Key {
-                account: &key.record.account,
-                arn: &key.arn,
-            },
+            Resource::Key(key),
         )?;
         self.authorized = true;
         if !self.key_admitted {
             // Cryptographic operations are charged to their (first) key's quota class.
             self.key_admitted = true;
-            self.kms.quota.admit_key(self.caller, self.operation, key.spec)?;
+            self.kms
+                .quota
+                .admit_key(self.caller, self.operation, key.spec)?;
         }
         Ok(())
     }
@@ -252,9 +274,17 @@ impl Kms {
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
         let mut call = Call::new(self, caller, op.name);
+        call.facts = crate::policy::request_facts(caller, self.now_ms(), body);
         let result = self
             .quota
             .admit(caller, op.name)
+            .and_then(|()| {
+                // Grants are usable at once here, so a token only has to be one of ours.
+                for token in &call.facts.grant_tokens {
+                    crate::ops::create_grant::token_grant_id(token)?;
+                }
+                Ok(())
+            })
             .and_then(|()| (op.run)(&mut call, body))
             .and_then(|out| {
                 if call.authorized {

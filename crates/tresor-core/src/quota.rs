@@ -54,9 +54,11 @@ const KEYED_CRYPTO: &[&str] = &[
 /// The quota class a key's cryptographic operations are charged to.
 pub fn key_class(spec: KeySpec) -> &'static str {
     match spec {
-        KeySpec::SymmetricDefault | KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-            "symmetric"
-        }
+        KeySpec::SymmetricDefault
+        | KeySpec::Hmac224
+        | KeySpec::Hmac256
+        | KeySpec::Hmac384
+        | KeySpec::Hmac512 => "symmetric",
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => "rsa",
         KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => "ml-dsa",
         KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => "ml-kem",
@@ -131,9 +133,13 @@ impl RateQuotas {
 
     /// Parses `CLASS=RATE`.
     pub fn parse_setting(s: &str) -> Result<(String, f64), String> {
-        let (class, rate) = s.split_once('=').ok_or_else(|| format!("expected CLASS=RATE, got '{s}'"))?;
-        let rate: f64 = rate.parse().map_err(|_| format!("'{rate}' is not a number"))?;
-        if !(rate > 0.0) {
+        let (class, rate) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected CLASS=RATE, got '{s}'"))?;
+        let rate: f64 = rate
+            .parse()
+            .map_err(|_| format!("'{rate}' is not a number"))?;
+        if rate.is_nan() || rate <= 0.0 {
             return Err(format!("the rate for {class} must be positive"));
         }
         Ok((class.to_string(), rate))
@@ -144,7 +150,10 @@ impl RateQuotas {
         let mut buckets = self.buckets.lock();
         let b = buckets
             .entry((account.to_string(), class.to_string()))
-            .or_insert(Bucket { tokens: rate.max(1.0), last: now });
+            .or_insert(Bucket {
+                tokens: rate.max(1.0),
+                last: now,
+            });
         let elapsed = now.duration_since(b.last).as_secs_f64();
         b.tokens = (b.tokens + elapsed * rate).min(rate.max(1.0));
         b.last = now;
@@ -152,7 +161,9 @@ impl RateQuotas {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            Err(KmsError::Throttling(format!("Rate exceeded for {class} requests of account {account}.")))
+            Err(KmsError::Throttling(format!(
+                "Rate exceeded for {class} requests of account {account}."
+            )))
         }
     }
 
@@ -198,6 +209,7 @@ mod tests {
             account: account.into(),
             principal_arn: String::new(),
             access_key_id: String::new(),
+            operator: false,
             region: "us-east-1".into(),
             source_ip: String::new(),
             user_agent: String::new(),
@@ -212,23 +224,36 @@ mod tests {
         q.set("DescribeKey", 2.0);
         let a = caller("111122223333");
         for _ in 0..5 {
-            q.admit_key(&a, "Encrypt", KeySpec::SymmetricDefault).unwrap();
+            q.admit_key(&a, "Encrypt", KeySpec::SymmetricDefault)
+                .unwrap();
         }
-        assert!(matches!(q.admit_key(&a, "Decrypt", KeySpec::SymmetricDefault), Err(KmsError::Throttling(_))));
+        assert!(matches!(
+            q.admit_key(&a, "Decrypt", KeySpec::SymmetricDefault),
+            Err(KmsError::Throttling(_))
+        ));
         // Other accounts and classes are not affected.
-        q.admit_key(&caller("444455556666"), "Encrypt", KeySpec::SymmetricDefault).unwrap();
+        q.admit_key(
+            &caller("444455556666"),
+            "Encrypt",
+            KeySpec::SymmetricDefault,
+        )
+        .unwrap();
         q.admit_key(&a, "Sign", KeySpec::EccNistP256).unwrap();
         q.admit(&a, "DescribeKey").unwrap();
         q.admit(&a, "DescribeKey").unwrap();
         assert!(q.admit(&a, "DescribeKey").is_err());
         q.admit(&a, "ListKeys").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(250));
-        q.admit_key(&a, "Encrypt", KeySpec::SymmetricDefault).unwrap();
+        q.admit_key(&a, "Encrypt", KeySpec::SymmetricDefault)
+            .unwrap();
     }
 
     #[test]
     fn parses_settings() {
-        assert_eq!(RateQuotas::parse_setting("rsa=500").unwrap(), ("rsa".into(), 500.0));
+        assert_eq!(
+            RateQuotas::parse_setting("rsa=500").unwrap(),
+            ("rsa".into(), 500.0)
+        );
         assert!(RateQuotas::parse_setting("rsa").is_err());
         assert!(RateQuotas::parse_setting("rsa=0").is_err());
     }

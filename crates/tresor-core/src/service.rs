@@ -1,7 +1,6 @@
 //! The KMS service: state shared by every request (store, root key, caches, clock).
 
 use crate::audit::{AuditSink, LogAuditSink};
-use crate::authz::Authorizer;
 use crate::cache::{BoundedMap, CachedKey, KeyMaterial, Material};
 use crate::caller::Credential;
 use crate::clock::Clock;
@@ -37,7 +36,8 @@ pub struct Kms {
     aliases: BoundedMap<String, String>,
     credentials: BoundedMap<String, Arc<Credential>>,
     write_lock: Mutex<()>,
-    pub(crate) authorizer: Authorizer,
+    identity_policies: BoundedMap<String, Arc<IdentityPolicies>>,
+    grants: BoundedMap<String, Arc<Vec<tresor_store::GrantRecord>>>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) quota: Arc<dyn RequestQuota>,
 }
@@ -48,6 +48,15 @@ impl std::fmt::Debug for Kms {
             .field("cached_keys", &self.keys.len())
             .finish_non_exhaustive()
     }
+}
+
+/// A principal's identity policies, parsed.
+#[derive(Debug, Default)]
+pub struct IdentityPolicies {
+    /// The policies.
+    pub policies: Vec<tresor_policy::Policy>,
+    /// Some policy tests the key's tags or aliases.
+    pub mentions_resource_facts: bool,
 }
 
 fn alias_cache_key(account: &str, region: &str, name: &str) -> String {
@@ -70,7 +79,8 @@ impl Kms {
             aliases: BoundedMap::new(config.key_cache_capacity),
             credentials: BoundedMap::new(10_000),
             write_lock: Mutex::new(()),
-            authorizer: Authorizer,
+            identity_policies: BoundedMap::new(10_000),
+            grants: BoundedMap::new(config.key_cache_capacity),
             audit: Arc::new(LogAuditSink),
             quota: Arc::new(Unlimited),
         }
@@ -102,29 +112,52 @@ impl Kms {
         secret: &SecretBytes,
         account: &str,
         principal_arn: &str,
+        operator: bool,
     ) -> KmsResult<()> {
         if let Some(existing) = self.credential(access_key_id)? {
             if existing.secret == *secret
                 && existing.account == account
                 && existing.principal_arn == principal_arn
+                && existing.operator == operator
             {
                 return Ok(());
             }
         }
+        let record =
+            self.access_key_record(access_key_id, secret, account, principal_arn, operator)?;
+        self.store.apply(vec![Write::PutAccessKey(record)])?;
+        self.credentials.remove(&access_key_id.to_string());
+        Ok(())
+    }
+
+    /// A new access key record with its secret wrapped under the root key.
+    pub(crate) fn access_key_record(
+        &self,
+        access_key_id: &str,
+        secret: &SecretBytes,
+        account: &str,
+        principal_arn: &str,
+        operator: bool,
+    ) -> KmsResult<AccessKeyRecord> {
         let wrapped = self
             .root
             .wrap(WrapPurpose::AccessKeySecret { access_key_id }, secret)
             .map_err(KmsError::internal)?;
-        self.store.apply(vec![Write::PutAccessKey(AccessKeyRecord {
+        Ok(AccessKeyRecord {
             access_key_id: access_key_id.to_string(),
             account: account.to_string(),
             principal_arn: principal_arn.to_string(),
             wrapped_secret: wrapped,
             enabled: true,
+            operator,
             created_ms: self.now_ms(),
-        })])?;
-        self.credentials.remove(&access_key_id.to_string());
-        Ok(())
+        })
+    }
+
+    /// Forgets cached credentials of a principal (after its keys were disabled).
+    pub(crate) fn forget_credentials_of(&self, principal_arn: &str) {
+        self.credentials
+            .remove_where(|c| c.principal_arn == principal_arn);
     }
 
     /// The credential behind an access key id, if it exists and is enabled.
@@ -150,10 +183,53 @@ impl Kms {
             secret,
             account: rec.account,
             principal_arn: rec.principal_arn,
+            operator: rec.operator,
         });
         self.credentials
             .insert(access_key_id.to_string(), cred.clone());
         Ok(Some(cred))
+    }
+
+    /// The identity policies attached to a principal (cached).
+    pub fn identity_policies(&self, principal_arn: &str) -> KmsResult<Arc<IdentityPolicies>> {
+        if let Some(p) = self.identity_policies.get(&principal_arn.to_string()) {
+            return Ok(p);
+        }
+        let mut out = IdentityPolicies::default();
+        for rec in self.store.principal_policies(principal_arn)? {
+            out.mentions_resource_facts |= crate::cache::mentions_resource_facts(&rec.document);
+            let policy = crate::policy::parse_identity_policy(&rec.document).map_err(|e| {
+                KmsError::internal(format!(
+                    "stored policy {} of {principal_arn}: {e}",
+                    rec.name
+                ))
+            })?;
+            out.policies.push(policy);
+        }
+        let out = Arc::new(out);
+        self.identity_policies
+            .insert(principal_arn.to_string(), out.clone());
+        Ok(out)
+    }
+
+    /// Drops a principal's cached identity policies after they changed.
+    pub(crate) fn forget_identity_policies(&self, principal_arn: &str) {
+        self.identity_policies.remove(&principal_arn.to_string());
+    }
+
+    /// The grants of a key (cached).
+    pub fn grants_for_key(&self, key_id: &str) -> KmsResult<Arc<Vec<tresor_store::GrantRecord>>> {
+        if let Some(g) = self.grants.get(&key_id.to_string()) {
+            return Ok(g);
+        }
+        let g = Arc::new(self.store.grants_for_key(key_id)?);
+        self.grants.insert(key_id.to_string(), g.clone());
+        Ok(g)
+    }
+
+    /// Drops a key's cached grants after they changed.
+    pub(crate) fn forget_grants(&self, key_id: &str) {
+        self.grants.remove(&key_id.to_string());
     }
 
     // ----- keys -------------------------------------------------------------------
@@ -440,6 +516,7 @@ impl Kms {
                 key_id: key.key_id.clone(),
             }])?;
             self.keys.remove(&key.key_id);
+            self.grants.remove(&key.key_id);
             let id = key.key_id.clone();
             self.aliases.remove_where(|target| *target == id);
             tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "deleted key after its waiting period");

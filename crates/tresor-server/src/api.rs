@@ -30,6 +30,8 @@ pub async fn kms_api(
             let e = KmsError::Validation(format!(
                 "The request body exceeds the maximum size of {MAX_BODY_BYTES} bytes."
             ));
+            let caller = unauthenticated_caller(&parts, peer, &request_id);
+            state.kms.audit_rejected(&event_name(&parts), &caller, &e);
             return response::error_with_status(&e, StatusCode::PAYLOAD_TOO_LARGE, &request_id);
         }
     };
@@ -37,6 +39,8 @@ pub async fn kms_api(
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(request_id, "authentication failed: {e}");
+            let caller = unauthenticated_caller(&parts, peer, &request_id);
+            state.kms.audit_rejected(&event_name(&parts), &caller, &e);
             return response::error(&e, &request_id);
         }
     };
@@ -45,8 +49,14 @@ pub async fn kms_api(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let Some(op) = target.strip_prefix("TrentService.").and_then(operation) else {
+    let op = match target.split_once('.') {
+        Some(("TrentService", name)) => operation(name),
+        Some(("TresorAdmin", name)) => tresor_core::admin::operation(name),
+        _ => None,
+    };
+    let Some(op) = op else {
         let e = KmsError::UnknownOperation(format!("Unknown operation {target}"));
+        state.kms.audit_rejected(&event_name(&parts), &caller, &e);
         return response::error(&e, &request_id);
     };
     let result = if op.uses_storage {
@@ -103,6 +113,7 @@ fn authenticate(
         account: cred.account.clone(),
         principal_arn: cred.principal_arn.clone(),
         access_key_id: cred.access_key_id.clone(),
+        operator: cred.operator,
         region: auth.region,
         source_ip: peer.ip().to_string(),
         user_agent: parts
@@ -115,6 +126,56 @@ fn authenticate(
             .collect(),
         request_id: request_id.to_string(),
     })
+}
+
+/// The operation a request names (`X-Amz-Target` without `TrentService.`), for the
+/// audit record of a request rejected before the pipeline.
+fn event_name(parts: &axum::http::request::Parts) -> String {
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = target.strip_prefix("TrentService.").unwrap_or(target);
+    if name.is_empty() {
+        "Unknown".into()
+    } else {
+        name.chars().take(128).collect()
+    }
+}
+
+/// What is known of a caller that did not authenticate: no account or principal; the
+/// access key and region when the Authorization header parses.
+fn unauthenticated_caller(
+    parts: &axum::http::request::Parts,
+    peer: SocketAddr,
+    request_id: &str,
+) -> Caller {
+    let auth = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| sigv4::parse_authorization(h).ok());
+    let (access_key_id, region) = auth.map_or_else(Default::default, |a| {
+        (a.access_key_id.chars().take(128).collect(), a.region)
+    });
+    Caller {
+        account: String::new(),
+        principal_arn: String::new(),
+        access_key_id,
+        region,
+        operator: false,
+        source_ip: peer.ip().to_string(),
+        user_agent: parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(1024)
+            .collect(),
+        request_id: request_id.to_string(),
+    }
 }
 
 /// `GET /health`.

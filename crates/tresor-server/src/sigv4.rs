@@ -226,6 +226,67 @@ pub fn verify(
     hmac::verify(&key, string_to_sign.as_bytes(), &provided).map_err(|_| signature_mismatch())
 }
 
+/// Signs a request as an AWS SDK would (for Tresor's own clients: the CLI, the
+/// benchmark). `headers` must already hold `host`, `x-amz-date` and every other header to
+/// sign; returns the `Authorization` header value. All given headers are signed.
+pub fn sign(
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    access_key_id: &str,
+    secret: &[u8],
+    region: &str,
+) -> KmsResult<String> {
+    let (raw_date, _) = amz_date(headers)?;
+    let mut signed: Vec<String> = headers
+        .keys()
+        .map(|k| k.as_str().to_ascii_lowercase())
+        .collect();
+    signed.sort();
+    signed.dedup();
+    let auth = Authorization {
+        access_key_id: access_key_id.to_string(),
+        date: raw_date.get(..8).unwrap_or_default().to_string(),
+        region: region.to_string(),
+        service: "kms".to_string(),
+        signed_headers: signed,
+        signature: String::new(),
+    };
+    let req = SignedRequest {
+        method,
+        path,
+        query: "",
+        headers,
+        body,
+    };
+    let canonical = canonical_request(&req, &auth.signed_headers);
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{raw_date}\n{}\n{}",
+        auth.scope(),
+        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    );
+    let cred = Credential {
+        access_key_id: access_key_id.to_string(),
+        secret: tresor_core::SecretBytes::from_slice(secret),
+        account: String::new(),
+        principal_arn: String::new(),
+        operator: false,
+    };
+    let key = SigningKeys::default().key(&auth, &cred);
+    let signature = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()));
+    Ok(format!(
+        "{ALGORITHM} Credential={access_key_id}/{}, SignedHeaders={}, Signature={signature}",
+        auth.scope(),
+        auth.signed_headers.join(";")
+    ))
+}
+
+/// The current time in SigV4's basic format (`20150830T123600Z`).
+pub fn amz_date_now() -> String {
+    basic(OffsetDateTime::now_utc())
+}
+
 fn signature_mismatch() -> KmsError {
     KmsError::InvalidSignature(
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -342,6 +403,7 @@ mod tests {
             secret: SecretBytes::from_slice(b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
             account: "111122223333".into(),
             principal_arn: "arn:aws:iam::111122223333:root".into(),
+            operator: false,
         }
     }
 
@@ -379,6 +441,60 @@ mod tests {
             hex::encode(hmac::sign(&key, sts.as_bytes())),
             auth.signature
         );
+    }
+
+    #[test]
+    fn sign_then_verify_round_trips() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("127.0.0.1:7390"));
+        headers.insert(
+            "x-amz-date",
+            HeaderValue::from_str(&amz_date_now()).unwrap(),
+        );
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("TrentService.ListKeys"),
+        );
+        let c = cred();
+        let value = sign(
+            "POST",
+            "/",
+            &headers,
+            b"{}",
+            &c.access_key_id,
+            c.secret.expose(),
+            "eu-west-1",
+        )
+        .unwrap();
+        let auth = parse_authorization(&value).unwrap();
+        assert_eq!(auth.region, "eu-west-1");
+        let req = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"{}",
+        };
+        verify(
+            &req,
+            &auth,
+            &c,
+            &SigningKeys::default(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        let tampered = SignedRequest {
+            body: b"{ }",
+            ..req
+        };
+        assert!(verify(
+            &tampered,
+            &auth,
+            &c,
+            &SigningKeys::default(),
+            OffsetDateTime::now_utc()
+        )
+        .is_err());
     }
 
     #[test]

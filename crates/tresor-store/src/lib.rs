@@ -77,6 +77,18 @@ pub trait Store: Send + Sync {
     fn tags(&self, key_id: &str) -> StoreResult<Vec<TagRecord>>;
     /// An access key by id.
     fn access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+    /// A principal by ARN.
+    fn principal(&self, arn: &str) -> StoreResult<Option<PrincipalRecord>>;
+    /// The principals of an account, by name.
+    fn list_principals(&self, account: &str) -> StoreResult<Vec<PrincipalRecord>>;
+    /// The identity policies attached to a principal, by name.
+    fn principal_policies(&self, principal_arn: &str) -> StoreResult<Vec<PrincipalPolicyRecord>>;
+    /// The grants of a key, oldest first.
+    fn grants_for_key(&self, key_id: &str) -> StoreResult<Vec<GrantRecord>>;
+    /// Grants whose retiring principal is `principal_arn`, oldest first.
+    fn grants_retirable_by(&self, principal_arn: &str) -> StoreResult<Vec<GrantRecord>>;
+    /// A grant by id.
+    fn grant(&self, grant_id: &str) -> StoreResult<Option<GrantRecord>>;
     /// Applies every write of `batch` atomically and durably.
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
 }

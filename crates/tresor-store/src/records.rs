@@ -107,6 +107,8 @@ pub struct AccessKeyRecord {
     pub wrapped_secret: Vec<u8>,
     /// Disabled keys do not authenticate.
     pub enabled: bool,
+    /// The service operator's key: may administer every account.
+    pub operator: bool,
     /// Creation time.
     pub created_ms: i64,
 }
@@ -126,6 +128,55 @@ pub struct ImportTokenRecord {
     pub wrapped_private_key: Vec<u8>,
     /// When the token stops being accepted.
     pub expires_ms: i64,
+}
+
+/// A principal (IAM user) of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    /// `arn:aws:iam::ACCOUNT:user/NAME`.
+    pub arn: String,
+    /// Owning account.
+    pub account: String,
+    /// User name.
+    pub name: String,
+    /// Disabled principals cannot authenticate.
+    pub enabled: bool,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// An identity policy attached to a principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalPolicyRecord {
+    /// The principal's ARN.
+    pub principal_arn: String,
+    /// Policy name.
+    pub name: String,
+    /// The policy document (JSON).
+    pub document: String,
+}
+
+/// A grant on a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// GrantId.
+    pub grant_id: String,
+    /// The key UUID.
+    pub key_id: String,
+    /// Name (for idempotent CreateGrant).
+    pub name: Option<String>,
+    /// GranteePrincipal.
+    pub grantee: String,
+    /// RetiringPrincipal.
+    pub retiring: Option<String>,
+    /// The account that created the grant.
+    pub issuing_account: String,
+    /// Operations, as a JSON array of names.
+    pub operations: String,
+    /// Constraints, as JSON (`{"EncryptionContextSubset": {...}}`), if any.
+    pub constraints: Option<String>,
+    /// Creation time.
+    pub created_ms: i64,
 }
 
 /// One write of an atomic batch.
@@ -171,4 +222,27 @@ pub enum Write {
     },
     /// Creates or replaces an access key.
     PutAccessKey(AccessKeyRecord),
+    /// Disables every access key of a principal.
+    DisableAccessKeys {
+        /// Principal ARN.
+        principal_arn: String,
+    },
+    /// Creates or replaces a principal.
+    PutPrincipal(PrincipalRecord),
+    /// Creates or replaces an identity policy.
+    PutPrincipalPolicy(PrincipalPolicyRecord),
+    /// Removes an identity policy.
+    DeletePrincipalPolicy {
+        /// Principal ARN.
+        principal_arn: String,
+        /// Policy name.
+        name: String,
+    },
+    /// Creates a grant.
+    InsertGrant(GrantRecord),
+    /// Removes a grant.
+    DeleteGrant {
+        /// GrantId.
+        grant_id: String,
+    },
 }

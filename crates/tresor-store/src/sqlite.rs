@@ -84,6 +84,37 @@ CREATE TABLE import_tokens (
     expires_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE access_keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX access_keys_by_principal ON access_keys(principal_arn);
+CREATE TABLE principals (
+    arn TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX principals_by_account ON principals(account, name);
+CREATE TABLE principal_policies (
+    principal_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (principal_arn, name)
+);
+CREATE TABLE grants (
+    grant_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    name TEXT,
+    grantee TEXT NOT NULL,
+    retiring TEXT,
+    issuing_account TEXT NOT NULL,
+    operations TEXT NOT NULL,
+    constraints TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX grants_by_key ON grants(key_id, created_ms);
+CREATE INDEX grants_by_retiring ON grants(retiring);
+"#,
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -178,6 +209,41 @@ fn alias_from_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
         created_ms: r.get(4)?,
         updated_ms: r.get(5)?,
     })
+}
+
+fn principal_from_row(r: &Row<'_>) -> rusqlite::Result<PrincipalRecord> {
+    Ok(PrincipalRecord {
+        arn: r.get(0)?,
+        account: r.get(1)?,
+        name: r.get(2)?,
+        enabled: r.get(3)?,
+        created_ms: r.get(4)?,
+    })
+}
+
+impl SqliteStore {
+    fn grants_where(&self, condition: &str, value: &str) -> StoreResult<Vec<GrantRecord>> {
+        let conn = self.conn.lock();
+        let sql = format!(
+            "SELECT grant_id, key_id, name, grantee, retiring, issuing_account, operations, constraints, created_ms \
+             FROM grants WHERE {condition} ORDER BY created_ms, grant_id"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([value], |r| {
+            Ok(GrantRecord {
+                grant_id: r.get(0)?,
+                key_id: r.get(1)?,
+                name: r.get(2)?,
+                grantee: r.get(3)?,
+                retiring: r.get(4)?,
+                issuing_account: r.get(5)?,
+                operations: r.get(6)?,
+                constraints: r.get(7)?,
+                created_ms: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 fn limit_i64(limit: usize) -> i64 {
@@ -348,7 +414,7 @@ impl Store for SqliteStore {
         let conn = self.conn.lock();
         Ok(conn
             .query_row(
-                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms \
+                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator \
                  FROM access_keys WHERE access_key_id = ?1",
                 [access_key_id],
                 |r| {
@@ -359,10 +425,61 @@ impl Store for SqliteStore {
                         wrapped_secret: r.get(3)?,
                         enabled: r.get(4)?,
                         created_ms: r.get(5)?,
+                        operator: r.get(6)?,
                     })
                 },
             )
             .optional()?)
+    }
+
+    fn principal(&self, arn: &str) -> StoreResult<Option<PrincipalRecord>> {
+        let conn = self.conn.lock();
+        Ok(conn
+            .query_row(
+                "SELECT arn, account, name, enabled, created_ms FROM principals WHERE arn = ?1",
+                [arn],
+                principal_from_row,
+            )
+            .optional()?)
+    }
+
+    fn list_principals(&self, account: &str) -> StoreResult<Vec<PrincipalRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT arn, account, name, enabled, created_ms FROM principals WHERE account = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([account], principal_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn principal_policies(&self, principal_arn: &str) -> StoreResult<Vec<PrincipalPolicyRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT principal_arn, name, document FROM principal_policies WHERE principal_arn = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([principal_arn], |r| {
+            Ok(PrincipalPolicyRecord {
+                principal_arn: r.get(0)?,
+                name: r.get(1)?,
+                document: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn grants_for_key(&self, key_id: &str) -> StoreResult<Vec<GrantRecord>> {
+        self.grants_where("key_id = ?1", key_id)
+    }
+
+    fn grants_retirable_by(&self, principal_arn: &str) -> StoreResult<Vec<GrantRecord>> {
+        self.grants_where("retiring = ?1", principal_arn)
+    }
+
+    fn grant(&self, grant_id: &str) -> StoreResult<Option<GrantRecord>> {
+        Ok(self
+            .grants_where("grant_id = ?1", grant_id)?
+            .into_iter()
+            .next())
     }
 
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
@@ -452,7 +569,10 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
         }
         Write::PutImportToken(t) => {
             // Expired tokens of the key are dropped as new ones are issued.
-            tx.execute("DELETE FROM import_tokens WHERE key_id = ?1 AND expires_ms < ?2", params![t.key_id, t.expires_ms - 2 * 86_400_000])?;
+            tx.execute(
+                "DELETE FROM import_tokens WHERE key_id = ?1 AND expires_ms < ?2",
+                params![t.key_id, t.expires_ms - 2 * 86_400_000],
+            )?;
             tx.execute(
                 "INSERT INTO import_tokens (token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms) \
                  VALUES (?1,?2,?3,?4,?5,?6)",
@@ -496,11 +616,51 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
         }
         Write::PutAccessKey(a) => {
             tx.execute(
-                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms) \
-                 VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
-                 principal_arn=excluded.principal_arn, wrapped_secret=excluded.wrapped_secret, enabled=excluded.enabled",
-                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms],
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
+                 principal_arn=excluded.principal_arn, wrapped_secret=excluded.wrapped_secret, enabled=excluded.enabled, \
+                 operator=excluded.operator",
+                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator],
             )?;
+        }
+        Write::DisableAccessKeys { principal_arn } => {
+            tx.execute(
+                "UPDATE access_keys SET enabled = 0 WHERE principal_arn = ?1",
+                [principal_arn],
+            )?;
+        }
+        Write::PutPrincipal(p) => {
+            tx.execute(
+                "INSERT INTO principals (arn, account, name, enabled, created_ms) VALUES (?1,?2,?3,?4,?5) \
+                 ON CONFLICT(arn) DO UPDATE SET enabled=excluded.enabled",
+                params![p.arn, p.account, p.name, p.enabled, p.created_ms],
+            )?;
+        }
+        Write::PutPrincipalPolicy(p) => {
+            tx.execute(
+                "INSERT INTO principal_policies (principal_arn, name, document) VALUES (?1,?2,?3) \
+                 ON CONFLICT(principal_arn, name) DO UPDATE SET document=excluded.document",
+                params![p.principal_arn, p.name, p.document],
+            )?;
+        }
+        Write::DeletePrincipalPolicy {
+            principal_arn,
+            name,
+        } => {
+            tx.execute(
+                "DELETE FROM principal_policies WHERE principal_arn=?1 AND name=?2",
+                [principal_arn, name],
+            )?;
+        }
+        Write::InsertGrant(g) => {
+            tx.execute(
+                "INSERT INTO grants (grant_id, key_id, name, grantee, retiring, issuing_account, operations, constraints, created_ms) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                params![g.grant_id, g.key_id, g.name, g.grantee, g.retiring, g.issuing_account, g.operations, g.constraints, g.created_ms],
+            )?;
+        }
+        Write::DeleteGrant { grant_id } => {
+            tx.execute("DELETE FROM grants WHERE grant_id = ?1", [grant_id])?;
         }
     }
     Ok(())

@@ -19,9 +19,6 @@ use tresor_crypto::asymmetric::{HmacKey, PrivateKey};
 use tresor_crypto::symmetric::SymmetricKey;
 use tresor_store::{KeyRecord, MaterialRecord, TagRecord, Write};
 
-/// The service's key policy size limit (the model allows more).
-pub const MAX_POLICY_BYTES: usize = 32 * 1024;
-
 /// CreateKey.
 pub struct CreateKey;
 
@@ -69,25 +66,6 @@ pub fn usage_allowed(spec: KeySpec, usage: KeyUsage) -> bool {
 fn policy_chars_ok(p: &str) -> bool {
     p.chars()
         .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
-}
-
-/// Checks a key policy document's size and shape (not yet its meaning).
-pub fn validate_policy(policy: &str) -> KmsResult<()> {
-    if policy.len() > MAX_POLICY_BYTES {
-        return Err(KmsError::LimitExceeded(format!(
-            "The key policy is {} bytes; the maximum is {MAX_POLICY_BYTES} bytes.",
-            policy.len()
-        )));
-    }
-    match serde_json::from_str::<serde_json::Value>(policy) {
-        Ok(v) if v.get("Statement").is_some() => Ok(()),
-        Ok(_) => Err(KmsError::MalformedPolicyDocument(
-            "The policy document has no Statement.".into(),
-        )),
-        Err(e) => Err(KmsError::MalformedPolicyDocument(format!(
-            "The policy document is not valid JSON: {e}"
-        ))),
-    }
 }
 
 impl Operation for CreateKey {
@@ -152,9 +130,11 @@ impl Operation for CreateKey {
                 "A key can have at most {MAX_TAGS} tags."
             )));
         }
-        if let Some(p) = &req.policy {
-            validate_policy(p)?;
-        }
+        let parsed_policy = req
+            .policy
+            .as_deref()
+            .map(crate::policy::parse_key_policy)
+            .transpose()?;
         call.authorize_account("kms:CreateKey")?;
         if let Some(id) = &req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
@@ -181,6 +161,8 @@ impl Operation for CreateKey {
             origin,
             description: req.description.unwrap_or_default(),
             policy: req.policy,
+            parsed_policy,
+            bypass_lockout_check: req.bypass_policy_lockout_safety_check == Some(true),
             tags,
         };
         create(call, new, material)
@@ -195,10 +177,12 @@ pub(crate) fn generate_material(spec: KeySpec) -> KmsResult<KeyMaterial> {
         ));
     }
     if let Some((alg, _)) = spec.hmac() {
-        return Ok(KeyMaterial::Hmac(HmacKey::generate(alg)?));
+        return Ok(KeyMaterial::Hmac(Box::new(HmacKey::generate(alg)?)));
     }
     match spec.asymmetric() {
-        Some(asym) => Ok(KeyMaterial::Asymmetric(PrivateKey::generate(asym)?)),
+        Some(asym) => Ok(KeyMaterial::Asymmetric(Box::new(PrivateKey::generate(
+            asym,
+        )?))),
         None => Err(KmsError::UnsupportedOperation(format!(
             "KeySpec {spec} is only offered in the AWS China Regions and is not supported by Tresor"
         ))),
@@ -212,6 +196,8 @@ struct NewKey {
     origin: Origin,
     description: String,
     policy: Option<String>,
+    parsed_policy: Option<tresor_policy::Policy>,
+    bypass_lockout_check: bool,
     tags: Vec<(String, String)>,
 }
 
@@ -223,11 +209,23 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         origin,
         description,
         policy,
+        parsed_policy,
+        bypass_lockout_check,
         tags,
     } = new;
     let kms = call.kms;
     let now = call.now_ms();
     let key_id = uuid::Uuid::new_v4().to_string();
+    let policy = match (policy, parsed_policy) {
+        (Some(text), Some(parsed)) => {
+            if !bypass_lockout_check {
+                let arn = crate::ids::key_arn(&call.caller.region, &call.caller.account, &key_id);
+                super::put_key_policy::check_lockout(call, &parsed, &arn, &call.caller.account)?;
+            }
+            text
+        }
+        _ => crate::policy::default_key_policy(&call.caller.account),
+    };
     let public_key = match &material {
         Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
         _ => None,
@@ -250,7 +248,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         deletion_ms: None,
         pending_window_days: None,
         current_version: 1,
-        policy,
+        policy: Some(policy),
         revision: 1,
         public_key,
         rotation_enabled: false,

@@ -74,6 +74,16 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
             "KeyPairSpec {spec} is only offered in the AWS China Regions"
         ))
     })?;
+    if matches!(
+        spec,
+        DataKeyPairSpec::MlKem512 | DataKeyPairSpec::MlKem768 | DataKeyPairSpec::MlKem1024
+    ) {
+        // AWS returns ML-KEM private keys in the seed-only PKCS#8 form, which the crypto
+        // provider cannot produce; an expanded-form key would be a silent difference.
+        return Err(KmsError::UnsupportedOperation(format!(
+            "KeyPairSpec {spec} is not supported: Tresor's crypto provider cannot produce the seed-only PKCS#8 form AWS returns for ML-KEM private keys."
+        )));
+    }
     if req.dry_run == Some(true) {
         return Err(KmsError::DryRun);
     }

@@ -4,6 +4,7 @@ use crate::pipeline::{entry, OperationEntry};
 
 pub mod cancel_key_deletion;
 pub mod create_alias;
+pub mod create_grant;
 pub mod create_key;
 pub mod decapsulate;
 pub mod decrypt;
@@ -24,15 +25,22 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_policy;
 pub mod get_key_rotation_status;
 pub mod get_parameters_for_import;
 pub mod get_public_key;
 pub mod import_key_material;
 pub mod list_aliases;
+pub mod list_grants;
+pub mod list_key_policies;
 pub mod list_key_rotations;
 pub mod list_keys;
 pub mod list_resource_tags;
+pub mod list_retirable_grants;
+pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod retire_grant;
+pub mod revoke_grant;
 pub mod rotate_key_on_demand;
 pub mod schedule_key_deletion;
 pub mod sign;
@@ -45,6 +53,14 @@ pub mod verify_mac;
 
 /// Every operation Tresor answers.
 pub static ALL: &[OperationEntry] = &[
+    entry::<create_grant::CreateGrant>(),
+    entry::<get_key_policy::GetKeyPolicy>(),
+    entry::<list_grants::ListGrants>(),
+    entry::<list_key_policies::ListKeyPolicies>(),
+    entry::<list_retirable_grants::ListRetirableGrants>(),
+    entry::<put_key_policy::PutKeyPolicy>(),
+    entry::<retire_grant::RetireGrant>(),
+    entry::<revoke_grant::RevokeGrant>(),
     entry::<delete_imported_key_material::DeleteImportedKeyMaterial>(),
     entry::<get_parameters_for_import::GetParametersForImport>(),
     entry::<import_key_material::ImportKeyMaterial>(),

@@ -1,0 +1,50 @@
+//! ListRetirableGrants: the grants a principal may retire, paged.
+
+use super::create_grant::principal_member;
+use super::list_grants::{page, Response, MAX_LIMIT};
+use crate::error::{KmsError, KmsResult};
+use crate::pipeline::{Call, Operation};
+use crate::validate::Validator;
+use serde::Deserialize;
+
+/// ListRetirableGrants.
+pub struct ListRetirableGrants;
+
+/// ListRetirableGrants request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
+}
+
+impl Operation for ListRetirableGrants {
+    const NAME: &'static str = "ListRetirableGrants";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = false;
+    type Request = Request;
+    type Response = Response;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        let v = Validator::new()
+            .range("limit", req.limit, 1, MAX_LIMIT)
+            .opt_len("marker", &req.marker, 1, 1024);
+        principal_member(v, "retiringPrincipal", &req.retiring_principal).finish()?;
+        if req.retiring_service_principal.is_some() {
+            return Err(KmsError::UnsupportedOperation(
+                "Grants to AWS service principals are not supported by Tresor.".into(),
+            ));
+        }
+        let Some(principal) = req.retiring_principal.clone() else {
+            return Err(KmsError::Validation(
+                "RetiringPrincipal is required.".into(),
+            ));
+        };
+        call.authorize_account("kms:ListRetirableGrants")?;
+        let grants = call.kms.store.grants_retirable_by(&principal)?;
+        page(call, grants, req.limit, &req.marker)
+    }
+}

@@ -1,0 +1,214 @@
+//! `tresor admin …`: manage accounts' users, access keys and identity policies on a
+//! running server through its signed admin API.
+
+use crate::client::Target;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// `tresor admin`.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Server endpoint (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, or http://127.0.0.1:7390).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// Region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, or us-east-1).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// What to manage.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Output {
+    /// Human-readable lines.
+    Text,
+    /// The server's JSON answer.
+    Json,
+}
+
+/// Admin subjects.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users (IAM-style principals with access keys) of an account.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `tresor admin user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and its access key (an account comes into being with its first user).
+    Create(UserName),
+    /// List an account's users.
+    List(AccountOnly),
+    /// Disable a user and all its access keys.
+    Disable(UserName),
+    /// Attach (or replace) an identity policy.
+    PutPolicy(PutPolicy),
+    /// Show one identity policy.
+    GetPolicy(PolicyName),
+    /// List a user's identity policies.
+    ListPolicies(UserName),
+    /// Remove an identity policy.
+    DeletePolicy(PolicyName),
+}
+
+/// `--account`.
+#[derive(Debug, Args)]
+pub struct AccountOnly {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+}
+
+/// `--account --name`.
+#[derive(Debug, Args)]
+pub struct UserName {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// User name.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// `--account --name --policy-name`.
+#[derive(Debug, Args)]
+pub struct PolicyName {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// User name.
+    #[arg(long)]
+    pub name: String,
+    /// Policy name.
+    #[arg(long)]
+    pub policy_name: String,
+}
+
+/// `put-policy`.
+#[derive(Debug, Args)]
+pub struct PutPolicy {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// User name.
+    #[arg(long)]
+    pub name: String,
+    /// Policy name (default: the file name without its extension).
+    #[arg(long)]
+    pub policy_name: Option<String>,
+    /// The policy document (JSON).
+    #[arg(long)]
+    pub policy_file: PathBuf,
+}
+
+/// Runs `tresor admin …`.
+pub fn run(args: AdminArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: AdminArgs) -> Result<(), String> {
+    let target = Target::from_env(args.endpoint.as_deref(), args.region.as_deref())?;
+    let AdminCommand::User(cmd) = args.command;
+    let (op, body) = match &cmd {
+        UserCommand::Create(u) => (
+            "CreateUser",
+            json!({"Account": u.account, "UserName": u.name}),
+        ),
+        UserCommand::List(a) => ("ListUsers", json!({"Account": a.account})),
+        UserCommand::Disable(u) => (
+            "DisableUser",
+            json!({"Account": u.account, "UserName": u.name}),
+        ),
+        UserCommand::PutPolicy(p) => {
+            let document = std::fs::read_to_string(&p.policy_file)
+                .map_err(|e| format!("reading {}: {e}", p.policy_file.display()))?;
+            let name = p.policy_name.clone().unwrap_or_else(|| {
+                p.policy_file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "policy".into())
+            });
+            (
+                "PutUserPolicy",
+                json!({"Account": p.account, "UserName": p.name, "PolicyName": name, "PolicyDocument": document}),
+            )
+        }
+        UserCommand::GetPolicy(p) => (
+            "GetUserPolicy",
+            json!({"Account": p.account, "UserName": p.name, "PolicyName": p.policy_name}),
+        ),
+        UserCommand::ListPolicies(u) => (
+            "ListUserPolicies",
+            json!({"Account": u.account, "UserName": u.name}),
+        ),
+        UserCommand::DeletePolicy(p) => (
+            "DeleteUserPolicy",
+            json!({"Account": p.account, "UserName": p.name, "PolicyName": p.policy_name}),
+        ),
+    };
+    let answer = target.call(&format!("TresorAdmin.{op}"), &body).await?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+        ),
+        Output::Text => print_text(&cmd, &answer),
+    }
+    Ok(())
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> &'a str {
+    v.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn print_text(cmd: &UserCommand, answer: &Value) {
+    match cmd {
+        UserCommand::Create(_) => {
+            println!("Arn              {}", field(answer, "Arn"));
+            println!("AccessKeyId      {}", field(answer, "AccessKeyId"));
+            println!("SecretAccessKey  {}", field(answer, "SecretAccessKey"));
+            println!("(the secret is shown only now)");
+        }
+        UserCommand::List(_) => {
+            for u in answer
+                .get("Users")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let enabled = u.get("Enabled").and_then(Value::as_bool).unwrap_or(false);
+                println!(
+                    "{}\t{}",
+                    field(u, "Arn"),
+                    if enabled { "enabled" } else { "disabled" }
+                );
+            }
+        }
+        UserCommand::ListPolicies(_) => {
+            for p in answer
+                .get("PolicyNames")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                println!("{}", p.as_str().unwrap_or_default());
+            }
+        }
+        UserCommand::GetPolicy(_) => println!("{}", field(answer, "PolicyDocument")),
+        UserCommand::Disable(_) | UserCommand::PutPolicy(_) | UserCommand::DeletePolicy(_) => {
+            println!("ok")
+        }
+    }
+}
