@@ -18,6 +18,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the KMS server.
     Serve(ServeArgs),
+    /// Load-test a KMS endpoint (by default a `tresor serve --dev` it starts itself).
+    Bench(BenchArgs),
+    /// Verify, query and follow the audit log.
+    Audit(crate::audit_cmd::AuditArgs),
+    /// Manage users, access keys and identity policies on a running server.
+    Admin(crate::admin_cmd::AdminArgs),
 }
 
 /// `tresor serve`.
@@ -45,7 +51,12 @@ pub struct ServeArgs {
     /// Per-account rate (requests/s) of a quota class (`symmetric`, `rsa`, `ecc`, `ml-dsa`,
     /// `ml-kem`), an operation (`DescribeKey`) or `other`; repeatable, e.g.
     /// `--quota symmetric=500 --quota CreateKey=20`.
-    #[arg(long = "quota", value_name = "CLASS=RATE", env = "TRESOR_QUOTA", value_delimiter = ',')]
+    #[arg(
+        long = "quota",
+        value_name = "CLASS=RATE",
+        env = "TRESOR_QUOTA",
+        value_delimiter = ','
+    )]
     pub quota: Vec<String>,
 
     /// Seconds between runs of the background scheduler (rotation, expiry, deletion).
@@ -55,4 +66,70 @@ pub struct ServeArgs {
     /// Tests only: expose POST /_tresor/test/advance-clock to move the service clock.
     #[arg(long, hide = true, requires = "dev")]
     pub test_clock: bool,
+
+    /// The audit log.
+    #[command(flatten)]
+    pub audit: crate::audit_cmd::ServeAuditArgs,
+}
+
+/// `tresor bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// KMS endpoint to measure, `http://HOST:PORT`. Default: start `tresor serve --dev` on a
+    /// temporary data directory and a free port, and stop it at the end.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Concurrent workers, each with its own keep-alive connection.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Seconds measured per operation.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub duration: f64,
+
+    /// Seconds of unmeasured load before each measurement.
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub warmup: f64,
+
+    /// Comma-separated operations, measured in this order: Encrypt64, Encrypt4k, Decrypt,
+    /// GenerateDataKey, ReEncrypt, SignP256, SignRsa2048, Verify, GenerateMac, DescribeKey,
+    /// CreateKey, or `all`.
+    #[arg(long, default_value = "all")]
+    pub ops: String,
+
+    /// Also measure an in-process HTTP server that only AES-GCM-seals each request body,
+    /// and report each operation's throughput and p99 relative to it.
+    #[arg(long)]
+    pub baseline: bool,
+
+    /// Symmetric keys to create; Encrypt and DescribeKey pick one at random per request.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub keys: usize,
+
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// What to print on stdout.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub output: String,
+
+    /// Access key id to sign with (default: the dev key).
+    #[arg(long, default_value = "AKIAIOSFODNN7EXAMPLE")]
+    pub access_key_id: String,
+
+    /// Secret access key to sign with (default: the dev secret).
+    #[arg(
+        long,
+        env = "TRESOR_BENCH_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        default_value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        hide_default_value = true
+    )]
+    pub secret_access_key: String,
+
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
 }

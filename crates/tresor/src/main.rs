@@ -1,6 +1,10 @@
 //! `tresor`: a self-hosted key management service that speaks the AWS KMS API.
 
+mod admin_cmd;
+mod audit_cmd;
+mod bench;
 mod cli;
+mod client;
 mod serve;
 
 use clap::Parser;
@@ -17,6 +21,9 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Bench(args) => bench::run(args),
+        cli::Command::Audit(args) => audit_cmd::run(args),
+        cli::Command::Admin(args) => admin_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

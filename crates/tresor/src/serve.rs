@@ -55,6 +55,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(quotas) = quotas(&args)? {
         kms = kms.with_quota(Arc::new(quotas));
     }
+    let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
+    kms = kms.with_audit(audit_sink);
     let kms = Arc::new(kms);
 
     let dev_key = if args.dev {
@@ -68,6 +70,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             &SecretBytes::new(secret.clone().into_bytes()),
             DEV_ACCOUNT,
             &root_arn,
+            true,
         )
         .map_err(|e| format!("creating the dev access key: {e:?}"))?;
         Some((akid, secret == DEV_SECRET_ACCESS_KEY))
@@ -93,6 +96,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tresor_server::serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(audit) = audit_file {
+        // Seal the current audit file with a signed digest.
+        audit
+            .close()
+            .map_err(|e| format!("closing the audit log: {e}"))?;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -102,7 +111,11 @@ fn quotas(args: &ServeArgs) -> Result<Option<RateQuotas>, String> {
     if args.quotas == "none" && args.quota.is_empty() {
         return Ok(None);
     }
-    let mut q = if args.quotas == "aws" { RateQuotas::aws_defaults() } else { RateQuotas::new() };
+    let mut q = if args.quotas == "aws" {
+        RateQuotas::aws_defaults()
+    } else {
+        RateQuotas::new()
+    };
     for setting in &args.quota {
         let (class, rate) = RateQuotas::parse_setting(setting)?;
         q.set(&class, rate);

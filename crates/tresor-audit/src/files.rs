@@ -1,0 +1,231 @@
+//! The on-disk layout of an audit directory.
+//!
+//! ```text
+//! DIR/tresor-audit-<first sequence, 20 digits>-<YYYYMMDDTHHMMSSZ>.jsonl   records
+//! DIR/digests/tresor-digest-<digest sequence, 10 digits>.json           digest
+//! DIR/digests/tresor-digest-<digest sequence, 10 digits>.sig            its signature
+//! DIR/signing-keys/<fingerprint>.pem                                    public keys
+//! ```
+//!
+//! Each record is one line: the CloudTrail event with a last member
+//! `"tresor":{"sequence":N,"previousHash":"<hex SHA-256 of the previous line>"}`. The
+//! hash covers the previous line's bytes without its newline; the first record's
+//! `previousHash` is 64 zeros. Sequences start at 1 and have no gaps across files.
+
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Prefix of record files.
+pub const LOG_PREFIX: &str = "tresor-audit-";
+/// Suffix of record files.
+pub const LOG_SUFFIX: &str = ".jsonl";
+/// Subdirectory of digests.
+pub const DIGEST_DIR: &str = "digests";
+/// Subdirectory of public keys named by fingerprint.
+pub const KEYS_DIR: &str = "signing-keys";
+/// Prefix of digest files.
+pub const DIGEST_PREFIX: &str = "tresor-digest-";
+/// `previousHash` of the first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The digest format's version.
+pub const DIGEST_VERSION: &str = "1";
+
+/// The file name of a record file whose first record is `first_seq`.
+pub fn log_file_name(first_seq: u64, now: time::OffsetDateTime) -> String {
+    let t = crate::event::format_utc_seconds(now).replace(['-', ':'], "");
+    format!("{LOG_PREFIX}{first_seq:020}-{t}{LOG_SUFFIX}")
+}
+
+/// The first sequence a record file's name announces.
+pub fn parse_log_file_name(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix(LOG_PREFIX)?.strip_suffix(LOG_SUFFIX)?;
+    let (seq, _) = rest.split_once('-')?;
+    seq.parse().ok()
+}
+
+/// The record files of `dir`, by first sequence.
+pub fn list_log_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if let Some(seq) = name.to_str().and_then(parse_log_file_name) {
+            out.push((seq, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The name of digest number `seq` (`.json`; its signature has `.sig`).
+pub fn digest_file_name(seq: u64) -> String {
+    format!("{DIGEST_PREFIX}{seq:010}.json")
+}
+
+/// The digests of `dir` (`(sequence, path of the .json)`), in order.
+pub fn list_digests(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let ddir = dir.join(DIGEST_DIR);
+    let mut out = Vec::new();
+    if !ddir.is_dir() {
+        return Ok(out);
+    }
+    for entry in std::fs::read_dir(&ddir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let seq = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(DIGEST_PREFIX))
+            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(seq) = seq {
+            out.push((seq, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A signed digest: what the record files it covers looked like when it was signed.
+/// Its exact bytes (the `.json` file) are signed; the DER signature is the `.sig` file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Digest {
+    /// Format version (`"1"`).
+    pub digest_version: String,
+    /// 1, 2, 3… with no gaps.
+    pub digest_sequence: u64,
+    /// When it was written (UTC, seconds).
+    pub digest_time: String,
+    /// Why: `rotation` (size), `interval` (age), `startup` (sealing files left by a
+    /// previous run), `shutdown`.
+    pub reason: String,
+    /// The previous digest's file name; `null` for the first.
+    pub previous_digest_file: Option<String>,
+    /// The previous digest's signature (hex of its DER); `null` for the first.
+    pub previous_digest_signature: Option<String>,
+    /// First record sequence covered.
+    pub first_sequence: u64,
+    /// Last record sequence covered.
+    pub last_sequence: u64,
+    /// Hex SHA-256 of the last covered record's line.
+    pub last_record_hash: String,
+    /// The record files covered, in order.
+    pub log_files: Vec<DigestedFile>,
+    /// `ECDSA_P384_SHA384`.
+    pub signature_algorithm: String,
+    /// Hex SHA-256 of the signing public key's DER SubjectPublicKeyInfo.
+    pub public_key_fingerprint: String,
+}
+
+/// One record file in a digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestedFile {
+    /// Its name (in the audit directory).
+    pub file_name: String,
+    /// Hex SHA-256 of the whole file.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its first record's sequence.
+    pub first_sequence: u64,
+    /// Its last record's sequence.
+    pub last_sequence: u64,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
+}
+
+/// The chain member of a record line: `(sequence, previousHash)`.
+pub fn chain_of(record: &serde_json::Value) -> Option<(u64, &str)> {
+    let t = record.get("tresor")?;
+    Some((
+        t.get("sequence")?.as_u64()?,
+        t.get("previousHash")?.as_str()?,
+    ))
+}
+
+/// The complete lines of a record file (each without its newline) and the length of a
+/// torn last line (bytes after the last newline).
+pub fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
+    let complete = bytes
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p.saturating_add(1));
+    let (head, torn) = bytes.split_at(complete);
+    let lines = if head.is_empty() {
+        Vec::new()
+    } else {
+        head.strip_suffix(b"\n")
+            .unwrap_or(head)
+            .split(|b| *b == b'\n')
+            .collect()
+    };
+    (lines, torn.len())
+}
+
+/// Calls `f(file name, raw line, record)` for every complete record of `dir`, oldest
+/// first, until it returns `false`. Lines that are not JSON are skipped.
+pub fn for_each_record(
+    dir: &Path,
+    mut f: impl FnMut(&str, &str, &serde_json::Value) -> bool,
+) -> io::Result<()> {
+    for (_, path) in list_log_files(dir)? {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&path)?;
+        let (lines, _) = split_lines(&bytes);
+        for line in lines {
+            let Ok(raw) = std::str::from_utf8(line) else {
+                continue;
+            };
+            if let Ok(v) = serde_json::from_str(raw) {
+                if !f(&name, raw, &v) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every complete record of `dir`, oldest first: `(file name, record)`.
+pub fn read_all_records(dir: &Path) -> io::Result<Vec<(String, serde_json::Value)>> {
+    let mut out = Vec::new();
+    for_each_record(dir, |name, _, v| {
+        out.push((name.to_string(), v.clone()));
+        true
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_sort() {
+        let t = time::OffsetDateTime::from_unix_timestamp(1_795_867_200).unwrap();
+        let n = log_file_name(42, t);
+        assert_eq!(
+            n,
+            "tresor-audit-00000000000000000042-20261128T120000Z.jsonl"
+        );
+        assert_eq!(parse_log_file_name(&n), Some(42));
+        assert!(log_file_name(9, t) < log_file_name(10, t));
+    }
+
+    #[test]
+    fn split_lines_handles_torn_tails() {
+        assert_eq!(split_lines(b""), (vec![], 0));
+        assert_eq!(split_lines(b"a\nb\n"), (vec![&b"a"[..], &b"b"[..]], 0));
+        assert_eq!(split_lines(b"a\nb\n{\"x"), (vec![&b"a"[..], &b"b"[..]], 3));
+        assert_eq!(split_lines(b"{\"x"), (vec![], 3));
+    }
+}

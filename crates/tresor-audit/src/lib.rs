@@ -1,0 +1,22 @@
+//! Tresor's audit log.
+//!
+//! * [`event`]: one API request as a CloudTrail event (JSON).
+//! * [`FileAuditSink`]: an [`AuditSink`](tresor_core::audit::AuditSink) that appends events
+//!   to JSON-lines files, chains each record to the previous one by SHA-256, rotates files
+//!   by size and age, and writes a digest signed with the service's ECDSA P-384 key at
+//!   every rotation (digests chain too). Mutations are durable before `record` returns;
+//!   read-only records are written with group commit.
+//! * [`verify()`](verify::verify), [`query`]: read a log directory offline.
+//!
+//! The on-disk format is described in `docs/audit-log.md`.
+#![deny(missing_docs)]
+
+pub mod event;
+pub mod files;
+pub mod query;
+pub mod signing;
+mod sink;
+pub mod verify;
+
+pub use sink::{FileAuditSink, FileSinkConfig, NullAuditSink};
+pub use verify::{verify, VerifyReport};

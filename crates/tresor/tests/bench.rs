@@ -1,0 +1,116 @@
+//! `tresor bench`: runs end to end and writes a JSON report with throughput for the
+//! requested operations and ratios against the baseline. Behaviour only: nothing here
+//! depends on how fast the machine is.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use serde_json::Value;
+use std::process::Command;
+
+fn run_bench(extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_tresor"))
+        .args([
+            "bench",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--ops",
+            "Encrypt64,DescribeKey",
+            "--baseline",
+            "--json",
+        ])
+        .arg(&json)
+        .args(extra)
+        .output()
+        .expect("run tresor bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "tresor bench failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    // The table names both operations and the baseline.
+    for name in ["baseline", "Encrypt64", "DescribeKey"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(name)),
+            "no {name} row in:\n{stdout}"
+        );
+    }
+    let text = std::fs::read_to_string(&json).expect("JSON report written");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{text}"))
+}
+
+fn check(report: &Value) {
+    let num = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_f64)
+            .unwrap_or_else(|| panic!("no number {k} in {v}"))
+    };
+    let baseline = report.get("baseline").expect("baseline");
+    assert!(num(baseline, "rps") > 0.0, "{baseline}");
+    assert!(num(baseline.get("latency_ms").unwrap(), "p99") > 0.0);
+
+    let ops = report.get("operations").and_then(Value::as_array).unwrap();
+    let names: Vec<&str> = ops
+        .iter()
+        .map(|o| o.get("name").and_then(Value::as_str).unwrap())
+        .collect();
+    assert_eq!(names, ["Encrypt64", "DescribeKey"]);
+    for op in ops {
+        assert_eq!(op.get("status").and_then(Value::as_str), Some("ok"), "{op}");
+        assert!(num(op, "requests") > 0.0, "{op}");
+        assert!(num(op, "rps") > 0.0, "{op}");
+        let lat = op.get("latency_ms").unwrap();
+        for p in ["p50", "p90", "p99", "p999"] {
+            assert!(num(lat, p) > 0.0, "{op}");
+        }
+        assert!(num(lat, "p50") <= num(lat, "p99"), "{op}");
+        assert!(num(op, "throughput_ratio") > 0.0, "{op}");
+        assert!(num(op, "p99_ratio") > 0.0, "{op}");
+        assert_eq!(num(op, "errors"), 0.0, "{op}");
+    }
+}
+
+/// Without --endpoint, the bench starts (and stops) its own `tresor serve --dev`.
+#[test]
+fn bench_against_its_own_server() {
+    let report = run_bench(&[]);
+    check(&report);
+    assert_eq!(report.get("keys").and_then(Value::as_u64), Some(1));
+}
+
+/// Against a server started by the harness, with several keys picked at random.
+#[test]
+fn bench_against_an_endpoint_with_many_keys() {
+    let server = common::Server::start();
+    let report = run_bench(&["--endpoint", &server.endpoint, "--keys", "5"]);
+    check(&report);
+    assert_eq!(
+        report.get("endpoint").and_then(Value::as_str),
+        Some(server.endpoint.as_str())
+    );
+    let setup = report.get("key_setup").expect("key_setup");
+    assert_eq!(setup.get("created").and_then(Value::as_u64), Some(5));
+    // The keys exist on the server.
+    let listed = server.kms_raw("ListKeys", b"{\"Limit\": 1000}");
+    assert_eq!(listed.status, 200, "{}", listed.body_str());
+    let n = listed
+        .json()
+        .get("Keys")
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .unwrap();
+    assert!(n >= 5, "only {n} keys listed");
+}
