@@ -13,7 +13,7 @@ pub use records::*;
 pub use sqlite::SqliteStore;
 
 /// Why a storage call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A batch's revision check failed: someone else changed the record first.
     #[error("conflicting concurrent update of {0}")]

@@ -1,9 +1,10 @@
 //! The embedded SQLite store: WAL journal, `synchronous=FULL`, versioned migrations.
 
 use crate::*;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::Path;
+use std::sync::{mpsc, Arc};
 
 /// Schema migrations, applied in order at open; index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -118,22 +119,100 @@ CREATE INDEX grants_by_retiring ON grants(retiring);
 ];
 
 /// A [`Store`] in one SQLite database file.
+///
+/// Reads share one connection; writes go to a dedicated writer thread that commits
+/// every batch waiting at that moment in one transaction (group commit: one fsync for
+/// many concurrent mutations), each batch inside its own savepoint so that one failing
+/// batch does not affect the others. [`Store::apply`] returns once its batch is durable.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    writer: Arc<Writer>,
+}
+
+struct Pending {
+    batch: Vec<Write>,
+    done: mpsc::SyncSender<StoreResult<()>>,
+}
+
+#[derive(Default)]
+struct Writer {
+    queue: Mutex<(Vec<Pending>, bool)>,
+    wake: Condvar,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.writer.queue.lock().1 = true;
+        self.writer.wake.notify_all();
+    }
+}
+
+fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// The writer thread: commits everything queued, batch by batch in savepoints, with
+/// one COMMIT (one fsync) per round.
+fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
+    loop {
+        let pending = {
+            let mut q = writer.queue.lock();
+            while q.0.is_empty() && !q.1 {
+                writer.wake.wait(&mut q);
+            }
+            if q.0.is_empty() {
+                return;
+            }
+            std::mem::take(&mut q.0)
+        };
+        let mut results: Vec<StoreResult<()>> = Vec::with_capacity(pending.len());
+        let outcome = (|| -> StoreResult<()> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for p in &pending {
+                let mut sp = tx.savepoint()?;
+                let r = p.batch.iter().cloned().try_for_each(|w| apply_one(&sp, w));
+                if r.is_ok() {
+                    sp.commit()?;
+                } else {
+                    sp.rollback()?;
+                }
+                results.push(r);
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        for (i, p) in pending.into_iter().enumerate() {
+            let r = match &outcome {
+                Ok(()) => results
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| Err(StoreError::Backend("lost result".into()))),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = p.done.send(r);
+        }
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let writer = Arc::new(Writer::default());
         let store = Self {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(open_connection(path)?),
+            writer: writer.clone(),
         };
         store.migrate()?;
+        let write_conn = open_connection(path)?;
+        std::thread::Builder::new()
+            .name("tresor-sqlite-writer".into())
+            .spawn(move || write_loop(write_conn, writer))
+            .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
         Ok(store)
     }
 
@@ -483,13 +562,15 @@ impl Store for SqliteStore {
     }
 
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
-        let mut conn = self.conn.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for w in batch {
-            apply_one(&tx, w)?;
+        let (done, result) = mpsc::sync_channel(1);
+        {
+            let mut q = self.writer.queue.lock();
+            q.0.push(Pending { batch, done });
         }
-        tx.commit()?;
-        Ok(())
+        self.writer.wake.notify_one();
+        result
+            .recv()
+            .map_err(|_| StoreError::Backend("the writer thread stopped".into()))?
     }
 }
 
@@ -497,7 +578,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
-fn apply_one(tx: &rusqlite::Transaction<'_>, w: Write) -> StoreResult<()> {
+fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
             let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
@@ -783,6 +864,34 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(s.tags("a").unwrap().is_empty());
+    }
+
+    #[test]
+    fn concurrent_batches_commit_independently() {
+        let (_d, s) = open();
+        let s = Arc::new(s);
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    // Every fourth batch collides with the first key and must fail alone.
+                    let id = if i % 4 == 0 {
+                        "dup".to_string()
+                    } else {
+                        format!("k{i}")
+                    };
+                    s.apply(vec![Write::InsertKey(key(&id))])
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 13);
+        assert_eq!(
+            s.list_keys("111122223333", "us-east-1", None, 100)
+                .unwrap()
+                .len(),
+            13
+        );
     }
 
     #[test]

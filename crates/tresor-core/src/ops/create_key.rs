@@ -291,7 +291,8 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             },
         );
     }
-    kms.write(|| Ok((writes, ())))?;
+    // Nothing to check under the write lock: concurrent CreateKeys share one commit.
+    kms.store.apply(writes)?;
     let current_id =
         (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
     let metadata = KeyMetadata::from_record(&record, current_id)?;
