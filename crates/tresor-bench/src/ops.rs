@@ -559,6 +559,30 @@ mod tests {
     }
 
     #[test]
+    fn unsupported_key_specs_are_told_apart() {
+        let unsupported = Outcome::Error {
+            kind: "UnsupportedOperationException".into(),
+            message: "KeySpec RSA_2048 is not supported".into(),
+        };
+        assert!(matches!(
+            setup_error("CreateKey", &unsupported),
+            SetupError::Unsupported(m) if m.contains("RSA_2048")
+        ));
+        let other = Outcome::Error {
+            kind: "AccessDeniedException".into(),
+            message: "no".into(),
+        };
+        assert!(matches!(
+            setup_error("CreateKey", &other),
+            SetupError::Failed(_)
+        ));
+        assert!(matches!(
+            setup_error("CreateKey", &Outcome::Timeout),
+            SetupError::Failed(_)
+        ));
+    }
+
+    #[test]
     fn keyed_bodies_are_valid_json() {
         let one = Plan::keyed("Encrypt", &["k1".into()], &json!({ "Plaintext": "AA==" }));
         let mut rng = fastrand::Rng::with_seed(3);

@@ -12,7 +12,7 @@
 use crate::cache::CachedKey;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::policy::RequestFacts;
+use crate::policy::{LazyFacts, RequestFacts};
 use crate::service::Kms;
 use tresor_policy::{ConditionValues, Decision, RequestContext};
 use tresor_store::GrantRecord;
@@ -37,19 +37,26 @@ fn denied(caller: &Caller, action: &str, resource: &str, why: &str) -> KmsError 
 pub fn authorize(
     kms: &Kms,
     caller: &Caller,
-    facts: &RequestFacts,
+    facts: &LazyFacts<'_>,
     action: &str,
     resource: Resource<'_>,
 ) -> KmsResult<()> {
     let identity = kms.identity_policies(&caller.principal_arn)?;
+    // Policies without conditions never look at the request: skip working out its facts.
+    let no_conditions = ConditionValues::new();
     match resource {
         Resource::Account => {
+            let conditions = if identity.has_conditions {
+                &facts.get().conditions
+            } else {
+                &no_conditions
+            };
             let ctx = RequestContext {
                 principal_arn: &caller.principal_arn,
                 principal_account: &caller.account,
                 action,
                 resource: "*",
-                conditions: &facts.conditions,
+                conditions,
             };
             match tresor_policy::authorize_identity(&identity.policies, &ctx) {
                 Decision::Allow => Ok(()),
@@ -68,8 +75,13 @@ pub fn authorize(
             }
         }
         Resource::Key(key) => {
-            let mut conditions = facts.conditions.clone();
-            add_key_facts(kms, key, identity.mentions_resource_facts, &mut conditions)?;
+            let conditions = if key.policy_has_conditions || identity.has_conditions {
+                let mut c = facts.get().conditions.clone();
+                add_key_facts(kms, key, identity.mentions_resource_facts, &mut c)?;
+                c
+            } else {
+                no_conditions
+            };
             let ctx = RequestContext {
                 principal_arn: &caller.principal_arn,
                 principal_account: &caller.account,
@@ -89,7 +101,7 @@ pub fn authorize(
                     let grants = kms.grants_for_key(&key.record.key_id)?;
                     if grants
                         .iter()
-                        .any(|g| grant_allows(g, caller, action, facts))
+                        .any(|g| grant_allows(g, caller, action, facts.get()))
                     {
                         return Ok(());
                     }

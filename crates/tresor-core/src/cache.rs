@@ -88,6 +88,8 @@ pub struct CachedKey {
     /// The key policy tests `aws:ResourceTag/*` or `kms:ResourceAliases`, so
     /// authorization must look the key's tags and aliases up.
     pub policy_mentions_resource_facts: bool,
+    /// The key policy has conditions, so authorization needs the request's facts.
+    pub policy_has_conditions: bool,
 }
 
 impl CachedKey {
@@ -113,6 +115,7 @@ impl CachedKey {
         Ok(Self {
             policy,
             policy_mentions_resource_facts: mentions_resource_facts(&policy_text),
+            policy_has_conditions: crate::policy::has_conditions(&policy_text),
             public,
             arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
             spec: KeySpec::parse(&record.key_spec, "keySpec")?,

@@ -44,12 +44,12 @@ pub struct Call<'a> {
     pub caller: &'a Caller,
     authorized: bool,
     resources: Vec<String>,
-    /// What the request says that policies may test.
-    pub facts: crate::policy::RequestFacts,
+    /// What the request says that policies may test (computed on first use).
+    pub facts: crate::policy::LazyFacts<'a>,
 }
 
 impl<'a> Call<'a> {
-    fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str) -> Self {
+    fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str, body: &'a [u8]) -> Self {
         Self {
             operation,
             key_admitted: false,
@@ -57,7 +57,7 @@ impl<'a> Call<'a> {
             caller,
             authorized: false,
             resources: Vec::new(),
-            facts: crate::policy::RequestFacts::default(),
+            facts: crate::policy::LazyFacts::new(caller, kms.now_ms(), body),
         }
     }
 
@@ -273,15 +273,16 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
-        let mut call = Call::new(self, caller, op.name);
-        call.facts = crate::policy::request_facts(caller, self.now_ms(), body);
+        let mut call = Call::new(self, caller, op.name, body);
         let result = self
             .quota
             .admit(caller, op.name)
             .and_then(|()| {
                 // Grants are usable at once here, so a token only has to be one of ours.
-                for token in &call.facts.grant_tokens {
-                    crate::ops::create_grant::token_grant_id(token)?;
+                if call.facts.may_have_grant_tokens() {
+                    for token in &call.facts.get().grant_tokens {
+                        crate::ops::create_grant::token_grant_id(token)?;
+                    }
                 }
                 Ok(())
             })

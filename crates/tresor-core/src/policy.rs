@@ -87,6 +87,44 @@ fn push_context(facts: &mut RequestFacts, ctx: &serde_json::Map<String, Value>) 
     }
 }
 
+/// The facts of one request, worked out only if some policy or grant needs them.
+pub struct LazyFacts<'a> {
+    caller: &'a Caller,
+    now_ms: i64,
+    body: &'a [u8],
+    cell: std::cell::OnceCell<RequestFacts>,
+}
+
+impl<'a> LazyFacts<'a> {
+    /// Facts of `body` sent by `caller` at `now_ms`, not computed yet.
+    pub fn new(caller: &'a Caller, now_ms: i64, body: &'a [u8]) -> Self {
+        Self {
+            caller,
+            now_ms,
+            body,
+            cell: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The facts (computed on first use).
+    pub fn get(&self) -> &RequestFacts {
+        self.cell
+            .get_or_init(|| request_facts(self.caller, self.now_ms, self.body))
+    }
+
+    /// True when the body may carry grant tokens (a cheap scan before any parsing).
+    pub fn may_have_grant_tokens(&self) -> bool {
+        self.body
+            .windows(b"GrantTokens".len())
+            .any(|w| w == b"GrantTokens")
+    }
+}
+
+/// True when a policy document has conditions (so evaluating it needs the request facts).
+pub fn has_conditions(doc: &str) -> bool {
+    doc.contains("Condition")
+}
+
 /// Builds the facts of one request from its caller, the time and its JSON body.
 pub fn request_facts(caller: &Caller, now_ms: i64, body: &[u8]) -> RequestFacts {
     let mut facts = RequestFacts::default();

@@ -57,6 +57,8 @@ pub struct IdentityPolicies {
     pub policies: Vec<tresor_policy::Policy>,
     /// Some policy tests the key's tags or aliases.
     pub mentions_resource_facts: bool,
+    /// Some policy has conditions.
+    pub has_conditions: bool,
 }
 
 fn alias_cache_key(account: &str, region: &str, name: &str) -> String {
@@ -198,6 +200,7 @@ impl Kms {
         let mut out = IdentityPolicies::default();
         for rec in self.store.principal_policies(principal_arn)? {
             out.mentions_resource_facts |= crate::cache::mentions_resource_facts(&rec.document);
+            out.has_conditions |= crate::policy::has_conditions(&rec.document);
             let policy = crate::policy::parse_identity_policy(&rec.document).map_err(|e| {
                 KmsError::internal(format!(
                     "stored policy {} of {principal_arn}: {e}",

@@ -57,7 +57,7 @@ pub(crate) fn check_lockout(
         principal_account: &caller.account,
         action: "kms:PutKeyPolicy",
         resource: key_arn,
-        conditions: &call.facts.conditions,
+        conditions: &call.facts.get().conditions,
     };
     if tresor_policy::authorize(policy, &identity.policies, key_account, &ctx) == Decision::Allow {
         return Ok(());
