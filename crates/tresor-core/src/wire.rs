@@ -262,6 +262,23 @@ pub fn parse_marker(marker: &Option<String>) -> KmsResult<Option<String>> {
     })
 }
 
+/// Cuts `rows` (fetched with one extra row) to `limit` and returns `(Truncated,
+/// NextMarker)`, the marker naming the last row kept by `position`.
+pub fn cut_page<T>(
+    rows: &mut Vec<T>,
+    limit: usize,
+    position: impl Fn(&T) -> String,
+) -> (bool, Option<String>) {
+    let truncated = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if truncated {
+        rows.last().map(|r| make_marker(&position(r)))
+    } else {
+        None
+    };
+    (truncated, next)
+}
+
 /// Makes an opaque marker that continues after `last`.
 pub fn make_marker(last: &str) -> String {
     B64.encode(format!("tresor:{last}"))

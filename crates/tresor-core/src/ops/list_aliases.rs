@@ -4,7 +4,7 @@ use crate::error::KmsResult;
 use crate::ids::alias_arn;
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
-use crate::wire::{make_marker, parse_marker, Timestamp};
+use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The service's page-size ceiling (the model allows up to 1000; the service refuses more than 100).
@@ -81,13 +81,7 @@ impl Operation for ListAliases {
             after.as_deref(),
             limit + 1,
         )?;
-        let truncated = rows.len() > limit;
-        rows.truncate(limit);
-        let next_marker = if truncated {
-            rows.last().map(|a| make_marker(&a.name))
-        } else {
-            None
-        };
+        let (truncated, next_marker) = crate::wire::cut_page(&mut rows, limit, |a| a.name.clone());
         let aliases = rows
             .into_iter()
             .map(|a| AliasListEntry {

@@ -5,7 +5,7 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
-use crate::wire::{make_marker, parse_marker, Timestamp};
+use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
 use tresor_store::GrantRecord;
 
@@ -74,13 +74,7 @@ pub(crate) fn page(
             .collect(),
         None => grants,
     };
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
-    let next_marker = if truncated {
-        rows.last().map(|g| make_marker(&g.grant_id))
-    } else {
-        None
-    };
+    let (truncated, next_marker) = crate::wire::cut_page(&mut rows, limit, |g| g.grant_id.clone());
     let mut out = Vec::with_capacity(rows.len());
     for g in rows {
         let key_arn = match call.kms.key_by_id(&g.key_id)? {

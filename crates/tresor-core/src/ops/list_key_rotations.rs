@@ -6,7 +6,7 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
-use crate::wire::{make_marker, parse_marker, Timestamp};
+use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// ListKeyRotations.
@@ -82,13 +82,8 @@ impl Operation for ListKeyRotations {
             .filter(|m| all || m.rotation_type.is_some())
             .filter(|m| after.is_none_or(|a| m.version > a))
             .collect();
-        let truncated = page.len() > limit;
-        page.truncate(limit);
-        let next_marker = if truncated {
-            page.last().map(|m| make_marker(&m.version.to_string()))
-        } else {
-            None
-        };
+        let (truncated, next_marker) =
+            crate::wire::cut_page(&mut page, limit, |m| m.version.to_string());
         let current = key.record.current_version;
         let rotations = page
             .into_iter()

@@ -3,7 +3,7 @@
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
-use crate::wire::{make_marker, parse_marker};
+use crate::wire::parse_marker;
 use serde::{Deserialize, Serialize};
 
 /// ListKeys.
@@ -67,13 +67,8 @@ impl Operation for ListKeys {
             after.as_deref(),
             limit + 1,
         )?;
-        let truncated = rows.len() > limit;
-        rows.truncate(limit);
-        let next_marker = if truncated {
-            rows.last().map(|k| make_marker(&k.key_id))
-        } else {
-            None
-        };
+        let (truncated, next_marker) =
+            crate::wire::cut_page(&mut rows, limit, |k| k.key_id.clone());
         let keys = rows
             .into_iter()
             .map(|k| KeyListEntry {

@@ -4,7 +4,7 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
-use crate::wire::{make_marker, parse_marker, Tag};
+use crate::wire::{parse_marker, Tag};
 use serde::{Deserialize, Serialize};
 
 /// The service's page-size ceiling (the model allows up to 1000; the service refuses more than 50).
@@ -55,13 +55,7 @@ impl Operation for ListResourceTags {
             .into_iter()
             .filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a))
             .collect();
-        let truncated = page.len() > limit;
-        page.truncate(limit);
-        let next_marker = if truncated {
-            page.last().map(|t| make_marker(&t.key))
-        } else {
-            None
-        };
+        let (truncated, next_marker) = crate::wire::cut_page(&mut page, limit, |t| t.key.clone());
         let tags = page
             .into_iter()
             .map(|t| Tag {
