@@ -75,7 +75,7 @@ pub fn authorize(
             }
         }
         Resource::Key(key) => {
-            let conditions = if key.policy_has_conditions || identity.has_conditions {
+            let conditions = if key.policy.has_conditions || identity.has_conditions {
                 let mut c = facts.get().conditions.clone();
                 add_key_facts(kms, key, identity.mentions_resource_facts, &mut c)?;
                 c
@@ -90,7 +90,7 @@ pub fn authorize(
                 conditions: &conditions,
             };
             match tresor_policy::authorize(
-                &key.policy,
+                &key.policy.parsed,
                 &identity.policies,
                 &key.record.account,
                 &ctx,
@@ -130,7 +130,7 @@ fn add_key_facts(
     c.insert("kms:CustomerMasterKeyUsage", [key.usage.as_str()]);
     c.insert("kms:KeyOrigin", [key.origin.as_str()]);
     c.insert("kms:MultiRegion", ["false"]);
-    if key.policy_mentions_resource_facts || identity_mentions {
+    if key.policy.mentions_resource_facts || identity_mentions {
         for t in kms.store.tags(&key.record.key_id)? {
             c.insert(&format!("aws:ResourceTag/{}", t.key), [t.value]);
         }

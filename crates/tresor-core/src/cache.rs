@@ -6,7 +6,7 @@
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 use tresor_crypto::asymmetric::{HmacKey, PrivateKey, PublicKey};
@@ -64,6 +64,34 @@ pub struct Material {
     pub key: KeyMaterial,
 }
 
+/// A key's material versions, ascending. Most keys have one or a few, so a sorted,
+/// exactly-sized vector (not a tree with its wide nodes) keeps 100,000 cached keys small.
+#[derive(Debug, Default)]
+pub struct Materials(Vec<(u32, Material)>);
+
+impl Materials {
+    /// Builds from versions in any order.
+    pub fn new(mut versions: Vec<(u32, Material)>) -> Self {
+        versions.sort_by_key(|(v, _)| *v);
+        versions.shrink_to_fit();
+        Self(versions)
+    }
+
+    /// The material of `version`.
+    pub fn get(&self, version: &u32) -> Option<&Material> {
+        self.0
+            .binary_search_by_key(version, |(v, _)| *v)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, m)| m)
+    }
+
+    /// True when the key has no material (EXTERNAL keys before import).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A key as the operations see it: metadata plus decrypted material versions.
 #[derive(Debug, Clone)]
 pub struct CachedKey {
@@ -80,21 +108,53 @@ pub struct CachedKey {
     /// Parsed Origin.
     pub origin: Origin,
     /// Material versions by version number.
-    pub materials: Arc<BTreeMap<u32, Material>>,
+    pub materials: Arc<Materials>,
     /// The public key of an asymmetric key.
     pub public: Option<PublicKey>,
-    /// The key policy (the stored one, or AWS's default for keys without one).
-    pub policy: Arc<tresor_policy::Policy>,
-    /// The key policy tests `aws:ResourceTag/*` or `kms:ResourceAliases`, so
-    /// authorization must look the key's tags and aliases up.
-    pub policy_mentions_resource_facts: bool,
-    /// The key policy has conditions, so authorization needs the request's facts.
-    pub policy_has_conditions: bool,
+    /// The key policy (the stored one, or AWS's default for keys without one), shared
+    /// by every key with the same policy text.
+    pub policy: Arc<KeyPolicy>,
+}
+
+/// A parsed key policy and what authorization needs to know about it.
+#[derive(Debug)]
+pub struct KeyPolicy {
+    /// The policy.
+    pub parsed: tresor_policy::Policy,
+    /// It tests `aws:ResourceTag/*` or `kms:ResourceAliases`, so authorization must look
+    /// the key's tags and aliases up.
+    pub mentions_resource_facts: bool,
+    /// It has conditions, so authorization needs the request's facts.
+    pub has_conditions: bool,
+}
+
+impl KeyPolicy {
+    /// Parses a stored policy document.
+    pub fn parse(text: &str) -> KmsResult<Self> {
+        let parsed = crate::policy::parse_key_policy(text)
+            .map_err(|e| KmsError::internal(format!("stored key policy does not parse: {e}")))?;
+        Ok(Self {
+            parsed,
+            mentions_resource_facts: mentions_resource_facts(text),
+            has_conditions: crate::policy::has_conditions(text),
+        })
+    }
 }
 
 impl CachedKey {
-    /// Builds the view of `record` with its already-decrypted `materials`.
-    pub fn new(record: KeyRecord, materials: Arc<BTreeMap<u32, Material>>) -> KmsResult<Self> {
+    /// The same key after its record changed in ways that keep the policy (state
+    /// checks inside read-modify-write closures).
+    pub fn with_record(&self, record: KeyRecord) -> KmsResult<Self> {
+        Self::new(record, self.materials.clone(), self.policy.clone())
+    }
+
+    /// Builds the view of `record` with its already-decrypted `materials` and its
+    /// parsed `policy`.
+    pub fn new(
+        record: KeyRecord,
+        materials: Arc<Materials>,
+        policy: Arc<KeyPolicy>,
+    ) -> KmsResult<Self> {
         let spec = KeySpec::parse(&record.key_spec, "keySpec")?;
         let public = match (spec.asymmetric(), &record.public_key) {
             (Some(asym), Some(der)) => {
@@ -102,23 +162,11 @@ impl CachedKey {
             }
             _ => None,
         };
-        let policy_text = record
-            .policy
-            .clone()
-            .unwrap_or_else(|| crate::policy::default_key_policy(&record.account));
-        let policy = Arc::new(crate::policy::parse_key_policy(&policy_text).map_err(|e| {
-            KmsError::internal(format!(
-                "stored key policy of {} does not parse: {e}",
-                record.key_id
-            ))
-        })?);
         Ok(Self {
             policy,
-            policy_mentions_resource_facts: mentions_resource_facts(&policy_text),
-            policy_has_conditions: crate::policy::has_conditions(&policy_text),
             public,
             arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
-            spec: KeySpec::parse(&record.key_spec, "keySpec")?,
+            spec,
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
             state: KeyState::parse(&record.key_state, "keyState")?,
             origin: Origin::parse(&record.origin, "origin")?,

@@ -1,13 +1,12 @@
 //! The KMS service: state shared by every request (store, root key, caches, clock).
 
 use crate::audit::{AuditSink, LogAuditSink};
-use crate::cache::{BoundedMap, CachedKey, KeyMaterial, Material};
+use crate::cache::{BoundedMap, CachedKey, KeyMaterial, Material, Materials};
 use crate::caller::Credential;
 use crate::clock::Clock;
 use crate::error::{KmsError, KmsResult};
 use crate::quota::{RequestQuota, Unlimited};
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tresor_crypto::{RootKey, SecretBytes, WrapPurpose};
 use tresor_store::{AccessKeyRecord, KeyRecord, Store, Write};
@@ -37,6 +36,7 @@ pub struct Kms {
     credentials: BoundedMap<String, Arc<Credential>>,
     write_lock: Mutex<()>,
     identity_policies: BoundedMap<String, Arc<IdentityPolicies>>,
+    key_policies: BoundedMap<String, Arc<crate::cache::KeyPolicy>>,
     grants: BoundedMap<String, Arc<Vec<tresor_store::GrantRecord>>>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) quota: Arc<dyn RequestQuota>,
@@ -82,6 +82,7 @@ impl Kms {
             credentials: BoundedMap::new(10_000),
             write_lock: Mutex::new(()),
             identity_policies: BoundedMap::new(10_000),
+            key_policies: BoundedMap::new(10_000),
             grants: BoundedMap::new(config.key_cache_capacity),
             audit: Arc::new(LogAuditSink),
             quota: Arc::new(Unlimited),
@@ -192,6 +193,21 @@ impl Kms {
         Ok(Some(cred))
     }
 
+    /// The parsed policy of a key record (its stored text, or the account's default),
+    /// shared between keys with the same text.
+    pub(crate) fn key_policy(&self, record: &KeyRecord) -> KmsResult<Arc<crate::cache::KeyPolicy>> {
+        let text = match &record.policy {
+            Some(t) => t.clone(),
+            None => crate::policy::default_key_policy(&record.account),
+        };
+        if let Some(p) = self.key_policies.get(&text) {
+            return Ok(p);
+        }
+        let parsed = Arc::new(crate::cache::KeyPolicy::parse(&text)?);
+        self.key_policies.insert(text, parsed.clone());
+        Ok(parsed)
+    }
+
     /// The identity policies attached to a principal (cached).
     pub fn identity_policies(&self, principal_arn: &str) -> KmsResult<Arc<IdentityPolicies>> {
         if let Some(p) = self.identity_policies.get(&principal_arn.to_string()) {
@@ -246,15 +262,16 @@ impl Kms {
             return Ok(None);
         };
         let materials = self.load_materials(&record)?;
-        let key = Arc::new(CachedKey::new(record, materials)?);
+        let policy = self.key_policy(&record)?;
+        let key = Arc::new(CachedKey::new(record, materials, policy)?);
         self.keys.insert(key_id.to_string(), key.clone());
         Ok(Some(key))
     }
 
-    fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<BTreeMap<u32, Material>>> {
+    fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<Materials>> {
         let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
         let spec = crate::model::KeySpec::parse(&record.key_spec, "keySpec")?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for m in self.store.materials(&record.key_id)? {
             let secret = self
                 .root
@@ -269,15 +286,15 @@ impl Kms {
                     KmsError::internal(format!("material {} v{}: {e}", record.key_id, m.version))
                 })?;
             let key = KeyMaterial::from_secret(spec, secret)?;
-            out.insert(
+            out.push((
                 m.version,
                 Material {
                     material_id: m.material_id,
                     key,
                 },
-            );
+            ));
         }
-        Ok(Arc::new(out))
+        Ok(Arc::new(Materials::new(out)))
     }
 
     /// The key id an alias points at, if the alias exists.
@@ -333,7 +350,8 @@ impl Kms {
         record.revision += 1;
         writes.insert(0, Write::UpdateKey(record.clone()));
         self.store.apply(writes)?;
-        let updated = Arc::new(CachedKey::new(record, current.materials.clone())?);
+        let policy = self.key_policy(&record)?;
+        let updated = Arc::new(CachedKey::new(record, current.materials.clone(), policy)?);
         self.keys.insert(key_id.to_string(), updated.clone());
         Ok((updated, out))
     }

@@ -16,6 +16,9 @@ const DEV_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /// Runs the server until SIGINT/SIGTERM.
 pub fn run(args: ServeArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Storage work runs on blocking threads; a few dozen keep the disk busy, and
+        // fewer threads mean fewer per-thread allocator heaps.
+        .max_blocking_threads(64)
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;

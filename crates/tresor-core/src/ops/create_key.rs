@@ -6,14 +6,13 @@
 //! multi-Region keys are answered with `UnsupportedOperationException` until they are
 //! built. Invalid pairs are `ValidationException`, as on AWS.
 
-use crate::cache::{CachedKey, KeyMaterial, Material};
+use crate::cache::{CachedKey, KeyMaterial, Material, Materials};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
 use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tresor_crypto::asymmetric::{HmacKey, PrivateKey};
 use tresor_crypto::symmetric::SymmetricKey;
@@ -222,9 +221,10 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
                 let arn = crate::ids::key_arn(&call.caller.region, &call.caller.account, &key_id);
                 super::put_key_policy::check_lockout(call, &parsed, &arn, &call.caller.account)?;
             }
-            text
+            Some(text)
         }
-        _ => crate::policy::default_key_policy(&call.caller.account),
+        // No policy given: the account's default policy, stored as "none".
+        _ => None,
     };
     let public_key = match &material {
         Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
@@ -248,7 +248,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         deletion_ms: None,
         pending_window_days: None,
         current_version: 1,
-        policy: Some(policy),
+        policy,
         revision: 1,
         public_key,
         rotation_enabled: false,
@@ -273,7 +273,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
                 .collect(),
         },
     ];
-    let mut materials = BTreeMap::new();
+    let mut materials = Vec::new();
     if let Some(material) = material {
         writes.push(Write::InsertMaterial(MaterialRecord {
             key_id: key_id.clone(),
@@ -283,20 +283,25 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             created_ms: now,
             rotation_type: None,
         }));
-        materials.insert(
+        materials.push((
             1,
             Material {
                 material_id: material_id.clone(),
                 key: material,
             },
-        );
+        ));
     }
     // Nothing to check under the write lock: concurrent CreateKeys share one commit.
     kms.store.apply(writes)?;
     let current_id =
         (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
     let metadata = KeyMetadata::from_record(&record, current_id)?;
-    let cached = Arc::new(CachedKey::new(record, Arc::new(materials))?);
+    let policy = kms.key_policy(&record)?;
+    let cached = Arc::new(CachedKey::new(
+        record,
+        Arc::new(Materials::new(materials)),
+        policy,
+    )?);
     call.authorize_key(&cached, "kms:CreateKey")?;
     kms.cache_key(cached);
     Ok(Response {

@@ -27,7 +27,7 @@ pub(crate) fn set_enabled(
 ) -> KmsResult<Empty> {
     let key = call.key(key_id, action)?;
     call.kms.update_key(&key.record.key_id, |rec| {
-        let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
+        let current = key.with_record(rec.clone())?;
         match current.state {
             KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {}
             _ => return Err(crate::states::state_error(&current)),

@@ -47,7 +47,7 @@ pub(crate) fn require_rotatable(key: &CachedKey) -> KmsResult<()> {
 
 /// The key-state rule of Enable/DisableKeyRotation and RotateKeyOnDemand.
 pub(crate) fn require_rotation_state(rec: &KeyRecord, materials: &CachedKey) -> KmsResult<()> {
-    let current = CachedKey::new(rec.clone(), materials.materials.clone())?;
+    let current = materials.with_record(rec.clone())?;
     match current.state {
         KeyState::Enabled | KeyState::Updating => Ok(()),
         KeyState::PendingImport | KeyState::Unavailable => {

@@ -55,7 +55,7 @@ impl Operation for ScheduleKeyDeletion {
         let now = call.now_ms();
         let deletion_ms = now + days * DAY_MS;
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
-            let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
+            let current = key.with_record(rec.clone())?;
             match current.state {
                 KeyState::PendingDeletion
                 | KeyState::PendingReplicaDeletion

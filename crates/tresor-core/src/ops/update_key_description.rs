@@ -34,7 +34,7 @@ impl Operation for UpdateKeyDescription {
         let description = req.description.unwrap_or_default();
         let key = call.key(key_id, "kms:UpdateKeyDescription")?;
         call.kms.update_key(&key.record.key_id, |rec| {
-            let current = crate::cache::CachedKey::new(rec.clone(), key.materials.clone())?;
+            let current = key.with_record(rec.clone())?;
             crate::states::require_not_pending_deletion(&current)?;
             rec.description = description;
             Ok((Vec::new(), ()))
