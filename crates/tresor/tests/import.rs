@@ -392,3 +392,54 @@ async fn import_errors() {
         "UnsupportedOperationException",
     );
 }
+
+#[tokio::test]
+async fn imported_ecc_private_key_signs_verifiably() {
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    let srv = Server::start();
+    let c = srv.client().await;
+    let key = external_key(&c, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let local = p256::SecretKey::random(&mut rand_core::OsRng);
+    let pkcs8 = local.to_pkcs8_der().unwrap();
+    // A PKCS#8 private key is too large for RSA-OAEP alone: RSA_AES_KEY_WRAP is required.
+    let alg = AlgorithmSpec::RsaAesKeyWrapSha256;
+    let p = params(&c, &key, alg.clone(), WrappingKeySpec::Rsa3072).await;
+    import(&c, &key, &p, &alg, pkcs8.as_bytes(), None).await;
+    let public = public_key_der(&c, &key).await;
+    assert_eq!(
+        public,
+        local.public_key().to_public_key_der().unwrap().as_bytes(),
+        "GetPublicKey is the imported key's"
+    );
+    let sig = ok(c
+        .sign()
+        .key_id(&key)
+        .message(blob(b"imported"))
+        .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await)
+    .signature
+    .unwrap()
+    .into_inner();
+    let sig = p256::ecdsa::Signature::from_der(&sig).unwrap();
+    p256::ecdsa::VerifyingKey::from(local.public_key())
+        .verify(b"imported", &sig)
+        .unwrap();
+    // A P-384 key is not valid material for a P-256 key.
+    let other = external_key(&c, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let p2 = params(&c, &other, alg.clone(), WrappingKeySpec::Rsa3072).await;
+    let p384 = p384::SecretKey::random(&mut rand_core::OsRng)
+        .to_pkcs8_der()
+        .unwrap();
+    assert_code(
+        c.import_key_material()
+            .key_id(&other)
+            .import_token(blob(&p2.token))
+            .encrypted_key_material(blob(&wrap(&p2, &alg, p384.as_bytes())))
+            .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+            .send()
+            .await,
+        "ValidationException",
+    );
+}
