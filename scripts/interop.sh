@@ -174,8 +174,12 @@ run_part() {
 if wants boto3; then
   run_part boto3 "$PY" "$HERE/boto3_roundtrip.py"
 fi
+if wants boto3; then
+  run_part boto3-asymmetric "$PY" "$HERE/boto3_asymmetric.py"
+fi
 if wants cli; then
   run_part cli env AWS_BIN="$AWS_BIN" bash "$HERE/cli_roundtrip.sh"
+  run_part cli-asymmetric env AWS_BIN="$AWS_BIN" PY="$PY" bash "$HERE/cli_asymmetric.sh"
 fi
 if wants esdk; then
   # The ESDK makes its own KMS clients; botocore >= 1.31 takes their endpoint from here.
