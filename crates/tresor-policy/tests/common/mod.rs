@@ -1,0 +1,62 @@
+//! Shared constants and builders of the evaluator test tables.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+pub use tresor_policy::{
+    authorize, authorize_identity, ConditionValues, Decision, Policy, PolicyError, RequestContext,
+};
+
+pub use Decision::{Allow, Deny, NotApplicable as NA};
+
+pub const ACCT: &str = "111122223333";
+pub const OTHER: &str = "444455556666";
+pub const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+pub const BOB: &str = "arn:aws:iam::111122223333:user/bob";
+pub const ROOT: &str = "arn:aws:iam::111122223333:root";
+pub const CAROL: &str = "arn:aws:iam::444455556666:user/carol";
+pub const DAVE: &str = "arn:aws:iam::444455556666:user/dave";
+pub const OTHER_ROOT: &str = "arn:aws:iam::444455556666:root";
+pub const ADMIN_SESSION: &str = "arn:aws:sts::111122223333:assumed-role/KeyAdmin/admin-session";
+pub const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+pub const OTHER_KEY: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321";
+
+pub fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap()
+}
+
+pub fn conds(pairs: &[(&str, &[&str])]) -> ConditionValues {
+    let mut cv = ConditionValues::new();
+    for (k, vs) in pairs {
+        cv.insert(k, vs.iter().copied());
+    }
+    cv
+}
+
+pub fn ctx<'a>(
+    principal: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    conditions: &'a ConditionValues,
+) -> RequestContext<'a> {
+    RequestContext {
+        principal_arn: principal,
+        principal_account: account_of(principal),
+        action,
+        resource,
+        conditions,
+    }
+}
+
+pub fn identity(doc: &str) -> Policy {
+    Policy::parse_identity_policy(doc).unwrap_or_else(|e| panic!("{e}\n{doc}"))
+}
+
+pub fn key_policy(doc: &str) -> Policy {
+    Policy::parse_key_policy(doc).unwrap_or_else(|e| panic!("{e}\n{doc}"))
+}

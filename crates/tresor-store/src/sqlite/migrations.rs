@@ -1,0 +1,113 @@
+//! The schema, as versioned migrations applied in order at start-up.
+
+/// Schema migrations; index + 1 is the schema version (SQLite's `user_version`).
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE keys (
+    key_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    key_spec TEXT NOT NULL,
+    key_usage TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    key_state TEXT NOT NULL,
+    deletion_ms INTEGER,
+    pending_window_days INTEGER,
+    current_version INTEGER NOT NULL,
+    policy TEXT,
+    revision INTEGER NOT NULL
+);
+CREATE INDEX keys_by_owner ON keys(account, region, key_id);
+CREATE INDEX keys_by_deletion ON keys(deletion_ms) WHERE deletion_ms IS NOT NULL;
+CREATE TABLE materials (
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    material_id TEXT NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (key_id, version)
+);
+CREATE TABLE aliases (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    target_key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE INDEX aliases_by_target ON aliases(target_key_id);
+CREATE TABLE tags (
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key)
+);
+CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    principal_arn TEXT NOT NULL,
+    wrapped_secret BLOB NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE keys ADD COLUMN public_key BLOB;
+"#,
+    r#"
+ALTER TABLE keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+ALTER TABLE keys ADD COLUMN next_rotation_ms INTEGER;
+ALTER TABLE keys ADD COLUMN on_demand_rotations INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE materials ADD COLUMN rotation_type TEXT;
+CREATE INDEX keys_by_rotation ON keys(next_rotation_ms) WHERE rotation_enabled = 1;
+"#,
+    r#"
+ALTER TABLE keys ADD COLUMN valid_to_ms INTEGER;
+ALTER TABLE keys ADD COLUMN expiration_model TEXT;
+ALTER TABLE keys ADD COLUMN imported_material_id TEXT;
+CREATE INDEX keys_by_valid_to ON keys(valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+CREATE TABLE import_tokens (
+    token_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    wrapping_algorithm TEXT NOT NULL,
+    wrapping_key_spec TEXT NOT NULL,
+    wrapped_private_key BLOB NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE access_keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX access_keys_by_principal ON access_keys(principal_arn);
+CREATE TABLE principals (
+    arn TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX principals_by_account ON principals(account, name);
+CREATE TABLE principal_policies (
+    principal_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (principal_arn, name)
+);
+CREATE TABLE grants (
+    grant_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+    name TEXT,
+    grantee TEXT NOT NULL,
+    retiring TEXT,
+    issuing_account TEXT NOT NULL,
+    operations TEXT NOT NULL,
+    constraints TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX grants_by_key ON grants(key_id, created_ms);
+CREATE INDEX grants_by_retiring ON grants(retiring);
+"#,
+];

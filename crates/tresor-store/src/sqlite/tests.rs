@@ -1,0 +1,167 @@
+//! Unit tests of the SQLite store.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use super::*;
+
+fn key(id: &str) -> KeyRecord {
+    KeyRecord {
+        key_id: id.into(),
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        created_ms: 1,
+        description: String::new(),
+        key_spec: "SYMMETRIC_DEFAULT".into(),
+        key_usage: "ENCRYPT_DECRYPT".into(),
+        origin: "AWS_KMS".into(),
+        key_state: "Enabled".into(),
+        deletion_ms: None,
+        pending_window_days: None,
+        current_version: 1,
+        policy: None,
+        revision: 1,
+        public_key: None,
+        rotation_enabled: false,
+        rotation_period_days: None,
+        next_rotation_ms: None,
+        on_demand_rotations: 0,
+        valid_to_ms: None,
+        expiration_model: None,
+        imported_material_id: None,
+    }
+}
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
+    (dir, s)
+}
+
+#[test]
+fn migrations_are_versioned_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite");
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    drop(s);
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+}
+
+#[test]
+fn key_crud_with_revision_checks() {
+    let (_d, s) = open();
+    s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
+    assert!(matches!(
+        s.apply(vec![Write::InsertKey(key("a"))]),
+        Err(StoreError::Duplicate(_))
+    ));
+    let mut k = s.key("a").unwrap().unwrap();
+    k.description = "d".into();
+    k.revision += 1;
+    s.apply(vec![Write::UpdateKey(k.clone())]).unwrap();
+    assert_eq!(s.key("a").unwrap().unwrap().description, "d");
+    // Same revision again: somebody else's update already happened.
+    assert!(matches!(
+        s.apply(vec![Write::UpdateKey(k)]),
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[test]
+fn batch_is_atomic() {
+    let (_d, s) = open();
+    s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
+    let r = s.apply(vec![Write::InsertKey(key("b")), Write::InsertKey(key("a"))]);
+    assert!(r.is_err());
+    assert!(s.key("b").unwrap().is_none());
+}
+
+#[test]
+fn delete_key_cascades() {
+    let (_d, s) = open();
+    s.apply(vec![
+        Write::InsertKey(key("a")),
+        Write::InsertMaterial(MaterialRecord {
+            key_id: "a".into(),
+            version: 1,
+            material_id: "00".into(),
+            wrapped: vec![1],
+            created_ms: 1,
+            rotation_type: None,
+        }),
+        Write::InsertAlias(AliasRecord {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            name: "alias/x".into(),
+            target_key_id: "a".into(),
+            created_ms: 1,
+            updated_ms: 1,
+        }),
+        Write::SetTags {
+            key_id: "a".into(),
+            tags: vec![TagRecord {
+                key: "k".into(),
+                value: "v".into(),
+            }],
+        },
+    ])
+    .unwrap();
+    assert_eq!(s.alias_count("a").unwrap(), 1);
+    s.apply(vec![Write::DeleteKey { key_id: "a".into() }])
+        .unwrap();
+    assert!(s.materials("a").unwrap().is_empty());
+    assert!(s
+        .alias("111122223333", "us-east-1", "alias/x")
+        .unwrap()
+        .is_none());
+    assert!(s.tags("a").unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_batches_commit_independently() {
+    let (_d, s) = open();
+    let s = Arc::new(s);
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                // Every fourth batch collides with the first key and must fail alone.
+                let id = if i % 4 == 0 {
+                    "dup".to_string()
+                } else {
+                    format!("k{i}")
+                };
+                s.apply(vec![Write::InsertKey(key(&id))])
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 13);
+    assert_eq!(
+        s.list_keys("111122223333", "us-east-1", None, 100)
+            .unwrap()
+            .len(),
+        13
+    );
+}
+
+#[test]
+fn paging_orders_by_id() {
+    let (_d, s) = open();
+    for id in ["c", "a", "b"] {
+        s.apply(vec![Write::InsertKey(key(id))]).unwrap();
+    }
+    let page = s.list_keys("111122223333", "us-east-1", None, 2).unwrap();
+    assert_eq!(
+        page.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let page = s
+        .list_keys("111122223333", "us-east-1", Some("b"), 2)
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert!(s
+        .list_keys("111122223333", "eu-west-1", None, 10)
+        .unwrap()
+        .is_empty());
+}
