@@ -45,7 +45,7 @@ CONFIG = Config(
 )
 
 kms = boto3.session.Session(region_name=DEV_REGION).client("kms", endpoint_url=EP, config=CONFIG)
-r = Runner("asym")
+r = Runner("boto3-asymmetric")
 
 RSA_SIGNING = {
     "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
@@ -220,10 +220,11 @@ def _(s):
     assert set(resp.get("SigningAlgorithms") or []) == algs, f"GetPublicKey SigningAlgorithms: {resp.get('SigningAlgorithms')!r}"
 
 
-@r.step("Sign with an algorithm of another key spec -> ValidationException; Encrypt with a SIGN_VERIFY key -> InvalidKeyUsageException", requires=["p256"])
+@r.step("Sign with an algorithm the key spec lacks / Encrypt with a SIGN_VERIFY key -> InvalidKeyUsageException", requires=["p256"])
 def _(s):
     md, _pub = s["p256"]
-    expect_client_error("ValidationException", kms.sign, KeyId=md["KeyId"], Message=MESSAGE, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_384")
+    # AWS KMS answers both with InvalidKeyUsageException (the algorithm is not among the key's SigningAlgorithms).
+    expect_client_error("InvalidKeyUsageException", kms.sign, KeyId=md["KeyId"], Message=MESSAGE, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_384")
     expect_client_error("InvalidKeyUsageException", kms.encrypt, KeyId=md["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
 
 

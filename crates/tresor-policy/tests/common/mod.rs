@@ -1,6 +1,7 @@
 //! Shared constants and builders of the evaluator test tables.
 #![allow(
     dead_code,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -60,3 +61,63 @@ pub fn identity(doc: &str) -> Policy {
 pub fn key_policy(doc: &str) -> Policy {
     Policy::parse_key_policy(doc).unwrap_or_else(|e| panic!("{e}\n{doc}"))
 }
+
+// Policy documents shared by several test files.
+
+pub const DEFAULT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+pub const ALLOW_ALL_KMS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+pub const ALLOW_ENCRYPT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"arn:aws:kms:*:111122223333:key/*"}]}"#;
+pub const DENY_DECRYPT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}]}"#;
+pub const ALLOW_OTHER_SERVICE: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+pub const CONSOLE_KEY_POLICY: &str = r#"{
+  "Id": "key-consolepolicy-3",
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Enable IAM User Permissions",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+      "Action": "kms:*",
+      "Resource": "*"
+    },
+    {
+      "Sid": "Allow access for Key Administrators",
+      "Effect": "Allow",
+      "Principal": {"AWS": ["arn:aws:iam::111122223333:role/KeyAdmin", "arn:aws:iam::111122223333:user/bob"]},
+      "Action": [
+        "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+        "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+        "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+        "kms:RotateKeyOnDemand"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "Allow use of the key",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"},
+      "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "Allow attachment of persistent resources",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"},
+      "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+      "Resource": "*",
+      "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    }
+  ]
+}"#;
+pub const EVE: &str = "arn:aws:iam::111122223333:user/eve";
+pub const CROSS_ACCOUNT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+  {"Sid":"Allow use by 444455556666","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},
+   "Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey"],"Resource":"*"},
+  {"Sid":"Never decrypt for dave","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::444455556666:user/dave"},
+   "Action":"kms:Decrypt","Resource":"*"}
+]}"#;
+pub const OTHER_ALLOW_KEY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt","kms:ScheduleKeyDeletion"],"Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}]}"#;
+pub const OTHER_DENY_ENCRYPT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Encrypt","Resource":"*"}]}"#;
