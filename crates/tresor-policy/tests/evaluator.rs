@@ -462,3 +462,60 @@ fn explicit_deny_wins() {
         assert_eq!(got, *want, "{stmts} / {action}");
     }
 }
+
+/// The same conditions in a Deny statement: the Deny applies exactly when the condition
+/// holds (so negated operators with a missing key deny).
+#[test]
+fn conditions_in_deny_statements() {
+    let cases: &[CondCase] = &[
+        (
+            r#"{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+            &[("aws:SourceIp", &["192.0.2.1"])],
+            Deny,
+        ),
+        (
+            r#"{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+            &[("aws:SourceIp", &["10.0.0.1"])],
+            Allow,
+        ),
+        (
+            r#"{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+            &[],
+            Deny,
+        ),
+        (
+            r#"{"StringNotEquals":{"kms:EncryptionContext:Dept":"IT"}}"#,
+            &[],
+            Deny,
+        ),
+        (
+            r#"{"StringNotEqualsIfExists":{"kms:EncryptionContext:Dept":"IT"}}"#,
+            &[("kms:EncryptionContext:Dept", &["IT"])],
+            Allow,
+        ),
+        (
+            r#"{"Bool":{"aws:SecureTransport":"false"}}"#,
+            &[("aws:SecureTransport", &["false"])],
+            Deny,
+        ),
+        (r#"{"Bool":{"aws:SecureTransport":"false"}}"#, &[], Allow),
+        (
+            r#"{"Null":{"kms:EncryptionContextKeys":"true"}}"#,
+            &[],
+            Deny,
+        ),
+        (
+            r#"{"Null":{"kms:EncryptionContextKeys":"true"}}"#,
+            &[("kms:EncryptionContextKeys", &["k"])],
+            Allow,
+        ),
+    ];
+    for (cond, values, want) in cases {
+        let doc = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"kms:*","Resource":"*"}},{{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{cond}}}]}}"#
+        );
+        let cv = conds(values);
+        let got = identity(&doc).evaluate_identity(&ctx(ALICE, "kms:Decrypt", KEY, &cv));
+        assert_eq!(got, *want, "{cond} with {values:?}");
+    }
+}

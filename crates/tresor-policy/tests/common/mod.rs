@@ -121,3 +121,11 @@ pub const CROSS_ACCOUNT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement
 ]}"#;
 pub const OTHER_ALLOW_KEY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt","kms:ScheduleKeyDeletion"],"Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}]}"#;
 pub const OTHER_DENY_ENCRYPT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Encrypt","Resource":"*"}]}"#;
+
+/// A condition test case: the `Condition` element, the request's condition keys, and the
+/// expected result of an Allow statement carrying it.
+pub type CondCase = (
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+    Decision,
+);
