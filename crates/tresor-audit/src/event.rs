@@ -51,7 +51,7 @@ struct Event<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct UserIdentity<'a> {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "str::is_empty")]
     kind: &'static str,
     #[serde(skip_serializing_if = "String::is_empty")]
     principal_id: String,
@@ -63,6 +63,8 @@ struct UserIdentity<'a> {
     access_key_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoked_by: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +100,17 @@ pub fn format_utc_seconds(t: time::OffsetDateTime) -> String {
 
 fn user_identity<'a>(r: &'a AuditRecord<'_>) -> UserIdentity<'a> {
     let c = r.caller;
+    if r.service_event {
+        return UserIdentity {
+            kind: "",
+            principal_id: String::new(),
+            arn: "",
+            account_id: &c.account,
+            access_key_id: "",
+            user_name: None,
+            invoked_by: Some("AWS Internal"),
+        };
+    }
     let arn = c.principal_arn.as_str();
     let (kind, principal_id, user_name) = if arn.is_empty() {
         ("Unknown", String::new(), None)
@@ -118,6 +131,7 @@ fn user_identity<'a>(r: &'a AuditRecord<'_>) -> UserIdentity<'a> {
         account_id: &c.account,
         access_key_id: &c.access_key_id,
         user_name,
+        invoked_by: None,
     }
 }
 
@@ -168,7 +182,11 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
         event_id: event_id.to_string(),
         read_only: r.read_only,
         resources: resources(r.resources),
-        event_type: "AwsApiCall",
+        event_type: if r.service_event {
+            "AwsServiceEvent"
+        } else {
+            "AwsApiCall"
+        },
         management_event: true,
         recipient_account_id: &c.account,
         event_category: "Management",
@@ -206,6 +224,7 @@ mod tests {
             request_parameters: Some(serde_json::json!({"keyId": "k1"})),
             response_elements: None,
             read_only: true,
+            service_event: false,
             event_name: "Encrypt",
             caller: &c,
             resources: &arns,

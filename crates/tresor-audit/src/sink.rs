@@ -582,6 +582,7 @@ mod tests {
             request_parameters: Some(serde_json::json!({"keyId": n.to_string()})),
             response_elements: None,
             read_only,
+            service_event: false,
             event_name: if read_only { "Encrypt" } else { "CreateKey" },
             caller: &c,
             resources: &arns,

@@ -17,6 +17,9 @@ pub struct AuditRecord<'a> {
     pub response_elements: Option<serde_json::Value>,
     /// CloudTrail's `readOnly`: the request changed nothing.
     pub read_only: bool,
+    /// Something the service did by itself (a scheduled deletion, an automatic rotation,
+    /// an expiry): CloudTrail's `AwsServiceEvent`, invoked by "AWS Internal".
+    pub service_event: bool,
     /// The operation (`Encrypt`, `CreateKey`, …).
     pub event_name: &'a str,
     /// Who called.

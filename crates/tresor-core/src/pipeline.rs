@@ -318,6 +318,7 @@ impl Kms {
             request_parameters: crate::audit::loggable_parameters(body),
             response_elements: response.and_then(crate::audit::loggable_parameters),
             read_only: !op.mutates,
+            service_event: false,
         };
         if let Err(e) = self.audit.record(&record) {
             // A request whose record could not be kept must not be acknowledged.
@@ -343,9 +344,48 @@ impl Kms {
             request_parameters: None,
             response_elements: None,
             read_only: true,
+            service_event: false,
         };
         if let Err(e) = self.audit.record(&record) {
             tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
+        }
+    }
+}
+
+impl Kms {
+    /// Records something the service did by itself to a key (`DeleteKey`, `RotateKey`,
+    /// `DeleteExpiredKeyMaterial`) as a CloudTrail service event. Failures are logged:
+    /// there is no request to fail.
+    pub(crate) fn audit_service_event(&self, event_name: &str, record: &tresor_store::KeyRecord) {
+        let caller = Caller {
+            account: record.account.clone(),
+            principal_arn: String::new(),
+            access_key_id: String::new(),
+            operator: false,
+            region: record.region.clone(),
+            source_ip: "AWS Internal".into(),
+            user_agent: "AWS Internal".into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        let resources = [crate::ids::key_arn(
+            &record.region,
+            &record.account,
+            &record.key_id,
+        )];
+        let audit = crate::audit::AuditRecord {
+            event_name,
+            caller: &caller,
+            resources: &resources,
+            error_code: None,
+            error_message: None,
+            event_time_ms: self.now_ms(),
+            request_parameters: None,
+            response_elements: None,
+            read_only: false,
+            service_event: true,
+        };
+        if let Err(e) = self.audit.record(&audit) {
+            tracing::error!(event_name, key_id = %record.key_id, "audit of a service event failed: {e}");
         }
     }
 }

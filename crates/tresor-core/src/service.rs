@@ -477,6 +477,7 @@ impl Kms {
             });
             match result {
                 Ok(_) => {
+                    self.audit_service_event("RotateKey", &key);
                     tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "rotated key material");
                     rotated += 1;
                 }
@@ -508,6 +509,7 @@ impl Kms {
             match result {
                 Ok(_) => {
                     self.invalidate_key(&key.key_id);
+                    self.audit_service_event("DeleteExpiredKeyMaterial", &key);
                     tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "imported key material expired");
                     expired += 1;
                 }
@@ -540,6 +542,7 @@ impl Kms {
             self.grants.remove(&key.key_id);
             let id = key.key_id.clone();
             self.aliases.remove_where(|target| *target == id);
+            self.audit_service_event("DeleteKey", &key);
             tracing::info!(target: "tresor::scheduler", key_id = %key.key_id, "deleted key after its waiting period");
             deleted += 1;
         }
