@@ -11,7 +11,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::operation::RequestId;
@@ -21,33 +20,6 @@ use common::*;
 use serde_json::Value;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn audit_dir(server: &Server) -> PathBuf {
-    server.data_dir.join("audit")
-}
-
-/// Every complete record of the audit directory, oldest first.
-fn records(dir: &Path) -> Vec<Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for line in text.split_inclusive('\n') {
-            if let Some(line) = line.strip_suffix('\n') {
-                out.push(serde_json::from_str(line).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// Waits (read-only records are group-committed) until a record with each request id
 /// is on disk; returns them in the order of `ids`.
@@ -68,23 +40,6 @@ fn wait_for(dir: &Path, ids: &[String]) -> Vec<Value> {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn tresor(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tresor"))
-        .args(args)
-        .output()
-        .expect("run tresor");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn verify(dir: &Path) -> (bool, String) {
-    let (ok, out, err) = tresor(&["audit", "verify", dir.to_str().unwrap()]);
-    (ok, format!("{out}{err}"))
 }
 
 fn assert_common(r: &Value, event: &str, read_only: bool) {
@@ -772,42 +727,4 @@ async fn query_filters_records() {
         .collect();
     assert_eq!(tail.len(), 2);
     assert_eq!(tail[1]["eventName"], "DescribeKey");
-}
-
-#[tokio::test]
-async fn scheduled_deletion_and_rotation_are_service_events() {
-    let srv = Server::start();
-    let c = srv.client().await;
-    let key = create_key(&c).await;
-    ok(c.enable_key_rotation()
-        .key_id(&key)
-        .rotation_period_in_days(90)
-        .send()
-        .await);
-    srv.advance_clock(91 * 86_400);
-    ok(c.schedule_key_deletion()
-        .key_id(&key)
-        .pending_window_in_days(7)
-        .send()
-        .await);
-    srv.advance_clock(8 * 86_400);
-    let all = records(&audit_dir(&srv));
-    let arn = key_arn(REGION, &key);
-    for event in ["RotateKey", "DeleteKey"] {
-        let r = all
-            .iter()
-            .find(|r| r["eventName"] == event)
-            .unwrap_or_else(|| panic!("no {event} record among {} records", all.len()));
-        assert_eq!(r["eventType"], "AwsServiceEvent", "{r}");
-        assert_eq!(r["userIdentity"]["invokedBy"], "AWS Internal", "{r}");
-        assert_eq!(r["userIdentity"]["accountId"], ACCOUNT, "{r}");
-        assert!(r["userIdentity"].get("arn").is_none(), "{r}");
-        assert_eq!(r["resources"][0]["ARN"], arn.as_str(), "{r}");
-        assert_eq!(r["readOnly"], false);
-        assert_eq!(r["sourceIPAddress"], "AWS Internal");
-    }
-    assert!(
-        verify(&audit_dir(&srv)).0,
-        "the log with service events verifies"
-    );
 }

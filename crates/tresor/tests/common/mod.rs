@@ -36,7 +36,10 @@ pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
 
+mod audit_log;
 mod raw;
+#[allow(unused_imports)]
+pub use audit_log::*;
 pub use raw::*;
 
 const READY_PREFIX: &str = "Tresor listening on http://";
