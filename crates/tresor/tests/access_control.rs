@@ -23,16 +23,26 @@ struct Identity {
     secret: String,
 }
 
-/// `tresor admin …` against the running server, as an operator would type it.
+/// `tresor admin …` against the running server with the dev (operator) credentials.
 fn admin(srv: &Server, args: &[&str]) -> Result<Value, String> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"))
-        .arg("admin")
+    run_admin(srv, None, args)
+}
+
+/// `tresor admin …` as `who` (or, with `None`, as the operator).
+fn run_admin(srv: &Server, who: Option<&Identity>, args: &[&str]) -> Result<Value, String> {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"));
+    cmd.arg("admin")
         .args(args)
-        .args(["--output", "json", "--endpoint", &srv.endpoint])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .output()
-        .expect("run tresor admin");
+        .args(["--output", "json", "--endpoint", &srv.endpoint]);
+    match who {
+        Some(w) => cmd
+            .env("AWS_ACCESS_KEY_ID", &w.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &w.secret),
+        None => cmd
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY"),
+    };
+    let out = cmd.output().expect("run tresor admin");
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -226,28 +236,12 @@ async fn caller_without_permissions_is_denied_everywhere() {
         "kms:CreateGrant",
     );
     // Administration is for the operator and account roots only.
-    assert!(admin_as(
+    assert!(run_admin(
         &srv,
-        &carol,
+        Some(&carol),
         &["user", "create", "--account", ACCOUNT, "--name", "mallory"]
     )
     .is_err());
-}
-
-fn admin_as(srv: &Server, who: &Identity, args: &[&str]) -> Result<Value, String> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"))
-        .arg("admin")
-        .args(args)
-        .args(["--output", "json", "--endpoint", &srv.endpoint])
-        .env("AWS_ACCESS_KEY_ID", &who.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &who.secret)
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
 }
 
 #[tokio::test]
