@@ -224,30 +224,68 @@ pub fn uuid_bytes(id: &str) -> KmsResult<[u8; 16]> {
 }
 
 /// A map with a size bound: when full, an arbitrary entry makes room.
+///
+/// Fills from storage go through [`BoundedMap::get_or_load`], which keeps a loaded value
+/// only if no writer changed the map while it was being loaded: a fill that read the
+/// store before a concurrent update (DisableKey, a revoked grant, a disabled user) can
+/// never overwrite the updated entry with its stale copy.
 #[derive(Debug)]
 pub struct BoundedMap<K, V> {
-    inner: RwLock<HashMap<K, V>>,
+    inner: RwLock<Inner<K, V>>,
     capacity: usize,
+}
+
+#[derive(Debug)]
+struct Inner<K, V> {
+    map: HashMap<K, V>,
+    /// Bumped by every write that is not a fill (insert, remove).
+    generation: u64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
     /// A map holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         Self {
-            inner: RwLock::new(HashMap::new()),
+            inner: RwLock::new(Inner {
+                map: HashMap::new(),
+                generation: 0,
+            }),
             capacity: capacity.max(1),
         }
     }
 
     /// A clone of the value for `k`.
     pub fn get(&self, k: &K) -> Option<V> {
-        self.inner.read().get(k).cloned()
+        self.inner.read().map.get(k).cloned()
     }
 
-    /// Inserts or replaces.
-    pub fn insert(&self, k: K, v: V) {
-        let mut map = self.inner.write();
-        if map.len() >= self.capacity && !map.contains_key(&k) {
+    /// The value for `k`, or the one `load` reads from storage. The loaded value is
+    /// cached only when no writer touched the map during the load (else the next call
+    /// loads again), so the cache never holds a state older than the last write.
+    pub fn get_or_load<E>(
+        &self,
+        k: &K,
+        load: impl FnOnce() -> Result<Option<V>, E>,
+    ) -> Result<Option<V>, E> {
+        let generation = {
+            let inner = self.inner.read();
+            if let Some(v) = inner.map.get(k) {
+                return Ok(Some(v.clone()));
+            }
+            inner.generation
+        };
+        let Some(v) = load()? else {
+            return Ok(None);
+        };
+        let mut inner = self.inner.write();
+        if inner.generation == generation {
+            Self::put(&mut inner.map, self.capacity, k.clone(), v.clone());
+        }
+        Ok(Some(v))
+    }
+
+    fn put(map: &mut HashMap<K, V>, capacity: usize, k: K, v: V) {
+        if map.len() >= capacity && !map.contains_key(&k) {
             if let Some(victim) = map.keys().next().cloned() {
                 map.remove(&victim);
             }
@@ -255,19 +293,30 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
         map.insert(k, v);
     }
 
-    /// Removes `k`.
-    pub fn remove(&self, k: &K) {
-        self.inner.write().remove(k);
+    /// Inserts or replaces (a writer's update: loads in flight are not kept).
+    pub fn insert(&self, k: K, v: V) {
+        let mut inner = self.inner.write();
+        inner.generation = inner.generation.wrapping_add(1);
+        Self::put(&mut inner.map, self.capacity, k, v);
     }
 
-    /// Removes every entry whose value matches.
+    /// Removes `k` (loads in flight are not kept).
+    pub fn remove(&self, k: &K) {
+        let mut inner = self.inner.write();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.map.remove(k);
+    }
+
+    /// Removes every entry whose value matches (loads in flight are not kept).
     pub fn remove_where(&self, mut f: impl FnMut(&V) -> bool) {
-        self.inner.write().retain(|_, v| !f(v));
+        let mut inner = self.inner.write();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.map.retain(|_, v| !f(v));
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.inner.read().len()
+        self.inner.read().map.len()
     }
 
     /// True when empty.
@@ -278,6 +327,7 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -290,5 +340,44 @@ mod tests {
         assert_eq!(m.get(&9), Some(9));
         m.remove_where(|v| *v == 9);
         assert_eq!(m.get(&9), None);
+    }
+
+    #[test]
+    fn a_load_overtaken_by_a_write_is_not_kept() {
+        let m: BoundedMap<&str, &str> = BoundedMap::new(10);
+        // A reader misses and reads "enabled" from storage; before it inserts, a writer
+        // stores "disabled" and updates the map.
+        let loaded = m
+            .get_or_load(&"key", || {
+                m.insert("key", "disabled");
+                Ok::<_, ()>(Some("enabled"))
+            })
+            .unwrap();
+        assert_eq!(
+            loaded,
+            Some("enabled"),
+            "the reader answers with what it read"
+        );
+        assert_eq!(m.get(&"key"), Some("disabled"), "the writer's state stays");
+        // The same for an invalidation (the writer removed the entry).
+        m.remove(&"key");
+        m.get_or_load(&"key", || {
+            m.remove(&"key");
+            Ok::<_, ()>(Some("stale"))
+        })
+        .unwrap();
+        assert_eq!(
+            m.get(&"key"),
+            None,
+            "a removal is not undone by a stale load"
+        );
+        // Without a concurrent write, the load is kept.
+        m.get_or_load(&"key", || Ok::<_, ()>(Some("fresh")))
+            .unwrap();
+        assert_eq!(m.get(&"key"), Some("fresh"));
+        let again = m
+            .get_or_load(&"key", || Ok::<_, ()>(Some("not read")))
+            .unwrap();
+        assert_eq!(again, Some("fresh"), "a hit does not load");
     }
 }

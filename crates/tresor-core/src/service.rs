@@ -165,32 +165,29 @@ impl Kms {
 
     /// The credential behind an access key id, if it exists and is enabled.
     pub fn credential(&self, access_key_id: &str) -> KmsResult<Option<Arc<Credential>>> {
-        if let Some(c) = self.credentials.get(&access_key_id.to_string()) {
-            return Ok(Some(c));
-        }
-        let Some(rec) = self.store.access_key(access_key_id)? else {
-            return Ok(None);
-        };
-        if !rec.enabled {
-            return Ok(None);
-        }
-        let secret = self
-            .root
-            .unwrap(
-                WrapPurpose::AccessKeySecret { access_key_id },
-                &rec.wrapped_secret,
-            )
-            .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
-        let cred = Arc::new(Credential {
-            access_key_id: rec.access_key_id,
-            secret,
-            account: rec.account,
-            principal_arn: rec.principal_arn,
-            operator: rec.operator,
-        });
         self.credentials
-            .insert(access_key_id.to_string(), cred.clone());
-        Ok(Some(cred))
+            .get_or_load(&access_key_id.to_string(), || {
+                let Some(rec) = self.store.access_key(access_key_id)? else {
+                    return Ok(None);
+                };
+                if !rec.enabled {
+                    return Ok(None);
+                }
+                let secret = self
+                    .root
+                    .unwrap(
+                        WrapPurpose::AccessKeySecret { access_key_id },
+                        &rec.wrapped_secret,
+                    )
+                    .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
+                Ok(Some(Arc::new(Credential {
+                    access_key_id: rec.access_key_id,
+                    secret,
+                    account: rec.account,
+                    principal_arn: rec.principal_arn,
+                    operator: rec.operator,
+                })))
+            })
     }
 
     /// The parsed policy of a key record (its stored text, or the account's default),
@@ -210,25 +207,26 @@ impl Kms {
 
     /// The identity policies attached to a principal (cached).
     pub fn identity_policies(&self, principal_arn: &str) -> KmsResult<Arc<IdentityPolicies>> {
-        if let Some(p) = self.identity_policies.get(&principal_arn.to_string()) {
-            return Ok(p);
-        }
-        let mut out = IdentityPolicies::default();
-        for rec in self.store.principal_policies(principal_arn)? {
-            out.mentions_resource_facts |= crate::cache::mentions_resource_facts(&rec.document);
-            out.has_conditions |= crate::policy::has_conditions(&rec.document);
-            let policy = crate::policy::parse_identity_policy(&rec.document).map_err(|e| {
-                KmsError::internal(format!(
-                    "stored policy {} of {principal_arn}: {e}",
-                    rec.name
-                ))
+        let loaded = self
+            .identity_policies
+            .get_or_load(&principal_arn.to_string(), || {
+                let mut out = IdentityPolicies::default();
+                for rec in self.store.principal_policies(principal_arn)? {
+                    out.mentions_resource_facts |=
+                        crate::cache::mentions_resource_facts(&rec.document);
+                    out.has_conditions |= crate::policy::has_conditions(&rec.document);
+                    let policy =
+                        crate::policy::parse_identity_policy(&rec.document).map_err(|e| {
+                            KmsError::internal(format!(
+                                "stored policy {} of {principal_arn}: {e}",
+                                rec.name
+                            ))
+                        })?;
+                    out.policies.push(policy);
+                }
+                Ok::<_, KmsError>(Some(Arc::new(out)))
             })?;
-            out.policies.push(policy);
-        }
-        let out = Arc::new(out);
-        self.identity_policies
-            .insert(principal_arn.to_string(), out.clone());
-        Ok(out)
+        Ok(loaded.unwrap_or_default())
     }
 
     /// Drops a principal's cached identity policies after they changed.
@@ -238,12 +236,10 @@ impl Kms {
 
     /// The grants of a key (cached).
     pub fn grants_for_key(&self, key_id: &str) -> KmsResult<Arc<Vec<tresor_store::GrantRecord>>> {
-        if let Some(g) = self.grants.get(&key_id.to_string()) {
-            return Ok(g);
-        }
-        let g = Arc::new(self.store.grants_for_key(key_id)?);
-        self.grants.insert(key_id.to_string(), g.clone());
-        Ok(g)
+        let loaded = self.grants.get_or_load(&key_id.to_string(), || {
+            Ok::<_, KmsError>(Some(Arc::new(self.store.grants_for_key(key_id)?)))
+        })?;
+        Ok(loaded.unwrap_or_default())
     }
 
     /// Drops a key's cached grants after they changed.
@@ -255,17 +251,14 @@ impl Kms {
 
     /// A key by UUID, from the cache or (once) from the store.
     pub fn key_by_id(&self, key_id: &str) -> KmsResult<Option<Arc<CachedKey>>> {
-        if let Some(k) = self.keys.get(&key_id.to_string()) {
-            return Ok(Some(k));
-        }
-        let Some(record) = self.store.key(key_id)? else {
-            return Ok(None);
-        };
-        let materials = self.load_materials(&record)?;
-        let policy = self.key_policy(&record)?;
-        let key = Arc::new(CachedKey::new(record, materials, policy)?);
-        self.keys.insert(key_id.to_string(), key.clone());
-        Ok(Some(key))
+        self.keys.get_or_load(&key_id.to_string(), || {
+            let Some(record) = self.store.key(key_id)? else {
+                return Ok(None);
+            };
+            let materials = self.load_materials(&record)?;
+            let policy = self.key_policy(&record)?;
+            Ok(Some(Arc::new(CachedKey::new(record, materials, policy)?)))
+        })
     }
 
     fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<Materials>> {
@@ -305,14 +298,12 @@ impl Kms {
         name: &str,
     ) -> KmsResult<Option<String>> {
         let ck = alias_cache_key(account, region, name);
-        if let Some(id) = self.aliases.get(&ck) {
-            return Ok(Some(id));
-        }
-        let Some(a) = self.store.alias(account, region, name)? else {
-            return Ok(None);
-        };
-        self.aliases.insert(ck, a.target_key_id.clone());
-        Ok(Some(a.target_key_id))
+        self.aliases.get_or_load(&ck, || {
+            Ok(self
+                .store
+                .alias(account, region, name)?
+                .map(|a| a.target_key_id))
+        })
     }
 
     /// Wraps fresh material for a new key version.
