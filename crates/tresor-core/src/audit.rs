@@ -72,11 +72,35 @@ const NEVER_LOGGED: &[&str] = &[
     "SecretAccessKey",
 ];
 
-/// The loggable form of a JSON request or response body: members renamed to camelCase
-/// (`KeyId` → `keyId`) and [`NEVER_LOGGED`] members removed, at every depth.
-pub fn loggable_parameters(body: &[u8]) -> Option<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+/// The loggable form of a JSON request or response body: the members at `unknown`
+/// (paths of member names and array indexes the operation does not have) left out,
+/// members renamed to camelCase (`KeyId` → `keyId`) and [`NEVER_LOGGED`] members
+/// removed, at every depth.
+pub fn loggable_parameters(body: &[u8], unknown: &[Vec<String>]) -> Option<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    for path in unknown {
+        remove_path(&mut value, path);
+    }
     value.is_object().then(|| scrub(value))
+}
+
+fn remove_path(v: &mut serde_json::Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = v;
+    for seg in parents {
+        let next = match at {
+            serde_json::Value::Object(m) => m.get_mut(seg),
+            serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        };
+        let Some(next) = next else { return };
+        at = next;
+    }
+    if let serde_json::Value::Object(m) = at {
+        m.remove(last);
+    }
 }
 
 fn scrub(v: serde_json::Value) -> serde_json::Value {
@@ -141,11 +165,24 @@ mod tests {
     #[test]
     fn secrets_are_removed_and_names_camel_cased() {
         let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Dept":"IT"},"Recipient":{"AttestationDocument":"eA=="},"GrantTokens":["t"]}"#;
-        let v = loggable_parameters(body).unwrap();
+        let v = loggable_parameters(body, &[]).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"keyId":"k","encryptionContext":{"Dept":"IT"},"recipient":{}})
         );
-        assert!(loggable_parameters(b"[1]").is_none());
+        assert!(loggable_parameters(b"[1]", &[]).is_none());
+        let unknown = vec![
+            vec!["PlainText".to_string()],
+            vec!["Tags".to_string(), "0".to_string(), "Extra".to_string()],
+        ];
+        let v = loggable_parameters(
+            br#"{"KeyId":"k","PlainText":"c2VjcmV0","Tags":[{"TagKey":"a","TagValue":"b","Extra":1}]}"#,
+            &unknown,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"keyId": "k", "tags": [{"tagKey": "a", "tagValue": "b"}]})
+        );
     }
 }

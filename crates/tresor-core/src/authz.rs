@@ -75,6 +75,16 @@ pub fn authorize(
             }
         }
         Resource::Key(key) => {
+            if caller.account != key.record.account && !allowed_across_accounts(action) {
+                // Whatever the key policy says: AWS makes cross-account permissions
+                // effective only for the operations in `allowed_across_accounts`.
+                return Err(denied(
+                    caller,
+                    action,
+                    &key.arn,
+                    &format!("because {action} is not permitted across accounts"),
+                ));
+            }
             let conditions = if key.policy.has_conditions || identity.has_conditions {
                 let mut c = facts.get().conditions.clone();
                 add_key_facts(kms, key, identity.mentions_resource_facts, &mut c)?;
@@ -115,6 +125,38 @@ pub fn authorize(
             }
         }
     }
+}
+
+/// The actions another account may be given on a key: the cryptographic operations,
+/// CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants,
+/// RetireGrant and RevokeGrant. Everything else (managing the key, its policy, tags,
+/// aliases, rotation and deletion) only works within the key's account.
+pub fn allowed_across_accounts(action: &str) -> bool {
+    matches!(
+        action,
+        "kms:Encrypt"
+            | "kms:Decrypt"
+            | "kms:ReEncryptFrom"
+            | "kms:ReEncryptTo"
+            | "kms:GenerateDataKey"
+            | "kms:GenerateDataKeyWithoutPlaintext"
+            | "kms:GenerateDataKeyPair"
+            | "kms:GenerateDataKeyPairWithoutPlaintext"
+            | "kms:Sign"
+            | "kms:Verify"
+            | "kms:GenerateMac"
+            | "kms:VerifyMac"
+            | "kms:DeriveSharedSecret"
+            | "kms:Encapsulate"
+            | "kms:Decapsulate"
+            | "kms:CreateGrant"
+            | "kms:DescribeKey"
+            | "kms:GetKeyRotationStatus"
+            | "kms:GetPublicKey"
+            | "kms:ListGrants"
+            | "kms:RetireGrant"
+            | "kms:RevokeGrant"
+    )
 }
 
 /// The condition keys that describe the key itself.

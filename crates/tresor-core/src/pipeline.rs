@@ -10,6 +10,7 @@ use crate::cache::CachedKey;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyRef};
+use crate::policy::{Facts, LazyFacts};
 use crate::service::Kms;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -44,12 +45,13 @@ pub struct Call<'a> {
     pub caller: &'a Caller,
     authorized: bool,
     resources: Vec<String>,
-    /// What the request says that policies may test (computed on first use).
-    pub facts: crate::policy::LazyFacts<'a>,
+    /// Members of the body the operation does not have (ignored, and left out of the
+    /// audit record), as paths of member names and array indexes.
+    unknown_members: Vec<Vec<String>>,
 }
 
 impl<'a> Call<'a> {
-    fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str, body: &'a [u8]) -> Self {
+    fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str) -> Self {
         Self {
             operation,
             key_admitted: false,
@@ -57,8 +59,14 @@ impl<'a> Call<'a> {
             caller,
             authorized: false,
             resources: Vec::new(),
-            facts: crate::policy::LazyFacts::new(caller, kms.now_ms(), body),
+            unknown_members: Vec::new(),
         }
+    }
+
+    /// The facts of one authorization: the caller's, plus `facts` taken from the typed
+    /// request, plus `kms:RequestAlias` from `key_id` (the member naming the key used).
+    pub fn facts<'f>(&'f self, facts: Facts<'f>, key_id: Option<&'f str>) -> LazyFacts<'f> {
+        LazyFacts::new(self.caller, self.kms.now_ms(), facts, key_id)
     }
 
     /// The service clock.
@@ -67,21 +75,31 @@ impl<'a> Call<'a> {
     }
 
     /// Resolves a `KeyId` (id, key ARN, alias name or alias ARN) and authorizes `action`
-    /// (e.g. `kms:Encrypt`) on it.
-    pub fn key(&mut self, key_id: &str, action: &str) -> KmsResult<Arc<CachedKey>> {
+    /// (e.g. `kms:Encrypt`) on it, with the members of the typed request in `facts`.
+    pub fn key(
+        &mut self,
+        key_id: &str,
+        action: &str,
+        facts: Facts<'_>,
+    ) -> KmsResult<Arc<CachedKey>> {
         let key = self.resolve(key_id)?;
-        self.authorize_key(&key, action)?;
+        self.authorize_named(&key, action, facts, Some(key_id))?;
         Ok(key)
     }
 
     /// Like [`Call::key`] but refuses aliases, for members that take only a key id or ARN.
-    pub fn key_no_alias(&mut self, key_id: &str, action: &str) -> KmsResult<Arc<CachedKey>> {
+    pub fn key_no_alias(
+        &mut self,
+        key_id: &str,
+        action: &str,
+        facts: Facts<'_>,
+    ) -> KmsResult<Arc<CachedKey>> {
         if KeyRef::parse(key_id)?.is_alias() {
             return Err(KmsError::NotFound(format!(
                 "Invalid keyId '{key_id}': an alias is not accepted here"
             )));
         }
-        self.key(key_id, action)
+        self.key(key_id, action, facts)
     }
 
     /// A key found by UUID inside a ciphertext, in the caller's region; `None` when no
@@ -90,6 +108,7 @@ impl<'a> Call<'a> {
         &mut self,
         key_id: &str,
         action: &str,
+        facts: Facts<'_>,
     ) -> KmsResult<Option<Arc<CachedKey>>> {
         let Some(key) = self.kms.key_by_id(key_id)? else {
             return Ok(None);
@@ -97,19 +116,14 @@ impl<'a> Call<'a> {
         if key.record.region != self.caller.region {
             return Ok(None);
         }
-        self.authorize_key(&key, action)?;
+        self.authorize_named(&key, action, facts, None)?;
         Ok(Some(key))
     }
 
     /// Authorizes an action that is not on a key (CreateKey, ListKeys, GenerateRandom…).
-    pub fn authorize_account(&mut self, action: &str) -> KmsResult<()> {
-        crate::authz::authorize(
-            self.kms,
-            self.caller,
-            &self.facts,
-            action,
-            Resource::Account,
-        )?;
+    pub fn authorize_account(&mut self, action: &str, facts: Facts<'_>) -> KmsResult<()> {
+        let lazy = self.facts(facts, None);
+        crate::authz::authorize(self.kms, self.caller, &lazy, action, Resource::Account)?;
         self.authorized = true;
         Ok(())
     }
@@ -121,6 +135,14 @@ impl<'a> Call<'a> {
         Ok(())
     }
 
+    /// Names a key the request created (CreateKey, authorized on the account) in its
+    /// audit record.
+    pub fn created(&mut self, key_arn: &str) {
+        if !self.resources.iter().any(|r| r == key_arn) {
+            self.resources.push(key_arn.to_string());
+        }
+    }
+
     /// Marks the request authorized by an operation-specific rule that is not a policy
     /// (RetireGrant: the grant's retiring principal or grantee). `why` is for the log.
     pub fn authorize_by_rule(&mut self, why: &str) {
@@ -129,17 +151,28 @@ impl<'a> Call<'a> {
     }
 
     /// Authorizes `action` on an already resolved key and records it for the audit.
-    pub fn authorize_key(&mut self, key: &CachedKey, action: &str) -> KmsResult<()> {
+    pub fn authorize_key(
+        &mut self,
+        key: &CachedKey,
+        action: &str,
+        facts: Facts<'_>,
+    ) -> KmsResult<()> {
+        self.authorize_named(key, action, facts, None)
+    }
+
+    /// [`Call::authorize_key`] for a key the request named as `key_id`.
+    fn authorize_named(
+        &mut self,
+        key: &CachedKey,
+        action: &str,
+        facts: Facts<'_>,
+        key_id: Option<&str>,
+    ) -> KmsResult<()> {
         if !self.resources.contains(&key.arn) {
             self.resources.push(key.arn.clone());
         }
-        crate::authz::authorize(
-            self.kms,
-            self.caller,
-            &self.facts,
-            action,
-            Resource::Key(key),
-        )?;
+        let lazy = LazyFacts::new(self.caller, self.kms.now_ms(), facts, key_id);
+        crate::authz::authorize(self.kms, self.caller, &lazy, action, Resource::Key(key))?;
         self.authorized = true;
         if !self.key_admitted {
             // Cryptographic operations are charged to their (first) key's quota class.
@@ -242,15 +275,53 @@ pub const fn entry<O: Operation>() -> OperationEntry {
 }
 
 fn run_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        body
+    let body = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}".as_slice(),
+        // AWS's JSON protocol takes only an object; serde would also accept a struct in
+        // its sequence form (`[32, null]`).
+        Some(b'{') => body,
+        Some(_) => {
+            return Err(KmsError::Serialization(
+                "The request body must be a JSON object".into(),
+            ))
+        }
     };
-    let req: O::Request =
-        serde_json::from_slice(body).map_err(|e| KmsError::Serialization(serde_message(&e)))?;
+    // Unknown members are ignored, as AWS's JSON protocol ignores them (forward
+    // compatibility); authorization reads only the typed request, so they never
+    // influence a decision, and the audit record leaves them out.
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req: O::Request = serde_ignored::deserialize(&mut de, |path| unknown.push(segments(&path)))
+        .and_then(|req| de.end().map(|()| req))
+        .map_err(|e| KmsError::Serialization(serde_message(&e)))?;
+    call.unknown_members = unknown;
     let resp = O::execute(call, req)?;
     serde_json::to_vec(&resp).map_err(KmsError::internal)
+}
+
+/// The member names and array indexes leading to an ignored member.
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+    use serde_ignored::Path;
+    let mut out = Vec::new();
+    let mut at = path;
+    loop {
+        at = match at {
+            Path::Root => break,
+            Path::Seq { parent, index } => {
+                out.push(index.to_string());
+                parent
+            }
+            Path::Map { parent, key } => {
+                out.push(key.clone());
+                parent
+            }
+            Path::Some { parent }
+            | Path::NewtypeStruct { parent }
+            | Path::NewtypeVariant { parent } => parent,
+        };
+    }
+    out.reverse();
+    out
 }
 
 fn serde_message(e: &serde_json::Error) -> String {
@@ -273,19 +344,10 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
-        let mut call = Call::new(self, caller, op.name, body);
+        let mut call = Call::new(self, caller, op.name);
         let result = self
             .quota
             .admit(caller, op.name)
-            .and_then(|()| {
-                // Grants are usable at once here, so a token only has to be one of ours.
-                if call.facts.may_have_grant_tokens() {
-                    for token in &call.facts.get().grant_tokens {
-                        crate::ops::create_grant::token_grant_id(token)?;
-                    }
-                }
-                Ok(())
-            })
             .and_then(|()| (op.run)(&mut call, body))
             .and_then(|out| {
                 if call.authorized {
@@ -315,8 +377,8 @@ impl Kms {
             error_code: code,
             error_message: message,
             event_time_ms: self.now_ms(),
-            request_parameters: crate::audit::loggable_parameters(body),
-            response_elements: response.and_then(crate::audit::loggable_parameters),
+            request_parameters: crate::audit::loggable_parameters(body, &call.unknown_members),
+            response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
             read_only: !op.mutates,
             service_event: false,
         };

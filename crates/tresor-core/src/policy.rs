@@ -4,8 +4,7 @@
 
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::wire::EncryptionContext;
-use serde_json::Value;
+use crate::wire::{EncryptionContext, Tag};
 use tresor_policy::{ConditionValues, Policy, PolicyError};
 
 pub use tresor_policy::Decision;
@@ -65,43 +64,103 @@ pub fn default_key_policy(account: &str) -> String {
 /// context as given (for grant constraints).
 #[derive(Debug, Clone, Default)]
 pub struct RequestFacts {
-    /// Condition keys derived from the caller and the request body.
+    /// Condition keys derived from the caller and the request.
     pub conditions: ConditionValues,
-    /// The request's encryption context(s), merged.
+    /// The encryption context of the request member that goes with the action.
     pub encryption_context: EncryptionContext,
-    /// The request's grant tokens.
-    pub grant_tokens: Vec<String>,
 }
 
-fn push_context(facts: &mut RequestFacts, ctx: &serde_json::Map<String, Value>) {
-    for (k, v) in ctx {
-        if let Some(v) = v.as_str() {
-            facts
-                .conditions
-                .push(&format!("kms:EncryptionContext:{k}"), v);
-            facts
-                .conditions
-                .push("kms:EncryptionContextKeys", k.as_str());
-            facts.encryption_context.insert(k.clone(), v.to_string());
+/// The members of a typed request that policies and grants may test, for one
+/// authorization. Each operation fills in only the members that belong to the action it
+/// authorizes (ReEncrypt: the source context for `kms:ReEncryptFrom`, the destination
+/// context for `kms:ReEncryptTo`), so a member the operation does not use never
+/// influences a decision. `kms:RequestAlias` comes from the key id being authorized.
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(missing_docs)]
+pub struct Facts<'r> {
+    pub encryption_context: Option<&'r EncryptionContext>,
+    pub encryption_algorithm: Option<&'r str>,
+    pub signing_algorithm: Option<&'r str>,
+    pub mac_algorithm: Option<&'r str>,
+    pub message_type: Option<&'r str>,
+    pub key_agreement_algorithm: Option<&'r str>,
+    pub data_key_pair_spec: Option<&'r str>,
+    pub grantee_principal: Option<&'r str>,
+    pub retiring_principal: Option<&'r str>,
+    pub grant_operations: &'r [String],
+    pub wrapping_algorithm: Option<&'r str>,
+    pub wrapping_key_spec: Option<&'r str>,
+    pub expiration_model: Option<&'r str>,
+    pub key_spec: Option<&'r str>,
+    pub key_usage: Option<&'r str>,
+    pub key_origin: Option<&'r str>,
+    pub rotation_period_in_days: Option<i64>,
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    pub tags: &'r [Tag],
+    pub tag_keys: &'r [String],
+}
+
+impl<'r> Facts<'r> {
+    /// No request members (the caller's facts still apply).
+    pub const NONE: Facts<'static> = Facts {
+        encryption_context: None,
+        encryption_algorithm: None,
+        signing_algorithm: None,
+        mac_algorithm: None,
+        message_type: None,
+        key_agreement_algorithm: None,
+        data_key_pair_spec: None,
+        grantee_principal: None,
+        retiring_principal: None,
+        grant_operations: &[],
+        wrapping_algorithm: None,
+        wrapping_key_spec: None,
+        expiration_model: None,
+        key_spec: None,
+        key_usage: None,
+        key_origin: None,
+        rotation_period_in_days: None,
+        bypass_policy_lockout_safety_check: None,
+        tags: &[],
+        tag_keys: &[],
+    };
+
+    /// Facts with an encryption context.
+    pub fn context(ctx: Option<&'r EncryptionContext>) -> Self {
+        Facts {
+            encryption_context: ctx,
+            ..Facts::NONE
+        }
+    }
+
+    /// Facts with an encryption context and an encryption algorithm.
+    pub fn envelope(ctx: Option<&'r EncryptionContext>, algorithm: &'r Option<String>) -> Self {
+        Facts {
+            encryption_context: ctx,
+            encryption_algorithm: algorithm.as_deref(),
+            ..Facts::NONE
         }
     }
 }
 
-/// The facts of one request, worked out only if some policy or grant needs them.
+/// The facts of one authorization, worked out only if some policy or grant needs them.
 pub struct LazyFacts<'a> {
     caller: &'a Caller,
     now_ms: i64,
-    body: &'a [u8],
+    facts: Facts<'a>,
+    key_id: Option<&'a str>,
     cell: std::cell::OnceCell<RequestFacts>,
 }
 
 impl<'a> LazyFacts<'a> {
-    /// Facts of `body` sent by `caller` at `now_ms`, not computed yet.
-    pub fn new(caller: &'a Caller, now_ms: i64, body: &'a [u8]) -> Self {
+    /// Facts of an authorization of `caller` at `now_ms`, with the request members
+    /// `facts` and the key id `key_id` as the request named it; not computed yet.
+    pub fn new(caller: &'a Caller, now_ms: i64, facts: Facts<'a>, key_id: Option<&'a str>) -> Self {
         Self {
             caller,
             now_ms,
-            body,
+            facts,
+            key_id,
             cell: std::cell::OnceCell::new(),
         }
     }
@@ -109,14 +168,7 @@ impl<'a> LazyFacts<'a> {
     /// The facts (computed on first use).
     pub fn get(&self) -> &RequestFacts {
         self.cell
-            .get_or_init(|| request_facts(self.caller, self.now_ms, self.body))
-    }
-
-    /// True when the body may carry grant tokens (a cheap scan before any parsing).
-    pub fn may_have_grant_tokens(&self) -> bool {
-        self.body
-            .windows(b"GrantTokens".len())
-            .any(|w| w == b"GrantTokens")
+            .get_or_init(|| request_facts(self.caller, self.now_ms, &self.facts, self.key_id))
     }
 }
 
@@ -125,10 +177,16 @@ pub fn has_conditions(doc: &str) -> bool {
     doc.contains("Condition")
 }
 
-/// Builds the facts of one request from its caller, the time and its JSON body.
-pub fn request_facts(caller: &Caller, now_ms: i64, body: &[u8]) -> RequestFacts {
-    let mut facts = RequestFacts::default();
-    let c = &mut facts.conditions;
+/// Builds the facts of one authorization from its caller, the time, the typed request's
+/// members and the key id as the request gave it.
+pub fn request_facts(
+    caller: &Caller,
+    now_ms: i64,
+    facts: &Facts<'_>,
+    key_id: Option<&str>,
+) -> RequestFacts {
+    let mut out = RequestFacts::default();
+    let c = &mut out.conditions;
     c.insert("kms:CallerAccount", [caller.account.as_str()]);
     c.insert("aws:PrincipalArn", [caller.principal_arn.as_str()]);
     c.insert("aws:PrincipalAccount", [caller.account.as_str()]);
@@ -151,85 +209,68 @@ pub fn request_facts(caller: &Caller, now_ms: i64, body: &[u8]) -> RequestFacts 
         .unwrap_or_default();
     c.insert("aws:CurrentTime", [iso]);
     c.insert("aws:EpochTime", [now_ms.div_euclid(1000).to_string()]);
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-        return facts;
-    };
-    for field in [
-        "EncryptionContext",
-        "SourceEncryptionContext",
-        "DestinationEncryptionContext",
-    ] {
-        if let Some(Value::Object(ctx)) = body.get(field) {
-            push_context(&mut facts, ctx);
+    if let Some(ctx) = facts.encryption_context {
+        for (k, v) in ctx {
+            c.push(&format!("kms:EncryptionContext:{k}"), v.as_str());
+            c.push("kms:EncryptionContextKeys", k.as_str());
         }
+        out.encryption_context = ctx.clone();
     }
-    let c = &mut facts.conditions;
+    let c = &mut out.conditions;
     let simple = [
-        ("EncryptionAlgorithm", "kms:EncryptionAlgorithm"),
-        ("SourceEncryptionAlgorithm", "kms:EncryptionAlgorithm"),
-        ("DestinationEncryptionAlgorithm", "kms:EncryptionAlgorithm"),
-        ("SigningAlgorithm", "kms:SigningAlgorithm"),
-        ("MacAlgorithm", "kms:MacAlgorithm"),
-        ("MessageType", "kms:MessageType"),
-        ("KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"),
-        ("KeyPairSpec", "kms:DataKeyPairSpec"),
-        ("GranteePrincipal", "kms:GranteePrincipal"),
-        ("RetiringPrincipal", "kms:RetiringPrincipal"),
-        ("WrappingAlgorithm", "kms:WrappingAlgorithm"),
-        ("WrappingKeySpec", "kms:WrappingKeySpec"),
-        ("ExpirationModel", "kms:ExpirationModel"),
-        ("KeySpec", "kms:KeySpec"),
-        ("KeyUsage", "kms:KeyUsage"),
-        ("Origin", "kms:KeyOrigin"),
-        ("RotationPeriodInDays", "kms:RotationPeriodInDays"),
+        (facts.encryption_algorithm, "kms:EncryptionAlgorithm"),
+        (facts.signing_algorithm, "kms:SigningAlgorithm"),
+        (facts.mac_algorithm, "kms:MacAlgorithm"),
+        (facts.message_type, "kms:MessageType"),
+        (facts.key_agreement_algorithm, "kms:KeyAgreementAlgorithm"),
+        (facts.data_key_pair_spec, "kms:DataKeyPairSpec"),
+        (facts.grantee_principal, "kms:GranteePrincipal"),
+        (facts.retiring_principal, "kms:RetiringPrincipal"),
+        (facts.wrapping_algorithm, "kms:WrappingAlgorithm"),
+        (facts.wrapping_key_spec, "kms:WrappingKeySpec"),
+        (facts.expiration_model, "kms:ExpirationModel"),
+        (facts.key_spec, "kms:KeySpec"),
+        (facts.key_usage, "kms:KeyUsage"),
+        (facts.key_origin, "kms:KeyOrigin"),
     ];
-    for (field, key) in simple {
-        match body.get(field) {
-            Some(Value::String(s)) => c.push(key, s.as_str()),
-            Some(Value::Number(n)) => c.push(key, n.to_string()),
-            _ => {}
+    for (value, key) in simple {
+        if let Some(v) = value {
+            c.push(key, v);
         }
     }
-    if let Some(Value::Bool(b)) = body.get("BypassPolicyLockoutSafetyCheck") {
+    if let Some(days) = facts.rotation_period_in_days {
+        c.push("kms:RotationPeriodInDays", days.to_string());
+    }
+    if let Some(b) = facts.bypass_policy_lockout_safety_check {
         c.insert("kms:BypassPolicyLockoutSafetyCheck", [b.to_string()]);
     }
-    if let Some(Value::Array(tokens)) = body.get("GrantTokens") {
-        facts.grant_tokens = tokens
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
+    for op in facts.grant_operations {
+        c.push("kms:GrantOperations", op.as_str());
     }
-    let c = &mut facts.conditions;
-    if let Some(Value::Array(ops)) = body.get("Operations") {
-        for op in ops.iter().filter_map(Value::as_str) {
-            c.push("kms:GrantOperations", op);
-        }
-    }
-    if let Some(Value::Array(tags)) = body.get("Tags") {
-        for t in tags {
-            if let (Some(k), Some(v)) = (
-                t.get("TagKey").and_then(Value::as_str),
-                t.get("TagValue").and_then(Value::as_str),
-            ) {
-                c.push(&format!("aws:RequestTag/{k}"), v);
-                c.push("aws:TagKeys", k);
-            }
-        }
-    }
-    if let Some(Value::Array(keys)) = body.get("TagKeys") {
-        for k in keys.iter().filter_map(Value::as_str) {
+    for t in facts.tags {
+        if let (Some(k), Some(v)) = (t.tag_key.as_deref(), t.tag_value.as_deref()) {
+            c.push(&format!("aws:RequestTag/{k}"), v);
             c.push("aws:TagKeys", k);
         }
     }
-    for field in ["KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId"] {
-        if let Some(Value::String(id)) = body.get(field) {
-            if let Some(alias) = id.find("alias/").and_then(|pos| id.get(pos..)) {
-                c.push("kms:RequestAlias", alias);
-            }
-        }
+    for k in facts.tag_keys {
+        c.push("aws:TagKeys", k.as_str());
     }
-    facts
+    if let Some(alias) = key_id.and_then(request_alias) {
+        c.push("kms:RequestAlias", alias);
+    }
+    out
+}
+
+/// The alias name (`alias/...`) a key id names, when it is an alias or alias ARN.
+fn request_alias(key_id: &str) -> Option<&str> {
+    if key_id.starts_with("alias/") {
+        return Some(key_id);
+    }
+    if key_id.starts_with("arn:") {
+        return key_id.find(":alias/").and_then(|pos| key_id.get(pos + 1..));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -250,11 +291,14 @@ mod tests {
             user_agent: String::new(),
             request_id: String::new(),
         };
-        let f = request_facts(
-            &caller,
-            0,
-            br#"{"KeyId":"alias/app","EncryptionContext":{"Dept":"IT"},"Operations":["Encrypt","Decrypt"]}"#,
-        );
+        let ctx: EncryptionContext = [("Dept".to_string(), "IT".to_string())].into();
+        let ops = ["Encrypt".to_string(), "Decrypt".to_string()];
+        let facts = Facts {
+            encryption_context: Some(&ctx),
+            grant_operations: &ops,
+            ..Facts::NONE
+        };
+        let f = request_facts(&caller, 0, &facts, Some("alias/app"));
         assert_eq!(
             f.conditions.get("kms:EncryptionContext:Dept").unwrap(),
             ["IT"]
@@ -268,6 +312,27 @@ mod tests {
             ["Encrypt", "Decrypt"]
         );
         assert_eq!(f.conditions.get("kms:RequestAlias").unwrap(), ["alias/app"]);
+        let by_arn = request_facts(
+            &caller,
+            0,
+            &Facts::NONE,
+            Some("arn:aws:kms:us-east-1:111122223333:alias/app"),
+        );
+        assert_eq!(
+            by_arn.conditions.get("kms:RequestAlias").unwrap(),
+            ["alias/app"]
+        );
+        let by_key = request_facts(
+            &caller,
+            0,
+            &Facts::NONE,
+            Some("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        );
+        assert!(by_key.conditions.get("kms:RequestAlias").is_none());
+        assert!(by_key
+            .conditions
+            .get("kms:EncryptionContext:Dept")
+            .is_none());
         assert_eq!(
             f.encryption_context.get("Dept").map(String::as_str),
             Some("IT")

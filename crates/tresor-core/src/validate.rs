@@ -7,6 +7,8 @@ use crate::error::{KmsError, KmsResult};
 #[derive(Debug, Default)]
 pub struct Validator {
     errors: Vec<String>,
+    /// A grant token that is not one of ours (reported after the constraint errors).
+    bad_grant_token: bool,
 }
 
 impl Validator {
@@ -122,6 +124,8 @@ impl Validator {
         let mut v = self.count("grantTokens", tokens.len(), 0, 10);
         for t in tokens {
             v = v.len("grantTokens.member", t, 1, 8192);
+            // Grants are usable at once here, so a token only has to be one of ours.
+            v.bad_grant_token |= crate::ops::create_grant::token_grant_id(t).is_err();
         }
         v
     }
@@ -129,6 +133,9 @@ impl Validator {
     /// `Ok` when nothing was violated, else one `ValidationException` listing everything.
     pub fn finish(self) -> KmsResult<()> {
         match self.errors.len() {
+            0 if self.bad_grant_token => Err(KmsError::InvalidGrantToken(
+                "The grant token is not valid.".into(),
+            )),
             0 => Ok(()),
             1 => Err(KmsError::Validation(format!(
                 "1 validation error detected: {}",

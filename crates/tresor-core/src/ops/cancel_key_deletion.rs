@@ -4,6 +4,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use serde::{Deserialize, Serialize};
 
 /// CancelKeyDeletion.
@@ -34,7 +35,7 @@ impl Operation for CancelKeyDeletion {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let key = call.key(key_id, "kms:CancelKeyDeletion")?;
+        let key = call.key(key_id, "kms:CancelKeyDeletion", Facts::NONE)?;
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
             if rec.key_state != KeyState::PendingDeletion.as_str() {
                 let arn = crate::ids::key_arn(&rec.region, &rec.account, &rec.key_id);

@@ -5,6 +5,7 @@ use super::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{alias_arn, validate_alias_name};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::{AliasRecord, Write};
@@ -48,7 +49,7 @@ impl Operation for CreateAlias {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let (name, target) = members(&req, true)?;
-        let key = call.key_no_alias(target, "kms:CreateAlias")?;
+        let key = call.key_no_alias(target, "kms:CreateAlias", Facts::NONE)?;
         crate::states::require_not_pending_deletion(&key)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
         if key.record.account != account {

@@ -8,6 +8,7 @@ use crate::cache::CachedKey;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::EncryptionContext;
 use base64::Engine;
@@ -227,7 +228,16 @@ impl Operation for CreateGrant {
                 ));
             }
         }
-        let key = call.key_no_alias(key_id, "kms:CreateGrant")?;
+        let key = call.key_no_alias(
+            key_id,
+            "kms:CreateGrant",
+            Facts {
+                grantee_principal: req.grantee_principal.as_deref(),
+                retiring_principal: req.retiring_principal.as_deref(),
+                grant_operations: &operations,
+                ..Facts::NONE
+            },
+        )?;
         crate::states::require_usable(&key)?;
         if let Some(op) = operations.iter().find(|op| !operation_fits(&key, op)) {
             return Err(KmsError::Validation(format!(

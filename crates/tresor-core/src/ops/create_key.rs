@@ -10,6 +10,7 @@ use crate::cache::{CachedKey, KeyMaterial, Material, Materials};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
 use serde::{Deserialize, Serialize};
@@ -134,7 +135,17 @@ impl Operation for CreateKey {
             .as_deref()
             .map(crate::policy::parse_key_policy)
             .transpose()?;
-        call.authorize_account("kms:CreateKey")?;
+        call.authorize_account(
+            "kms:CreateKey",
+            Facts {
+                key_spec: Some(spec.as_str()),
+                key_usage: Some(usage.as_str()),
+                key_origin: Some(origin.as_str()),
+                bypass_policy_lockout_safety_check: req.bypass_policy_lockout_safety_check,
+                tags: req.tags.as_deref().unwrap_or_default(),
+                ..Facts::NONE
+            },
+        )?;
         if let Some(id) = &req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
                 "Custom key store '{id}' does not exist"
@@ -302,7 +313,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         Arc::new(Materials::new(materials)),
         policy,
     )?);
-    call.authorize_key(&cached, "kms:CreateKey")?;
+    call.created(&cached.arn);
     kms.cache_key(cached);
     Ok(Response {
         key_metadata: metadata,

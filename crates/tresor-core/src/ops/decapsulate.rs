@@ -6,6 +6,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{EncapsulationAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ impl Operation for Decapsulate {
             req.encapsulation_algorithm.as_deref().unwrap_or_default(),
             "encapsulationAlgorithm",
         )?;
-        let key = call.key(key_id, "kms:Decapsulate")?;
+        let key = call.key(key_id, "kms:Decapsulate", Facts::NONE)?;
         crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

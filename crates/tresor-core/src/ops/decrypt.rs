@@ -5,6 +5,7 @@
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,7 @@ impl Operation for Decrypt {
                 algorithm: &req.encryption_algorithm,
                 algorithm_field: "encryptionAlgorithm",
                 action: "kms:Decrypt",
+                facts: Facts::envelope(req.encryption_context.as_ref(), &req.encryption_algorithm),
                 ignore_ciphertext: ignore,
             },
         )?;

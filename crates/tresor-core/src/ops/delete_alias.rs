@@ -4,6 +4,7 @@ use super::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::alias_arn;
 use crate::pipeline::{not_found_alias, Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
@@ -37,7 +38,7 @@ impl Operation for DeleteAlias {
         let Some(existing) = kms.store.alias(&account, &region, name)? else {
             return Err(not_found_alias(&alias_arn(&region, &account, name)));
         };
-        call.key(&existing.target_key_id, "kms:DeleteAlias")?;
+        call.key(&existing.target_key_id, "kms:DeleteAlias", Facts::NONE)?;
         kms.write(|| {
             if kms.store.alias(&account, &region, name)?.is_none() {
                 return Err(KmsError::NotFound(format!(

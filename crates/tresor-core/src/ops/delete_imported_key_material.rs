@@ -6,6 +6,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 use tresor_store::{KeyRecord, Write};
@@ -54,7 +55,7 @@ impl Operation for DeleteImportedKeyMaterial {
         Validator::new()
             .opt_len("keyMaterialId", &req.key_material_id, 64, 64)
             .finish()?;
-        let key = call.key(key_id, "kms:DeleteImportedKeyMaterial")?;
+        let key = call.key(key_id, "kms:DeleteImportedKeyMaterial", Facts::NONE)?;
         require_importable(&key)?;
         let current = key.record.imported_material_id.clone().unwrap_or_default();
         if req.key_material_id.as_ref().is_some_and(|m| *m != current) {

@@ -5,6 +5,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyAgreementAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,14 @@ impl Operation for DeriveSharedSecret {
                 "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
             ));
         }
-        let key = call.key(key_id, "kms:DeriveSharedSecret")?;
+        let key = call.key(
+            key_id,
+            "kms:DeriveSharedSecret",
+            Facts {
+                key_agreement_algorithm: req.key_agreement_algorithm.as_deref(),
+                ..Facts::NONE
+            },
+        )?;
         crate::states::require_usable_for(&key, KeyUsage::KeyAgreement)?;
         let peer = req
             .public_key

@@ -4,6 +4,7 @@ use super::enable_key_rotation::{require_rotatable, require_rotation_state};
 use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use serde::Deserialize;
 
 /// DisableKeyRotation.
@@ -26,7 +27,7 @@ impl Operation for DisableKeyRotation {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let key = call.key(key_id, "kms:DisableKeyRotation")?;
+        let key = call.key(key_id, "kms:DisableKeyRotation", Facts::NONE)?;
         require_rotatable(&key)?;
         call.kms.update_key(&key.record.key_id, |rec| {
             require_rotation_state(rec, &key)?;

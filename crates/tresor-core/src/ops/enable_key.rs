@@ -4,6 +4,7 @@ use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use serde::Deserialize;
 
 /// EnableKey.
@@ -25,7 +26,7 @@ pub(crate) fn set_enabled(
     action: &str,
     enabled: bool,
 ) -> KmsResult<Empty> {
-    let key = call.key(key_id, action)?;
+    let key = call.key(key_id, action, Facts::NONE)?;
     call.kms.update_key(&key.record.key_id, |rec| {
         let current = key.with_record(rec.clone())?;
         match current.state {

@@ -7,6 +7,7 @@ use crate::cache::CachedKey;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, Origin};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::KeyRecord;
@@ -78,7 +79,14 @@ impl Operation for EnableKeyRotation {
             )
             .finish()?;
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
-        let key = call.key(key_id, "kms:EnableKeyRotation")?;
+        let key = call.key(
+            key_id,
+            "kms:EnableKeyRotation",
+            Facts {
+                rotation_period_in_days: req.rotation_period_in_days,
+                ..Facts::NONE
+            },
+        )?;
         require_rotatable(&key)?;
         let kms = call.kms;
         let last = kms

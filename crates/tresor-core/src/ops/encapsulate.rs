@@ -5,6 +5,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{EncapsulationAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,7 @@ impl Operation for Encapsulate {
             req.encapsulation_algorithm.as_deref().unwrap_or_default(),
             "encapsulationAlgorithm",
         )?;
-        let key = call.key(key_id, "kms:Encapsulate")?;
+        let key = call.key(key_id, "kms:Encapsulate", Facts::NONE)?;
         crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

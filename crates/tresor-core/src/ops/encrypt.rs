@@ -4,6 +4,7 @@
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -55,7 +56,11 @@ impl Operation for Encrypt {
         else {
             return Err(KmsError::internal("validated members missing"));
         };
-        let key = call.key(key_id, "kms:Encrypt")?;
+        let key = call.key(
+            key_id,
+            "kms:Encrypt",
+            Facts::envelope(req.encryption_context.as_ref(), &req.encryption_algorithm),
+        )?;
         let context = req.encryption_context.as_ref();
         let algorithm = envelope::check_seal(
             &key,

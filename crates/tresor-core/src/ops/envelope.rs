@@ -6,6 +6,7 @@ use crate::cache::{CachedKey, KeyMaterial};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{EncryptionAlgorithm, KeySpec, KeyUsage};
 use crate::pipeline::Call;
+use crate::policy::Facts;
 use crate::wire::{canonical_context, EncryptionContext};
 use std::sync::Arc;
 use tresor_crypto::asymmetric::OaepHash;
@@ -153,6 +154,8 @@ pub(crate) struct OpenRequest<'a> {
     pub algorithm: &'a Option<String>,
     pub algorithm_field: &'a str,
     pub action: &'a str,
+    /// What policies may test for `action` (the members that go with it).
+    pub facts: Facts<'a>,
     pub ignore_ciphertext: bool,
 }
 
@@ -162,7 +165,7 @@ pub(crate) struct OpenRequest<'a> {
 /// skips the ciphertext.
 pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened> {
     if let Some(k) = r.key_id {
-        let key = call.key(k, r.action)?;
+        let key = call.key(k, r.action, r.facts)?;
         require_encryption_key(&key)?;
         let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
         no_context_for_asymmetric(&key, r.context)?;
@@ -203,7 +206,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
     let header = blob::parse_header(r.ciphertext).map_err(|_| invalid_ciphertext())?;
     let blob_key_id = uuid::Uuid::from_bytes(header.key_id).to_string();
     let key = call
-        .key_from_ciphertext(&blob_key_id, r.action)?
+        .key_from_ciphertext(&blob_key_id, r.action, r.facts)?
         .ok_or_else(invalid_ciphertext)?;
     require_encryption_key(&key)?;
     let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;

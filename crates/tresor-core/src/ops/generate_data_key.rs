@@ -5,6 +5,7 @@ use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::model::DataKeySpec;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,11 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
             "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
         ));
     }
-    let key = call.key(req.key_id.as_deref().unwrap_or_default(), action)?;
+    let key = call.key(
+        req.key_id.as_deref().unwrap_or_default(),
+        action,
+        Facts::context(req.encryption_context.as_ref()),
+    )?;
     crate::states::require_symmetric_encryption(&key)?;
     if req.dry_run == Some(true) {
         return Err(KmsError::DryRun);

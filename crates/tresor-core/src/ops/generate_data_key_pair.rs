@@ -6,6 +6,7 @@ use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::model::DataKeyPairSpec;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -67,7 +68,15 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
             "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
         ));
     }
-    let key = call.key(req.key_id.as_deref().unwrap_or_default(), action)?;
+    let key = call.key(
+        req.key_id.as_deref().unwrap_or_default(),
+        action,
+        Facts {
+            encryption_context: req.encryption_context.as_ref(),
+            data_key_pair_spec: req.key_pair_spec.as_deref(),
+            ..Facts::NONE
+        },
+    )?;
     crate::states::require_symmetric_encryption(&key)?;
     let asym = spec.key_spec().asymmetric().ok_or_else(|| {
         KmsError::UnsupportedOperation(format!(

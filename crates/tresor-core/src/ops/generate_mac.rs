@@ -4,6 +4,7 @@ use crate::cache::{CachedKey, KeyMaterial};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyUsage, MacAlgorithmSpec};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -86,7 +87,14 @@ impl Operation for GenerateMac {
             &req.mac_algorithm,
             &req.grant_tokens,
         )?;
-        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:GenerateMac")?;
+        let key = call.key(
+            req.key_id.as_deref().unwrap_or_default(),
+            "kms:GenerateMac",
+            Facts {
+                mac_algorithm: req.mac_algorithm.as_deref(),
+                ..Facts::NONE
+            },
+        )?;
         let hmac = hmac_key(&key, algorithm)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

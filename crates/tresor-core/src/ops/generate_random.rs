@@ -2,6 +2,7 @@
 
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::SecretBlob;
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,7 @@ impl Operation for GenerateRandom {
             .range("numberOfBytes", req.number_of_bytes, 1, 1024)
             .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
             .finish()?;
-        call.authorize_account("kms:GenerateRandom")?;
+        call.authorize_account("kms:GenerateRandom", Facts::NONE)?;
         if let Some(id) = &req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
                 "Custom key store '{id}' does not exist"

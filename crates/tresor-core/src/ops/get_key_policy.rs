@@ -4,6 +4,7 @@ use super::key_id_member;
 use super::put_key_policy::policy_name;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use serde::{Deserialize, Serialize};
 
 /// GetKeyPolicy.
@@ -37,7 +38,7 @@ impl Operation for GetKeyPolicy {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
         policy_name(&req.policy_name)?;
-        let key = call.key(key_id, "kms:GetKeyPolicy")?;
+        let key = call.key(key_id, "kms:GetKeyPolicy", Facts::NONE)?;
         let policy = key
             .record
             .policy

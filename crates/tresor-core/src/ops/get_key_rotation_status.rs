@@ -6,6 +6,7 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::wire::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ impl Operation for GetKeyRotationStatus {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let key = call.key(key_id, "kms:GetKeyRotationStatus")?;
+        let key = call.key(key_id, "kms:GetKeyRotationStatus", Facts::NONE)?;
         require_rotatable(&key)?;
         let rec = &key.record;
         let enabled = rec.rotation_enabled && key.state != KeyState::PendingDeletion;

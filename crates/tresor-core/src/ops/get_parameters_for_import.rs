@@ -6,6 +6,7 @@ use crate::cache::CachedKey;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyState, Origin};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -118,7 +119,15 @@ impl Operation for GetParametersForImport {
                 )))
             }
         }
-        let key = call.key(key_id, "kms:GetParametersForImport")?;
+        let key = call.key(
+            key_id,
+            "kms:GetParametersForImport",
+            Facts {
+                wrapping_algorithm: req.wrapping_algorithm.as_deref(),
+                wrapping_key_spec: req.wrapping_key_spec.as_deref(),
+                ..Facts::NONE
+            },
+        )?;
         require_importable(&key)?;
         let wrapping = PrivateKey::generate(wrapping_spec)?;
         let public = wrapping.public_key()?.spki().to_vec();

@@ -9,6 +9,7 @@ use crate::cache::KeyMaterial;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::Blob;
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,14 @@ impl Operation for ImportKeyMaterial {
                 .map(|b| b.0.as_slice())
                 .unwrap_or_default(),
         )?;
-        let key = call.key(key_id, "kms:ImportKeyMaterial")?;
+        let key = call.key(
+            key_id,
+            "kms:ImportKeyMaterial",
+            Facts {
+                expiration_model: req.expiration_model.as_deref(),
+                ..Facts::NONE
+            },
+        )?;
         require_importable(&key)?;
         let has_material = !key.materials.is_empty();
         match req.import_type.as_deref() {

@@ -3,6 +3,7 @@
 use crate::error::KmsResult;
 use crate::ids::alias_arn;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -62,13 +63,13 @@ impl Operation for ListAliases {
         let after = parse_marker(&req.marker)?;
         let target = match &req.key_id {
             Some(k) => Some(
-                call.key_no_alias(k, "kms:ListAliases")?
+                call.key_no_alias(k, "kms:ListAliases", Facts::NONE)?
                     .record
                     .key_id
                     .clone(),
             ),
             None => {
-                call.authorize_account("kms:ListAliases")?;
+                call.authorize_account("kms:ListAliases", Facts::NONE)?;
                 None
             }
         };

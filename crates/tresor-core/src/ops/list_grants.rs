@@ -4,6 +4,7 @@ use super::create_grant::{principal_member, Constraints};
 use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -117,7 +118,7 @@ impl Operation for ListGrants {
             .opt_len("marker", &req.marker, 1, 1024)
             .opt_len("grantId", &req.grant_id, 1, 128);
         principal_member(v, "granteePrincipal", &req.grantee_principal).finish()?;
-        let key = call.key_no_alias(key_id, "kms:ListGrants")?;
+        let key = call.key_no_alias(key_id, "kms:ListGrants", Facts::NONE)?;
         let grants: Vec<GrantRecord> = call
             .kms
             .store

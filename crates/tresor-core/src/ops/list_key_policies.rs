@@ -3,6 +3,7 @@
 use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ impl Operation for ListKeyPolicies {
             .opt_len("marker", &req.marker, 1, 1024)
             .finish()?;
         crate::wire::parse_marker(&req.marker)?;
-        call.key(key_id, "kms:ListKeyPolicies")?;
+        call.key(key_id, "kms:ListKeyPolicies", Facts::NONE)?;
         Ok(Response {
             policy_names: vec!["default"],
             truncated: false,

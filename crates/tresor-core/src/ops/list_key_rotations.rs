@@ -5,6 +5,7 @@ use super::enable_key_rotation::require_rotatable;
 use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,7 @@ impl Operation for ListKeyRotations {
             }
         };
         let after = parse_marker(&req.marker)?.and_then(|m| m.parse::<u32>().ok());
-        let key = call.key(key_id, "kms:ListKeyRotations")?;
+        let key = call.key(key_id, "kms:ListKeyRotations", Facts::NONE)?;
         require_rotatable(&key)?;
         let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
         let mut page: Vec<_> = call

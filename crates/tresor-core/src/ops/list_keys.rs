@@ -2,6 +2,7 @@
 
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::parse_marker;
 use serde::{Deserialize, Serialize};
@@ -58,7 +59,7 @@ impl Operation for ListKeys {
         }
         v.finish()?;
         let after = parse_marker(&req.marker)?;
-        call.authorize_account("kms:ListKeys")?;
+        call.authorize_account("kms:ListKeys", Facts::NONE)?;
         let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
         let caller = call.caller;
         let mut rows = call.kms.store.list_keys(

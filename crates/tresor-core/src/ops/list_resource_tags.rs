@@ -3,6 +3,7 @@
 use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{parse_marker, Tag};
 use serde::{Deserialize, Serialize};
@@ -48,7 +49,7 @@ impl Operation for ListResourceTags {
             .opt_len("marker", &req.marker, 1, 1024)
             .finish()?;
         let after = parse_marker(&req.marker)?;
-        let key = call.key_no_alias(key_id, "kms:ListResourceTags")?;
+        let key = call.key_no_alias(key_id, "kms:ListResourceTags", Facts::NONE)?;
         let limit = usize::try_from(req.limit.unwrap_or(MAX_LIMIT)).unwrap_or(50);
         let all = call.kms.store.tags(&key.record.key_id)?;
         let mut page: Vec<_> = all

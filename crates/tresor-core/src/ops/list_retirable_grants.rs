@@ -4,6 +4,7 @@ use super::create_grant::principal_member;
 use super::list_grants::{page, Response, MAX_LIMIT};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 
@@ -43,7 +44,7 @@ impl Operation for ListRetirableGrants {
                 "RetiringPrincipal is required.".into(),
             ));
         };
-        call.authorize_account("kms:ListRetirableGrants")?;
+        call.authorize_account("kms:ListRetirableGrants", Facts::NONE)?;
         let grants = call.kms.store.grants_retirable_by(&principal)?;
         page(call, grants, req.limit, &req.marker)
     }

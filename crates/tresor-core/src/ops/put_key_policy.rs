@@ -4,6 +4,7 @@
 use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_policy::{Decision, Policy, RequestContext};
@@ -52,12 +53,19 @@ pub(crate) fn check_lockout(
 ) -> KmsResult<()> {
     let caller = call.caller;
     let identity = call.kms.identity_policies(&caller.principal_arn)?;
+    let facts = call.facts(
+        Facts {
+            bypass_policy_lockout_safety_check: Some(false),
+            ..Facts::NONE
+        },
+        None,
+    );
     let ctx = RequestContext {
         principal_arn: &caller.principal_arn,
         principal_account: &caller.account,
         action: "kms:PutKeyPolicy",
         resource: key_arn,
-        conditions: &call.facts.get().conditions,
+        conditions: &facts.get().conditions,
     };
     if tresor_policy::authorize(policy, &identity.policies, key_account, &ctx) == Decision::Allow {
         return Ok(());
@@ -83,7 +91,14 @@ impl Operation for PutKeyPolicy {
         policy_name(&req.policy_name)?;
         let text = req.policy.unwrap_or_default();
         let parsed = crate::policy::parse_key_policy(&text)?;
-        let key = call.key(key_id, "kms:PutKeyPolicy")?;
+        let key = call.key(
+            key_id,
+            "kms:PutKeyPolicy",
+            Facts {
+                bypass_policy_lockout_safety_check: req.bypass_policy_lockout_safety_check,
+                ..Facts::NONE
+            },
+        )?;
         if req.bypass_policy_lockout_safety_check != Some(true) {
             check_lockout(call, &parsed, &key.arn, &key.record.account)?;
         }

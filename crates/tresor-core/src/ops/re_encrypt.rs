@@ -6,6 +6,7 @@ use super::decrypt::ignores_ciphertext;
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext};
 use serde::{Deserialize, Serialize};
@@ -79,11 +80,22 @@ impl Operation for ReEncrypt {
                 algorithm: &req.source_encryption_algorithm,
                 algorithm_field: "sourceEncryptionAlgorithm",
                 action: "kms:ReEncryptFrom",
+                facts: Facts::envelope(
+                    req.source_encryption_context.as_ref(),
+                    &req.source_encryption_algorithm,
+                ),
                 ignore_ciphertext: ignore,
             },
         )?;
         let dest_id = req.destination_key_id.as_deref().unwrap_or_default();
-        let dest = call.key(dest_id, "kms:ReEncryptTo")?;
+        let dest = call.key(
+            dest_id,
+            "kms:ReEncryptTo",
+            Facts::envelope(
+                req.destination_encryption_context.as_ref(),
+                &req.destination_encryption_algorithm,
+            ),
+        )?;
         let dest_context = req.destination_encryption_context.as_ref();
         let dest_alg = envelope::check_seal(
             &dest,

@@ -3,6 +3,7 @@
 use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
@@ -34,7 +35,7 @@ impl Operation for RevokeGrant {
             .opt_len("grantId", &req.grant_id, 1, 128)
             .finish()?;
         let grant_id = req.grant_id.clone().unwrap_or_default();
-        let key = call.key_no_alias(key_id, "kms:RevokeGrant")?;
+        let key = call.key_no_alias(key_id, "kms:RevokeGrant", Facts::NONE)?;
         let kms = call.kms;
         match kms.store.grant(&grant_id)? {
             Some(g) if g.key_id == key.record.key_id => {}

@@ -5,6 +5,7 @@ use super::enable_key_rotation::{require_rotatable, require_rotation_state};
 use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use serde::{Deserialize, Serialize};
 
 /// The lifetime quota of on-demand rotations per key.
@@ -40,7 +41,7 @@ impl Operation for RotateKeyOnDemand {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let key = call.key(key_id, "kms:RotateKeyOnDemand")?;
+        let key = call.key(key_id, "kms:RotateKeyOnDemand", Facts::NONE)?;
         require_rotatable(&key)?;
         let now = call.now_ms();
         call.kms

@@ -5,6 +5,7 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,7 @@ impl Operation for ScheduleKeyDeletion {
             .range("pendingWindowInDays", req.pending_window_in_days, 7, 30)
             .finish()?;
         let days = req.pending_window_in_days.unwrap_or(30);
-        let key = call.key(key_id, "kms:ScheduleKeyDeletion")?;
+        let key = call.key(key_id, "kms:ScheduleKeyDeletion", Facts::NONE)?;
         let now = call.now_ms();
         let deletion_ms = now + days * DAY_MS;
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {

@@ -5,6 +5,7 @@ use crate::cache::CachedKey;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyUsage, MessageType, SigningAlgorithmSpec};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -152,7 +153,15 @@ impl Operation for Sign {
             .as_ref()
             .map(|m| m.0.expose())
             .unwrap_or_default();
-        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:Sign")?;
+        let key = call.key(
+            req.key_id.as_deref().unwrap_or_default(),
+            "kms:Sign",
+            Facts {
+                signing_algorithm: req.signing_algorithm.as_deref(),
+                message_type: Some(req.message_type.as_deref().unwrap_or("RAW")),
+                ..Facts::NONE
+            },
+        )?;
         let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

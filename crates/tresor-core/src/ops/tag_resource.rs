@@ -3,6 +3,7 @@
 use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{validate_tags, Tag, MAX_TAGS};
 use serde::Deserialize;
@@ -31,7 +32,14 @@ impl Operation for TagResource {
         let key_id = key_id_member("keyId", &req.key_id)?;
         Validator::new().required("tags", &req.tags).finish()?;
         let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
-        let key = call.key_no_alias(key_id, "kms:TagResource")?;
+        let key = call.key_no_alias(
+            key_id,
+            "kms:TagResource",
+            Facts {
+                tags: req.tags.as_deref().unwrap_or_default(),
+                ..Facts::NONE
+            },
+        )?;
         crate::states::require_not_pending_deletion(&key)?;
         let kms = call.kms;
         kms.write(|| {

@@ -3,6 +3,7 @@
 use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
@@ -34,7 +35,14 @@ impl Operation for UntagResource {
         }
         v.finish()?;
         let remove = req.tag_keys.unwrap_or_default();
-        let key = call.key_no_alias(key_id, "kms:UntagResource")?;
+        let key = call.key_no_alias(
+            key_id,
+            "kms:UntagResource",
+            Facts {
+                tag_keys: &remove,
+                ..Facts::NONE
+            },
+        )?;
         crate::states::require_not_pending_deletion(&key)?;
         let kms = call.kms;
         kms.write(|| {

@@ -5,6 +5,7 @@ use super::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::alias_arn;
 use crate::pipeline::{not_found_alias, Call, Operation};
+use crate::policy::Facts;
 use tresor_store::Write;
 
 /// UpdateAlias.
@@ -24,8 +25,8 @@ impl Operation for UpdateAlias {
         let Some(existing) = kms.store.alias(&account, &region, name)? else {
             return Err(not_found_alias(&alias_arn(&region, &account, name)));
         };
-        let old = call.key(&existing.target_key_id, "kms:UpdateAlias")?;
-        let new = call.key_no_alias(target, "kms:UpdateAlias")?;
+        let old = call.key(&existing.target_key_id, "kms:UpdateAlias", Facts::NONE)?;
+        let new = call.key_no_alias(target, "kms:UpdateAlias", Facts::NONE)?;
         if new.record.account != account {
             return Err(KmsError::NotFound(format!(
                 "Key '{}' does not exist",

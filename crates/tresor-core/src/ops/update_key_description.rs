@@ -3,6 +3,7 @@
 use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
 
@@ -32,7 +33,7 @@ impl Operation for UpdateKeyDescription {
             .opt_len("description", &req.description, 0, 8192)
             .finish()?;
         let description = req.description.unwrap_or_default();
-        let key = call.key(key_id, "kms:UpdateKeyDescription")?;
+        let key = call.key(key_id, "kms:UpdateKeyDescription", Facts::NONE)?;
         call.kms.update_key(&key.record.key_id, |rec| {
             let current = key.with_record(rec.clone())?;
             crate::states::require_not_pending_deletion(&current)?;

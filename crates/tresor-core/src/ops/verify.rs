@@ -4,6 +4,7 @@
 use super::sign::{check_signing, parse_members};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -65,7 +66,15 @@ impl Operation for Verify {
             .as_ref()
             .map(|s| s.0.as_slice())
             .unwrap_or_default();
-        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:Verify")?;
+        let key = call.key(
+            req.key_id.as_deref().unwrap_or_default(),
+            "kms:Verify",
+            Facts {
+                signing_algorithm: req.signing_algorithm.as_deref(),
+                message_type: Some(req.message_type.as_deref().unwrap_or("RAW")),
+                ..Facts::NONE
+            },
+        )?;
         let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

@@ -3,6 +3,7 @@
 use super::generate_mac::{hmac_key, parse_members};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
 use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,14 @@ impl Operation for VerifyMac {
             &req.mac_algorithm,
             &req.grant_tokens,
         )?;
-        let key = call.key(req.key_id.as_deref().unwrap_or_default(), "kms:VerifyMac")?;
+        let key = call.key(
+            req.key_id.as_deref().unwrap_or_default(),
+            "kms:VerifyMac",
+            Facts {
+                mac_algorithm: req.mac_algorithm.as_deref(),
+                ..Facts::NONE
+            },
+        )?;
         let hmac = hmac_key(&key, algorithm)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);

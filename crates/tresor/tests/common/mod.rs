@@ -37,9 +37,12 @@ pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
 
 mod audit_log;
+mod identity;
 mod raw;
 #[allow(unused_imports)]
 pub use audit_log::*;
+#[allow(unused_imports)]
+pub use identity::*;
 pub use raw::*;
 
 const READY_PREFIX: &str = "Tresor listening on http://";
