@@ -24,7 +24,12 @@ fn base_headers(srv: &Server, op: &str) -> Vec<(String, String)> {
 
 /// Sends `headers` with an Authorization signed (correctly, by the dev key) over
 /// `signed` only.
-fn send(srv: &Server, mut headers: Vec<(String, String)>, signed: &str, body: &[u8]) -> RawResponse {
+fn send(
+    srv: &Server,
+    mut headers: Vec<(String, String)>,
+    signed: &str,
+    body: &[u8],
+) -> RawResponse {
     let (date, _) = amz_dates();
     let auth = authorization_for(
         &headers,
@@ -54,7 +59,12 @@ fn assert_refused(r: &RawResponse, kind: &str, message: &str) {
 #[test]
 fn an_unsigned_target_is_not_executed() {
     let srv = Server::start();
-    let r = send(&srv, base_headers(&srv, "CreateKey"), "host;x-amz-date", b"{}");
+    let r = send(
+        &srv,
+        base_headers(&srv, "CreateKey"),
+        "host;x-amz-date",
+        b"{}",
+    );
     assert_refused(
         &r,
         "InvalidSignatureException",
@@ -88,7 +98,11 @@ fn every_x_amz_header_must_be_signed() {
         "content-type;host;x-amz-target",
         b"{}",
     );
-    assert_refused(&r, "InvalidSignatureException", "'X-Amz-Date' must be a 'SignedHeader'");
+    assert_refused(
+        &r,
+        "InvalidSignatureException",
+        "'X-Amz-Date' must be a 'SignedHeader'",
+    );
     let r = send(
         &srv,
         base_headers(&srv, "CreateKey"),
@@ -108,9 +122,17 @@ fn every_x_amz_header_must_be_signed() {
     let mut h = base_headers(&srv, "CreateKey");
     let sha = hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body).as_ref());
     h.push(("X-Amz-Content-Sha256".into(), sha));
-    h.push(("X-Amzn-Trace-Id".into(), "Root=1-00000000-000000000000000000000000".into()));
+    h.push((
+        "X-Amzn-Trace-Id".into(),
+        "Root=1-00000000-000000000000000000000000".into(),
+    ));
     h.push(("User-Agent".into(), "attack-test".into()));
-    let r = send(&srv, h, "host;x-amz-content-sha256;x-amz-date;x-amz-target", body);
+    let r = send(
+        &srv,
+        h,
+        "host;x-amz-content-sha256;x-amz-date;x-amz-target",
+        body,
+    );
     assert_eq!(r.status, 200, "{}", r.body_str());
     assert_eq!(key_count(&srv), 1);
 }
@@ -121,7 +143,14 @@ fn a_captured_request_cannot_be_replayed_as_another_operation() {
     let full = "content-type;host;x-amz-date;x-amz-target";
     let (date, _) = amz_dates();
     let mut h = base_headers(&srv, "ListKeys");
-    let auth = authorization_for(&h, full, b"{}", (&date, REGION, "kms"), ACCESS_KEY, SECRET_KEY);
+    let auth = authorization_for(
+        &h,
+        full,
+        b"{}",
+        (&date, REGION, "kms"),
+        ACCESS_KEY,
+        SECRET_KEY,
+    );
     h.push(("Authorization".into(), auth));
     let r = http_request(srv.port, "POST", "/", &h, b"{}");
     assert_eq!(r.status, 200, "{}", r.body_str());
@@ -153,7 +182,11 @@ fn a_duplicated_signed_header_is_refused() {
     let (_, stamp) = amz_dates();
     h.push(("X-Amz-Date".into(), stamp));
     let r = send(&srv, h, "content-type;host;x-amz-date;x-amz-target", b"{}");
-    assert_refused(&r, "IncompleteSignatureException", "more than one 'X-Amz-Date' header");
+    assert_refused(
+        &r,
+        "IncompleteSignatureException",
+        "more than one 'X-Amz-Date' header",
+    );
     assert_eq!(key_count(&srv), 0);
 }
 
@@ -163,7 +196,14 @@ fn duplicated_authorization_components_are_refused() {
     let (date, _) = amz_dates();
     let full = "content-type;host;x-amz-date;x-amz-target";
     let mut h = base_headers(&srv, "CreateKey");
-    let good = authorization_for(&h, full, b"{}", (&date, REGION, "kms"), ACCESS_KEY, SECRET_KEY);
+    let good = authorization_for(
+        &h,
+        full,
+        b"{}",
+        (&date, REGION, "kms"),
+        ACCESS_KEY,
+        SECRET_KEY,
+    );
     let sig = good.rsplit("Signature=").next().unwrap().to_string();
     let cred = format!("{ACCESS_KEY}/{date}/{REGION}/kms/aws4_request");
     for auth in [
@@ -195,7 +235,11 @@ fn signed_headers_must_be_lowercase_and_sorted() {
         "host;;x-amz-date;x-amz-target",
     ] {
         let r = send(&srv, base_headers(&srv, "CreateKey"), signed, b"{}");
-        assert_refused(&r, "IncompleteSignatureException", "SignedHeaders must list lowercase");
+        assert_refused(
+            &r,
+            "IncompleteSignatureException",
+            "SignedHeaders must list lowercase",
+        );
     }
     assert_eq!(key_count(&srv), 0);
 }
@@ -206,12 +250,34 @@ fn the_credential_scope_must_name_kms_and_a_region() {
     let (date, _) = amz_dates();
     let full = "content-type;host;x-amz-date;x-amz-target";
     for (region, service, kind, message) in [
-        (REGION, "s3", "InvalidSignatureException", "Credential should be scoped to correct service: 'kms'."),
-        ("US_EAST_1", "kms", "IncompleteSignatureException", "Credential is malformed"),
-        ("", "kms", "IncompleteSignatureException", "Credential is malformed"),
+        (
+            REGION,
+            "s3",
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'kms'.",
+        ),
+        (
+            "US_EAST_1",
+            "kms",
+            "IncompleteSignatureException",
+            "Credential is malformed",
+        ),
+        (
+            "",
+            "kms",
+            "IncompleteSignatureException",
+            "Credential is malformed",
+        ),
     ] {
         let mut h = base_headers(&srv, "CreateKey");
-        let auth = authorization_for(&h, full, b"{}", (&date, region, service), ACCESS_KEY, SECRET_KEY);
+        let auth = authorization_for(
+            &h,
+            full,
+            b"{}",
+            (&date, region, service),
+            ACCESS_KEY,
+            SECRET_KEY,
+        );
         h.push(("Authorization".into(), auth));
         let r = http_request(srv.port, "POST", "/", &h, b"{}");
         assert_refused(&r, kind, message);

@@ -325,7 +325,11 @@ pub fn authorization_for(
             .filter(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim())
             .collect();
-        canonical_headers.push_str(&format!("{}:{}\n", name.to_ascii_lowercase(), values.join(",")));
+        canonical_headers.push_str(&format!(
+            "{}:{}\n",
+            name.to_ascii_lowercase(),
+            values.join(",")
+        ));
     }
     let canonical = format!(
         "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
