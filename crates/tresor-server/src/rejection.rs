@@ -12,6 +12,7 @@
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tresor_core::Caller;
 
@@ -98,6 +99,9 @@ struct Source {
 pub struct Rejections {
     config: RejectionConfig,
     sources: Mutex<HashMap<IpAddr, Source>>,
+    /// `sources.len()`, readable without the lock: the common case (no source has
+    /// failed lately) costs every request one atomic load.
+    tracked: AtomicUsize,
 }
 
 impl Rejections {
@@ -106,6 +110,7 @@ impl Rejections {
         Self {
             config,
             sources: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
@@ -116,6 +121,9 @@ impl Rejections {
 
     /// Whether `ip` may still fail an authentication now (its bucket holds a token).
     pub fn admit(&self, ip: IpAddr, now: Instant) -> bool {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return true;
+        }
         let mut sources = self.sources.lock();
         match sources.get_mut(&bucket_of(ip)) {
             Some(s) => {
@@ -148,6 +156,13 @@ impl Rejections {
         });
         refill(s, &cfg, now);
         s.tokens = (s.tokens - 1.0).max(0.0);
+        self.tracked.store(sources.len(), Ordering::Relaxed);
+        let Some(s) = sources.get_mut(&key) else {
+            return Refusal {
+                record: true,
+                flushed: None,
+            };
+        };
         let mut flushed = None;
         if now.duration_since(s.window_start) >= cfg.window {
             flushed = s.suppressed.take();
@@ -183,7 +198,8 @@ impl Rejections {
     pub fn due(&self, now: Instant) -> Vec<Suppressed> {
         let cfg = self.config;
         let mut out = Vec::new();
-        self.sources.lock().retain(|_, s| {
+        let mut sources = self.sources.lock();
+        sources.retain(|_, s| {
             refill(s, &cfg, now);
             let ended = now.duration_since(s.window_start) >= cfg.window;
             if ended {
@@ -191,6 +207,7 @@ impl Rejections {
             }
             !(ended && s.tokens >= cfg.burst)
         });
+        self.tracked.store(sources.len(), Ordering::Relaxed);
         out
     }
 
