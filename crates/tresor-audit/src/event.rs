@@ -35,6 +35,8 @@ struct Event<'a> {
     error_message: Option<String>,
     request_parameters: &'a Option<Value>,
     response_elements: &'a Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: &'a Option<Value>,
     #[serde(rename = "requestID")]
     request_id: &'a str,
     #[serde(rename = "eventID")]
@@ -178,6 +180,7 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
             .map(|m| m.chars().take(MAX_ERROR_MESSAGE).collect()),
         request_parameters: &r.request_parameters,
         response_elements: &r.response_elements,
+        additional_event_data: &r.additional_event_data,
         request_id: &c.request_id,
         event_id: event_id.to_string(),
         read_only: r.read_only,
@@ -223,6 +226,7 @@ mod tests {
         let r = AuditRecord {
             request_parameters: Some(serde_json::json!({"keyId": "k1"})),
             response_elements: None,
+            additional_event_data: None,
             read_only: true,
             service_event: false,
             event_name: "Encrypt",

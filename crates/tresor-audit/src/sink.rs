@@ -581,6 +581,7 @@ mod tests {
         sink.record(&AuditRecord {
             request_parameters: Some(serde_json::json!({"keyId": n.to_string()})),
             response_elements: None,
+            additional_event_data: None,
             read_only,
             service_event: false,
             event_name: if read_only { "Encrypt" } else { "CreateKey" },

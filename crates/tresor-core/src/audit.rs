@@ -15,6 +15,9 @@ pub struct AuditRecord<'a> {
     /// For successful mutations, the response's members logged the same way; `None`
     /// otherwise (CloudTrail logs `null` for cryptographic and read-only calls).
     pub response_elements: Option<serde_json::Value>,
+    /// CloudTrail's `additionalEventData`: what the record says beyond the request
+    /// (e.g. how many refused requests an aggregated record stands for).
+    pub additional_event_data: Option<serde_json::Value>,
     /// CloudTrail's `readOnly`: the request changed nothing.
     pub read_only: bool,
     /// Something the service did by itself (a scheduled deletion, an automatic rotation,

@@ -379,6 +379,7 @@ impl Kms {
             event_time_ms: self.now_ms(),
             request_parameters: crate::audit::loggable_parameters(body, &call.unknown_members),
             response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
+            additional_event_data: None,
             read_only: !op.mutates,
             service_event: false,
         };
@@ -405,6 +406,37 @@ impl Kms {
             event_time_ms: self.now_ms(),
             request_parameters: None,
             response_elements: None,
+            additional_event_data: None,
+            read_only: true,
+            service_event: false,
+        };
+        if let Err(e) = self.audit.record(&record) {
+            tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
+        }
+    }
+
+    /// Audits, in one record, `count` requests from one source refused before an
+    /// operation (failed authentication, throttled) whose individual records were
+    /// suppressed. `caller` and `error_code` are those of the first of them;
+    /// `summary` goes to `additionalEventData`.
+    pub fn audit_rejected_summary(
+        &self,
+        event_name: &str,
+        caller: &Caller,
+        error_code: &str,
+        error_message: String,
+        summary: serde_json::Value,
+    ) {
+        let record = crate::audit::AuditRecord {
+            event_name,
+            caller,
+            resources: &[],
+            error_code: Some(error_code),
+            error_message: Some(error_message),
+            event_time_ms: self.now_ms(),
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: Some(summary),
             read_only: true,
             service_event: false,
         };
@@ -443,6 +475,7 @@ impl Kms {
             event_time_ms: self.now_ms(),
             request_parameters: None,
             response_elements: None,
+            additional_event_data: None,
             read_only: false,
             service_event: true,
         };

@@ -34,6 +34,12 @@ pub struct Kms {
     keys: BoundedMap<String, Arc<CachedKey>>,
     aliases: BoundedMap<String, String>,
     credentials: BoundedMap<String, Arc<Credential>>,
+    /// Access key ids known not to authenticate (unknown or inactive): answered
+    /// without a store read. Cleared for an id whenever that access key is written.
+    refused_keys: BoundedMap<String, ()>,
+    /// Bumped on every access-key change, so derived caches (SigV4 signing keys) know
+    /// to drop what they hold.
+    credential_epoch: std::sync::atomic::AtomicU64,
     write_lock: Mutex<()>,
     identity_policies: BoundedMap<String, Arc<IdentityPolicies>>,
     key_policies: BoundedMap<String, Arc<crate::cache::KeyPolicy>>,
@@ -80,6 +86,8 @@ impl Kms {
             keys: BoundedMap::new(config.key_cache_capacity),
             aliases: BoundedMap::new(config.key_cache_capacity),
             credentials: BoundedMap::new(10_000),
+            refused_keys: BoundedMap::new(10_000),
+            credential_epoch: std::sync::atomic::AtomicU64::new(0),
             write_lock: Mutex::new(()),
             identity_policies: BoundedMap::new(10_000),
             key_policies: BoundedMap::new(10_000),
@@ -129,8 +137,31 @@ impl Kms {
         let record =
             self.access_key_record(access_key_id, secret, account, principal_arn, operator)?;
         self.store.apply(vec![Write::PutAccessKey(record)])?;
-        self.credentials.remove(&access_key_id.to_string());
+        self.access_key_changed(access_key_id);
         Ok(())
+    }
+
+    /// Forgets everything cached about `access_key_id` after it was created, changed
+    /// or deleted; requests that start afterwards read it anew.
+    pub(crate) fn access_key_changed(&self, access_key_id: &str) {
+        let id = access_key_id.to_string();
+        // Bump before removing: a concurrent refusal fill either sees the new epoch
+        // and takes its entry back, or was inserted before this removal.
+        self.credential_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.credentials.remove(&id);
+        self.refused_keys.remove(&id);
+    }
+
+    /// Changes whenever an access key is created, changed or deleted.
+    pub fn credential_epoch(&self) -> u64 {
+        self.credential_epoch
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The credential behind `access_key_id` if it is cached, without a store read.
+    pub fn cached_credential(&self, access_key_id: &str) -> Option<Arc<Credential>> {
+        self.credentials.get(&access_key_id.to_string())
     }
 
     /// A new access key record with its secret wrapped under the root key.
@@ -161,33 +192,49 @@ impl Kms {
     pub(crate) fn forget_credentials_of(&self, principal_arn: &str) {
         self.credentials
             .remove_where(|c| c.principal_arn == principal_arn);
+        self.credential_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The credential behind an access key id, if it exists and is enabled.
     pub fn credential(&self, access_key_id: &str) -> KmsResult<Option<Arc<Credential>>> {
-        self.credentials
-            .get_or_load(&access_key_id.to_string(), || {
-                let Some(rec) = self.store.access_key(access_key_id)? else {
-                    return Ok(None);
-                };
-                if !rec.enabled {
-                    return Ok(None);
-                }
-                let secret = self
-                    .root
-                    .unwrap(
-                        WrapPurpose::AccessKeySecret { access_key_id },
-                        &rec.wrapped_secret,
-                    )
-                    .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
-                Ok(Some(Arc::new(Credential {
-                    access_key_id: rec.access_key_id,
-                    secret,
-                    account: rec.account,
-                    principal_arn: rec.principal_arn,
-                    operator: rec.operator,
-                })))
-            })
+        let id = access_key_id.to_string();
+        if let Some(c) = self.credentials.get(&id) {
+            return Ok(Some(c));
+        }
+        if self.refused_keys.get(&id).is_some() {
+            return Ok(None);
+        }
+        let epoch = self.credential_epoch();
+        let found = self.credentials.get_or_load(&id, || {
+            tracing::debug!(access_key_id, "reading an access key from the store");
+            let rec = self.store.access_key(access_key_id)?;
+            let Some(rec) = rec.filter(|r| r.enabled) else {
+                return Ok::<_, KmsError>(None);
+            };
+            let secret = self
+                .root
+                .unwrap(
+                    WrapPurpose::AccessKeySecret { access_key_id },
+                    &rec.wrapped_secret,
+                )
+                .map_err(|e| KmsError::internal(format!("access key {access_key_id}: {e}")))?;
+            Ok(Some(Arc::new(Credential {
+                access_key_id: rec.access_key_id,
+                secret,
+                account: rec.account,
+                principal_arn: rec.principal_arn,
+                operator: rec.operator,
+            })))
+        })?;
+        if found.is_none() {
+            self.refused_keys.insert(id.clone(), ());
+            if self.credential_epoch() != epoch {
+                // The key changed while we read it: the refusal may be stale.
+                self.refused_keys.remove(&id);
+            }
+        }
+        Ok(found)
     }
 
     /// The parsed policy of a key record (its stored text, or the account's default),

@@ -1,5 +1,6 @@
 //! The handlers: read the body (bounded), authenticate, dispatch, respond.
 
+use crate::rejection::Suppressed;
 use crate::response;
 use crate::sigv4::{self, SignedRequest};
 use crate::{AppState, MAX_BODY_BYTES};
@@ -10,8 +11,9 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 use time::OffsetDateTime;
-use tresor_core::{operation, Caller, KmsError, KmsResult};
+use tresor_core::{error_name, operation, Caller, KmsError, KmsResult};
 
 /// `POST /`: one KMS API call.
 pub async fn kms_api(
@@ -21,6 +23,20 @@ pub async fn kms_api(
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
+    // A source that keeps failing to authenticate is refused before its body is read
+    // or its access key looked up, unless it signs with a key already known to be good.
+    if !state.rejections.admit(peer.ip(), Instant::now()) && !signs_with_cached_key(&state, &parts)
+    {
+        let e = KmsError::Throttling("Rate exceeded".into());
+        return refuse(
+            &state,
+            &parts,
+            peer,
+            &request_id,
+            &e,
+            response::status_of(&e),
+        );
+    }
     let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
         .collect()
         .await
@@ -30,18 +46,28 @@ pub async fn kms_api(
             let e = KmsError::Validation(format!(
                 "The request body exceeds the maximum size of {MAX_BODY_BYTES} bytes."
             ));
-            let caller = unauthenticated_caller(&parts, peer, &request_id);
-            state.kms.audit_rejected(&event_name(&parts), &caller, &e);
-            return response::error_with_status(&e, StatusCode::PAYLOAD_TOO_LARGE, &request_id);
+            return refuse(
+                &state,
+                &parts,
+                peer,
+                &request_id,
+                &e,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            );
         }
     };
     let caller = match authenticate(&state, &parts, &body, peer, &request_id) {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(request_id, "authentication failed: {e}");
-            let caller = unauthenticated_caller(&parts, peer, &request_id);
-            state.kms.audit_rejected(&event_name(&parts), &caller, &e);
-            return response::error(&e, &request_id);
+            return refuse(
+                &state,
+                &parts,
+                peer,
+                &request_id,
+                &e,
+                response::status_of(&e),
+            );
         }
     };
     let target = parts
@@ -90,11 +116,27 @@ fn authenticate(
         .to_str()
         .map_err(|_| KmsError::IncompleteSignature("Authorization header is not ASCII".into()))?;
     let auth = sigv4::parse_authorization(header)?;
-    let Some(cred) = state.kms.credential(&auth.access_key_id)? else {
-        return Err(KmsError::UnrecognizedClient(
+    // Everything that needs no credential is checked before the store is read.
+    sigv4::precheck(&parts.headers, &auth, OffsetDateTime::now_utc())?;
+    let invalid_token = || {
+        KmsError::UnrecognizedClient(
             "The security token included in the request is invalid.".into(),
-        ));
+        )
     };
+    if !state.accept_example_key && auth.access_key_id == crate::EXAMPLE_ACCESS_KEY_ID {
+        return Err(invalid_token());
+    }
+    let Some(cred) = state.kms.credential(&auth.access_key_id)? else {
+        return Err(invalid_token());
+    };
+    // AWS's documented example secret is public: outside dev mode it opens nothing,
+    // whatever access key id it was stored under.
+    if !state.accept_example_key
+        && cred.secret.expose() == crate::EXAMPLE_SECRET_ACCESS_KEY.as_bytes()
+    {
+        return Err(invalid_token());
+    }
+    state.signing_keys.sync(state.kms.credential_epoch());
     let signed = SignedRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -126,6 +168,61 @@ fn authenticate(
             .collect(),
         request_id: request_id.to_string(),
     })
+}
+
+/// Answers a request refused before authentication completed, and audits it within
+/// the per-source bound (see [`crate::rejection`]).
+fn refuse(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    peer: SocketAddr,
+    request_id: &str,
+    e: &KmsError,
+    status: StatusCode,
+) -> Response {
+    let code = error_name(e);
+    let event = event_name(parts);
+    let verdict = state
+        .rejections
+        .refused(peer.ip(), Instant::now(), code, || Suppressed {
+            caller: unauthenticated_caller(parts, peer, request_id),
+            event_name: event.clone(),
+            error_code: code,
+            error_message: e.to_string(),
+            count: 0,
+            by_error: Default::default(),
+            first_ms: state.kms.now_ms(),
+        });
+    if let Some(s) = verdict.flushed {
+        audit_suppressed(&state.kms, &s);
+    }
+    if verdict.record {
+        let caller = unauthenticated_caller(parts, peer, request_id);
+        state.kms.audit_rejected(&event, &caller, e);
+    }
+    response::error_with_status(e, status, request_id)
+}
+
+/// Writes the aggregated record of suppressed refusals.
+pub(crate) fn audit_suppressed(kms: &tresor_core::Kms, s: &Suppressed) {
+    kms.audit_rejected_summary(
+        &s.event_name,
+        &s.caller,
+        s.error_code,
+        s.error_message.clone(),
+        s.summary(kms.now_ms()),
+    );
+}
+
+/// The request is signed with an access key whose credential is cached (a client
+/// known to be good), so checking it costs no store read.
+fn signs_with_cached_key(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| sigv4::parse_authorization(h).ok())
+        .is_some_and(|a| state.kms.cached_credential(&a.access_key_id).is_some())
 }
 
 /// The operation a request names (`X-Amz-Target` without `TrentService.`), for the

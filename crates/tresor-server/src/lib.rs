@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod api;
+pub mod rejection;
 mod response;
 pub mod sigv4;
 
@@ -16,6 +17,11 @@ use tresor_core::{Kms, SystemClock};
 /// The largest request body accepted (the largest legal KMS request is well below).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// AWS's documented example access key id: accepted only in dev mode.
+pub const EXAMPLE_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+/// AWS's documented example secret: accepted only in dev mode, under any key id.
+pub const EXAMPLE_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
 /// What the HTTP layer shares between requests.
 pub struct AppState {
     /// The service.
@@ -24,6 +30,10 @@ pub struct AppState {
     pub signing_keys: sigv4::SigningKeys,
     /// When set, `POST /_tresor/test/advance-clock` moves this clock (tests only).
     pub test_clock: Option<Arc<SystemClock>>,
+    /// Per-source limits on failed authentications and their audit records.
+    pub rejections: rejection::Rejections,
+    /// Accept AWS's documented example credentials (dev mode).
+    pub accept_example_key: bool,
 }
 
 /// The router: the KMS API at `POST /`, `GET /health`, and the test clock when enabled.
@@ -43,10 +53,33 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let flusher = tokio::spawn(flush_rejections(state.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    flusher.abort();
+    // Whatever is still counted goes on the record before the log is closed.
+    let window = state.rejections.window();
+    for s in state.rejections.due(std::time::Instant::now() + window) {
+        api::audit_suppressed(&state.kms, &s);
+    }
+    served
+}
+
+/// Writes the aggregated records of refused requests once per window.
+async fn flush_rejections(state: Arc<AppState>) {
+    let window = state.rejections.window();
+    loop {
+        tokio::time::sleep(window).await;
+        let s = state.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for due in s.rejections.due(std::time::Instant::now()) {
+                api::audit_suppressed(&s.kms, &due);
+            }
+        })
+        .await;
+    }
 }
 
 /// Runs due background jobs now and then every `every`, forever.

@@ -4,6 +4,7 @@
 
 use aws_lc_rs::{digest, hmac};
 use axum::http::HeaderMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -51,12 +52,21 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization> {
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in params.split(',') {
         let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
+        let (slot, v) = if let Some(v) = part.strip_prefix("Credential=") {
+            (&mut credential, v)
         } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
+            (&mut signed, v)
         } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
+            (&mut signature, v)
+        } else {
+            continue;
+        };
+        // A second value of a component would leave it open which one was verified.
+        if slot.replace(v).is_some() {
+            let name = part.split('=').next().unwrap_or_default();
+            return Err(KmsError::IncompleteSignature(format!(
+                "Authorization header has more than one '{name}' parameter."
+            )));
         }
     }
     let mut missing = Vec::new();
@@ -92,12 +102,28 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization> {
         date: (*date).to_string(),
         region: (*region).to_string(),
         service: (*service).to_string(),
-        signed_headers: signed
-            .split(';')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect(),
+        signed_headers: signed_header_names(signed)?,
         signature: signature.trim().to_string(),
     })
+}
+
+/// SignedHeaders as the canonical request lists them: lowercase, sorted, no duplicates.
+/// Anything else is refused rather than normalized, so that one signature has one
+/// reading.
+fn signed_header_names(signed: &str) -> KmsResult<Vec<String>> {
+    let names: Vec<String> = signed.split(';').map(str::to_string).collect();
+    let canonical = names.iter().all(|n| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    }) && names.windows(2).all(|w| matches!(w, [a, b] if a < b));
+    if !canonical {
+        return Err(KmsError::IncompleteSignature(format!(
+            "SignedHeaders must list lowercase header names, sorted and each once: '{}'.",
+            signed.chars().take(256).collect::<String>()
+        )));
+    }
+    Ok(names)
 }
 
 /// The request parts that are signed.
@@ -119,17 +145,29 @@ pub struct SignedRequest<'a> {
 #[derive(Debug)]
 pub struct SigningKeys {
     cache: BoundedMap<(String, String, [u8; 8]), Arc<hmac::Key>>,
+    /// The service's credential epoch the cache was filled under.
+    epoch: AtomicU64,
 }
 
 impl Default for SigningKeys {
     fn default() -> Self {
         Self {
             cache: BoundedMap::new(10_000),
+            epoch: AtomicU64::new(0),
         }
     }
 }
 
 impl SigningKeys {
+    /// Drops every derived key when access keys changed since the last call
+    /// (`epoch` is [`tresor_core::Kms::credential_epoch`]): a deactivated or deleted
+    /// key's derived signing keys do not outlive it.
+    pub fn sync(&self, epoch: u64) {
+        if self.epoch.swap(epoch, Ordering::AcqRel) != epoch {
+            self.cache.remove_where(|_| true);
+        }
+    }
+
     fn key(&self, auth: &Authorization, cred: &Credential) -> Arc<hmac::Key> {
         let fp = digest::digest(&digest::SHA256, cred.secret.expose());
         let mut tag = [0u8; 8];
@@ -174,15 +212,16 @@ fn basic(t: OffsetDateTime) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
-/// Checks the request's signature against `cred`; `now` is the wall clock.
-pub fn verify(
-    req: &SignedRequest<'_>,
+/// Checks everything about a request's signing that needs no credential: the scope's
+/// service, the timestamp, and that `host`, `x-amz-date` and every `x-amz-*` header the
+/// request carries are signed, each once. Runs before the access key is looked up, so
+/// malformed requests cost no store read. Returns the raw `x-amz-date`.
+pub fn precheck(
+    headers: &HeaderMap,
     auth: &Authorization,
-    cred: &Credential,
-    keys: &SigningKeys,
     now: OffsetDateTime,
-) -> KmsResult<()> {
-    let (raw_date, t) = amz_date(req.headers)?;
+) -> KmsResult<String> {
+    let (raw_date, t) = amz_date(headers)?;
     if auth.service != "kms" {
         return Err(KmsError::InvalidSignature(
             "Credential should be scoped to correct service: 'kms'.".into(),
@@ -210,11 +249,67 @@ pub fn verify(
             basic(now)
         )));
     }
-    if !auth.signed_headers.iter().any(|h| h == "host") {
+    check_signed_headers(headers, &auth.signed_headers)?;
+    Ok(raw_date)
+}
+
+/// `host`, `x-amz-date` and every `x-amz-*` header present must be signed (else an
+/// unsigned `X-Amz-Target` could turn a captured request into another operation), and
+/// none of them may appear twice (else the signed and the acted-on value could differ).
+fn check_signed_headers(headers: &HeaderMap, signed: &[String]) -> KmsResult<()> {
+    let is_signed = |name: &str| signed.iter().any(|h| h == name);
+    if !is_signed("host") {
         return Err(KmsError::InvalidSignature(
-            "'Host' must be a 'SignedHeader' in the AWS Authorization.".into(),
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
+    for name in ["x-amz-date"]
+        .into_iter()
+        .chain(headers.keys().map(|k| k.as_str()))
+    {
+        let guarded = name == "host" || name == "authorization" || name.starts_with("x-amz-");
+        if !guarded {
+            continue;
+        }
+        if !is_signed(name) && name != "authorization" {
+            return Err(KmsError::InvalidSignature(format!(
+                "'{}' must be a 'SignedHeader' in the AWS Authorization.",
+                display_name(name)
+            )));
+        }
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return Err(KmsError::IncompleteSignature(format!(
+                "The request has more than one '{}' header.",
+                display_name(name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `x-amz-target` → `X-Amz-Target`, as AWS names headers in its messages.
+fn display_name(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Checks the request's signature against `cred`; `now` is the wall clock. Runs
+/// [`precheck`] first.
+pub fn verify(
+    req: &SignedRequest<'_>,
+    auth: &Authorization,
+    cred: &Credential,
+    keys: &SigningKeys,
+    now: OffsetDateTime,
+) -> KmsResult<()> {
+    let raw_date = precheck(req.headers, auth, now)?;
     let canonical = canonical_request(req, &auth.signed_headers);
     let string_to_sign = format!(
         "{ALGORITHM}\n{raw_date}\n{}\n{}",

@@ -77,6 +77,8 @@ pub trait Store: Send + Sync {
     fn tags(&self, key_id: &str) -> StoreResult<Vec<TagRecord>>;
     /// An access key by id.
     fn access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+    /// The access keys of a principal, oldest first.
+    fn access_keys_of(&self, principal_arn: &str) -> StoreResult<Vec<AccessKeyRecord>>;
     /// A principal by ARN.
     fn principal(&self, arn: &str) -> StoreResult<Option<PrincipalRecord>>;
     /// The principals of an account, by name.

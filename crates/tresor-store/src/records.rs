@@ -222,6 +222,11 @@ pub enum Write {
     },
     /// Creates or replaces an access key.
     PutAccessKey(AccessKeyRecord),
+    /// Removes an access key.
+    DeleteAccessKey {
+        /// Access key id.
+        access_key_id: String,
+    },
     /// Disables every access key of a principal.
     DisableAccessKeys {
         /// Principal ARN.

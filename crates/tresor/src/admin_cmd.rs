@@ -3,7 +3,7 @@
 
 use crate::client::Target;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
 /// `tresor admin`.
@@ -38,6 +38,68 @@ pub enum AdminCommand {
     /// Users (IAM-style principals with access keys) of an account.
     #[command(subcommand)]
     User(UserCommand),
+    /// Access keys of a user, an account's root, or the operator (at most two each).
+    #[command(subcommand)]
+    AccessKey(AccessKeyCommand),
+}
+
+/// `tresor admin access-key …`.
+#[derive(Debug, Subcommand)]
+pub enum AccessKeyCommand {
+    /// Create an access key; its secret is printed only now.
+    Create(KeyOwner),
+    /// List access keys (id, status, created).
+    List(KeyOwner),
+    /// Make an access key stop authenticating (reversible with `activate`).
+    Deactivate(KeyOwnerAndId),
+    /// Make an inactive access key authenticate again.
+    Activate(KeyOwnerAndId),
+    /// Delete an access key for good.
+    Delete(KeyOwnerAndId),
+}
+
+/// Whose access keys: `--account A [--name U]` (without `--name`: the account's root),
+/// or `--operator` (the calling operator's own keys).
+#[derive(Debug, Args)]
+pub struct KeyOwner {
+    /// 12-digit account id.
+    #[arg(
+        long,
+        required_unless_present = "operator",
+        conflicts_with = "operator"
+    )]
+    pub account: Option<String>,
+    /// User name (omit for the account's root).
+    #[arg(long, requires = "account")]
+    pub name: Option<String>,
+    /// The calling operator's own keys (to rotate the operator credential).
+    #[arg(long)]
+    pub operator: bool,
+}
+
+/// [`KeyOwner`] and `--access-key-id`.
+#[derive(Debug, Args)]
+pub struct KeyOwnerAndId {
+    #[command(flatten)]
+    pub owner: KeyOwner,
+    /// The access key.
+    #[arg(long)]
+    pub access_key_id: String,
+}
+
+impl KeyOwner {
+    fn body(&self) -> Map<String, Value> {
+        let mut v = Map::new();
+        if self.operator {
+            v.insert("Operator".into(), json!(true));
+        } else {
+            v.insert("Account".into(), json!(self.account));
+            if let Some(name) = &self.name {
+                v.insert("UserName".into(), json!(name));
+            }
+        }
+        v
+    }
 }
 
 /// `tresor admin user …`.
@@ -120,8 +182,83 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
 
 async fn run_async(args: AdminArgs) -> Result<(), String> {
     let target = Target::from_env(args.endpoint.as_deref(), args.region.as_deref())?;
-    let AdminCommand::User(cmd) = args.command;
-    let (op, body) = match &cmd {
+    let (op, body) = match &args.command {
+        AdminCommand::User(cmd) => user_request(cmd)?,
+        AdminCommand::AccessKey(cmd) => access_key_request(cmd),
+    };
+    let answer = target.call(&format!("TresorAdmin.{op}"), &body).await?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+        ),
+        Output::Text => match &args.command {
+            AdminCommand::User(cmd) => print_text(cmd, &answer),
+            AdminCommand::AccessKey(cmd) => print_access_keys(cmd, &answer),
+        },
+    }
+    Ok(())
+}
+
+fn access_key_request(cmd: &AccessKeyCommand) -> (&'static str, Value) {
+    let with_id = |k: &KeyOwnerAndId, status: Option<&str>| {
+        let mut v = k.owner.body();
+        v.insert("AccessKeyId".into(), json!(k.access_key_id));
+        if let Some(s) = status {
+            v.insert("Status".into(), json!(s));
+        }
+        Value::Object(v)
+    };
+    match cmd {
+        AccessKeyCommand::Create(o) => ("CreateAccessKey", Value::Object(o.body())),
+        AccessKeyCommand::List(o) => ("ListAccessKeys", Value::Object(o.body())),
+        AccessKeyCommand::Deactivate(k) => ("UpdateAccessKey", with_id(k, Some("Inactive"))),
+        AccessKeyCommand::Activate(k) => ("UpdateAccessKey", with_id(k, Some("Active"))),
+        AccessKeyCommand::Delete(k) => ("DeleteAccessKey", with_id(k, None)),
+    }
+}
+
+fn print_access_keys(cmd: &AccessKeyCommand, answer: &Value) {
+    match cmd {
+        AccessKeyCommand::Create(_) => {
+            println!("Arn              {}", field(answer, "Arn"));
+            println!("AccessKeyId      {}", field(answer, "AccessKeyId"));
+            println!("SecretAccessKey  {}", field(answer, "SecretAccessKey"));
+            println!("(the secret is shown only now)");
+        }
+        AccessKeyCommand::List(_) => {
+            for k in answer
+                .get("AccessKeyMetadata")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let created = k
+                    .get("CreateDate")
+                    .and_then(Value::as_f64)
+                    .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s as i64).ok())
+                    .map(tresor_audit::event::format_utc_seconds)
+                    .unwrap_or_default();
+                let operator = if k.get("Operator").and_then(Value::as_bool) == Some(true) {
+                    "\toperator"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}\t{}\t{created}{operator}",
+                    field(k, "AccessKeyId"),
+                    field(k, "Status"),
+                );
+            }
+        }
+        AccessKeyCommand::Deactivate(_)
+        | AccessKeyCommand::Activate(_)
+        | AccessKeyCommand::Delete(_) => println!("ok"),
+    }
+}
+
+fn user_request(cmd: &UserCommand) -> Result<(&'static str, Value), String> {
+    Ok(match cmd {
         UserCommand::Create(u) => (
             "CreateUser",
             json!({"Account": u.account, "UserName": u.name}),
@@ -157,16 +294,7 @@ async fn run_async(args: AdminArgs) -> Result<(), String> {
             "DeleteUserPolicy",
             json!({"Account": p.account, "UserName": p.name, "PolicyName": p.policy_name}),
         ),
-    };
-    let answer = target.call(&format!("TresorAdmin.{op}"), &body).await?;
-    match args.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
-        ),
-        Output::Text => print_text(&cmd, &answer),
-    }
-    Ok(())
+    })
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> &'a str {

@@ -59,6 +59,25 @@ pub struct ServeArgs {
     )]
     pub quota: Vec<String>,
 
+    /// Failed authentications per second one source address (IPv4, or IPv6 /64) may
+    /// sustain; beyond, its requests get ThrottlingException before any lookup.
+    #[arg(
+        long,
+        env = "TRESOR_AUTH_FAILURE_RATE",
+        default_value_t = 20.0,
+        value_name = "PER_SEC"
+    )]
+    pub auth_failure_rate: f64,
+
+    /// Failed authentications one source may have in a burst.
+    #[arg(
+        long,
+        env = "TRESOR_AUTH_FAILURE_BURST",
+        default_value_t = 50.0,
+        value_name = "N"
+    )]
+    pub auth_failure_burst: f64,
+
     /// Seconds between runs of the background scheduler (rotation, expiry, deletion).
     #[arg(long, default_value_t = 60)]
     pub scheduler_interval: u64,

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use tresor_core::quota::RateQuotas;
 use tresor_core::{Kms, KmsConfig, SecretBytes, SystemClock};
 use tresor_crypto::FileSealer;
+use tresor_server::rejection::{RejectionConfig, Rejections};
 use tresor_server::AppState;
 
 /// The account dev mode creates.
 pub const DEV_ACCOUNT: &str = "111122223333";
-const DEV_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-const DEV_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const DEV_ACCESS_KEY_ID: &str = tresor_server::EXAMPLE_ACCESS_KEY_ID;
+const DEV_SECRET_ACCESS_KEY: &str = tresor_server::EXAMPLE_SECRET_ACCESS_KEY;
 
 /// Runs the server until SIGINT/SIGTERM.
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -95,6 +96,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms,
         signing_keys: Default::default(),
         test_clock: args.test_clock.then_some(clock),
+        rejections: Rejections::new(rejection_config(&args)?),
+        accept_example_key: args.dev,
     });
     tresor_server::serve(listener, state, shutdown_signal())
         .await
@@ -107,6 +110,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The limits on failed authentications the flags ask for.
+fn rejection_config(args: &ServeArgs) -> Result<RejectionConfig, String> {
+    let (rate, burst) = (args.auth_failure_rate, args.auth_failure_burst);
+    if !(rate.is_finite() && rate > 0.0 && burst.is_finite() && burst >= 1.0) {
+        return Err(format!(
+            "--auth-failure-rate must be > 0 and --auth-failure-burst >= 1 (got {rate}, {burst})"
+        ));
+    }
+    Ok(RejectionConfig {
+        rate,
+        burst,
+        ..RejectionConfig::default()
+    })
 }
 
 /// The request quotas the flags ask for, if any.

@@ -7,6 +7,7 @@
 
 use crate::pipeline::{entry, OperationEntry};
 
+pub mod access_keys;
 pub mod user_policies;
 pub mod users;
 
@@ -19,6 +20,10 @@ pub static ALL: &[OperationEntry] = &[
     entry::<user_policies::GetUserPolicy>(),
     entry::<user_policies::ListUserPolicies>(),
     entry::<user_policies::DeleteUserPolicy>(),
+    entry::<access_keys::CreateAccessKey>(),
+    entry::<access_keys::ListAccessKeys>(),
+    entry::<access_keys::UpdateAccessKey>(),
+    entry::<access_keys::DeleteAccessKey>(),
 ];
 
 /// The admin operation named `name`.
@@ -56,5 +61,55 @@ pub(crate) fn account_and_user<'a>(
     Ok((
         account.as_deref().unwrap_or_default(),
         user.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// A secret shown once in a response: zeroized on drop, redacted in `Debug`.
+pub struct SecretString(zeroize::Zeroizing<String>);
+
+impl SecretString {
+    /// The secret.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretString(REDACTED)")
+    }
+}
+
+impl serde::Serialize for SecretString {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A fresh access key pair: `AKIA` + 16 characters, and a 40-character secret.
+pub(crate) fn new_access_key() -> crate::KmsResult<(String, SecretString)> {
+    let id = format!("AKIA{}", random_string(ID_ALPHABET, 16)?.as_str());
+    Ok((id, SecretString(random_string(SECRET_ALPHABET, 40)?)))
+}
+
+fn random_string(alphabet: &[u8], len: usize) -> crate::KmsResult<zeroize::Zeroizing<String>> {
+    let bytes = tresor_crypto::random::secret(len).map_err(crate::KmsError::internal)?;
+    // Both alphabets have a power-of-two size (32, 64), so `%` is unbiased.
+    Ok(zeroize::Zeroizing::new(
+        bytes
+            .expose()
+            .iter()
+            .map(|b| {
+                char::from(
+                    alphabet
+                        .get(usize::from(*b) % alphabet.len())
+                        .copied()
+                        .unwrap_or(b'A'),
+                )
+            })
+            .collect(),
     ))
 }

@@ -1,6 +1,6 @@
 //! Users: CreateUser (with its first access key), ListUsers, DisableUser.
 
-use super::{account_and_user, user_arn};
+use super::{account_and_user, new_access_key, user_arn, SecretString};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::validate::Validator;
@@ -30,26 +30,7 @@ pub struct CreateUserResponse {
     pub account: String,
     pub user_name: String,
     pub access_key_id: String,
-    pub secret_access_key: String,
-}
-
-const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn random_string(alphabet: &[u8], len: usize) -> KmsResult<String> {
-    let bytes = tresor_crypto::random::secret(len).map_err(KmsError::internal)?;
-    Ok(bytes
-        .expose()
-        .iter()
-        .map(|b| {
-            char::from(
-                alphabet
-                    .get(usize::from(*b) % alphabet.len())
-                    .copied()
-                    .unwrap_or(b'A'),
-            )
-        })
-        .collect())
+    pub secret_access_key: SecretString,
 }
 
 impl Operation for CreateUser {
@@ -63,12 +44,11 @@ impl Operation for CreateUser {
         let (account, name) = account_and_user(&req.account, &req.user_name)?;
         call.authorize_admin(account)?;
         let arn = user_arn(account, name);
-        let access_key_id = format!("AKIA{}", random_string(ID_ALPHABET, 16)?);
-        let secret = random_string(SECRET_ALPHABET, 40)?;
+        let (access_key_id, secret) = new_access_key()?;
         let kms = call.kms;
         let record = kms.access_key_record(
             &access_key_id,
-            &SecretBytes::from_slice(secret.as_bytes()),
+            &SecretBytes::from_slice(secret.expose().as_bytes()),
             account,
             &arn,
             false,
@@ -92,6 +72,7 @@ impl Operation for CreateUser {
                 (),
             ))
         })?;
+        kms.access_key_changed(&access_key_id);
         Ok(CreateUserResponse {
             arn,
             account: account.to_string(),

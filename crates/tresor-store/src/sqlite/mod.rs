@@ -387,19 +387,19 @@ impl Store for SqliteStore {
                 "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator \
                  FROM access_keys WHERE access_key_id = ?1",
                 [access_key_id],
-                |r| {
-                    Ok(AccessKeyRecord {
-                        access_key_id: r.get(0)?,
-                        account: r.get(1)?,
-                        principal_arn: r.get(2)?,
-                        wrapped_secret: r.get(3)?,
-                        enabled: r.get(4)?,
-                        created_ms: r.get(5)?,
-                        operator: r.get(6)?,
-                    })
-                },
+                access_key_from_row,
             )
             .optional()?)
+    }
+
+    fn access_keys_of(&self, principal_arn: &str) -> StoreResult<Vec<AccessKeyRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator \
+             FROM access_keys WHERE principal_arn = ?1 ORDER BY created_ms, access_key_id",
+        )?;
+        let rows = stmt.query_map([principal_arn], access_key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn principal(&self, arn: &str) -> StoreResult<Option<PrincipalRecord>> {
@@ -595,6 +595,12 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator],
             )?;
         }
+        Write::DeleteAccessKey { access_key_id } => {
+            tx.execute(
+                "DELETE FROM access_keys WHERE access_key_id = ?1",
+                [access_key_id],
+            )?;
+        }
         Write::DisableAccessKeys { principal_arn } => {
             tx.execute(
                 "UPDATE access_keys SET enabled = 0 WHERE principal_arn = ?1",
@@ -636,6 +642,18 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+fn access_key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        access_key_id: r.get(0)?,
+        account: r.get(1)?,
+        principal_arn: r.get(2)?,
+        wrapped_secret: r.get(3)?,
+        enabled: r.get(4)?,
+        created_ms: r.get(5)?,
+        operator: r.get(6)?,
+    })
 }
 
 #[cfg(test)]

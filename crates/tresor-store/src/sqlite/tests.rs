@@ -165,3 +165,39 @@ fn paging_orders_by_id() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn access_keys_of_a_principal_and_deletion() {
+    let (_d, s) = open();
+    let rec = |id: &str, arn: &str, created_ms: i64| AccessKeyRecord {
+        access_key_id: id.into(),
+        account: "111122223333".into(),
+        principal_arn: arn.into(),
+        wrapped_secret: vec![1, 2, 3],
+        enabled: true,
+        operator: false,
+        created_ms,
+    };
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    s.apply(vec![
+        Write::PutAccessKey(rec("AKIAB", alice, 2)),
+        Write::PutAccessKey(rec("AKIAA", alice, 1)),
+        Write::PutAccessKey(rec("AKIAC", "arn:aws:iam::111122223333:user/bob", 1)),
+    ])
+    .unwrap();
+    let ids = |arn: &str| -> Vec<String> {
+        s.access_keys_of(arn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.access_key_id)
+            .collect()
+    };
+    assert_eq!(ids(alice), ["AKIAA", "AKIAB"]);
+    s.apply(vec![Write::DeleteAccessKey {
+        access_key_id: "AKIAA".into(),
+    }])
+    .unwrap();
+    assert_eq!(ids(alice), ["AKIAB"]);
+    assert!(s.access_key("AKIAA").unwrap().is_none());
+    assert!(s.access_key("AKIAC").unwrap().is_some());
+}

@@ -36,9 +36,12 @@ pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
 
+mod admin;
 mod audit_log;
 mod identity;
 mod raw;
+#[allow(unused_imports)]
+pub use admin::*;
 #[allow(unused_imports)]
 pub use audit_log::*;
 #[allow(unused_imports)]
@@ -74,19 +77,20 @@ impl Server {
 
     /// Start a server on `dir` with extra environment variables.
     pub fn start_with(dir: &Path, envs: &[(&str, &str)]) -> Server {
+        Server::start_opts(dir, &["--dev", "--test-clock"], envs)
+    }
+
+    /// Start a server on `dir` with `flags` (e.g. `--dev`) and environment variables;
+    /// without `--dev`, `dir` must hold a data directory made by a dev start.
+    pub fn start_opts(dir: &Path, flags: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.args([
-            "serve",
-            "--dev",
-            "--test-clock",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        cmd.arg("serve")
+            .args(flags)
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in envs {
             cmd.env(k, v);
         }

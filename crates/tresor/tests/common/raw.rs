@@ -299,3 +299,51 @@ pub fn unsigned_kms_headers(port: u16, op: &str) -> Vec<(String, String)> {
         ("X-Amz-Target".into(), format!("TrentService.{op}")),
     ]
 }
+
+/// The `Authorization` value for a `POST /` carrying `headers` (Host included), signed
+/// over exactly `signed_headers` as given (e.g. `"host;x-amz-date"`), for attack tests
+/// that choose what is signed. Values of repeated headers are joined with `,`, as the
+/// SigV4 canonical request does. `scope` is `(date, region, service)`.
+pub fn authorization_for(
+    headers: &[(String, String)],
+    signed_headers: &str,
+    body: &[u8],
+    scope: (&str, &str, &str),
+    access: &str,
+    secret: &str,
+) -> String {
+    let (date, region, service) = scope;
+    let stamp = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-date"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut canonical_headers = String::new();
+    for name in signed_headers.split(';') {
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .collect();
+        canonical_headers.push_str(&format!(
+            "{}:{}\n",
+            name.to_ascii_lowercase(),
+            values.join(",")
+        ));
+    }
+    let canonical = format!(
+        "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
+        sha256_hex(body)
+    );
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    let k_signing = hmac(&k_service, b"aws4_request");
+    let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
+    format!("AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={signed_headers}, Signature={signature}")
+}
