@@ -32,7 +32,9 @@ pub enum SealError {
     #[error("malformed share: {0}")]
     MalformedShare(&'static str),
     /// A share of another share set (another data directory, or from before a rekey).
-    #[error("the share belongs to another share set (another data directory, or replaced by a rekey)")]
+    #[error(
+        "the share belongs to another share set (another data directory, or replaced by a rekey)"
+    )]
     ForeignShare,
     /// The same share was submitted twice in one unseal attempt.
     #[error("share {0} was already submitted")]

@@ -183,12 +183,14 @@ impl Token {
                     SealError::Pkcs11(format!("no token labelled {:?}", config.token_label))
                 })?;
             let session = ctx.open_rw_session(slot).map_err(p11)?;
-            session.login(UserType::User, Some(&pin)).map_err(|e| match e {
-                P11Error::Pkcs11(RvError::PinIncorrect, _) => {
-                    SealError::Pkcs11("the token refused the PIN".into())
-                }
-                e => p11(e),
-            })?;
+            session
+                .login(UserType::User, Some(&pin))
+                .map_err(|e| match e {
+                    P11Error::Pkcs11(RvError::PinIncorrect, _) => {
+                        SealError::Pkcs11("the token refused the PIN".into())
+                    }
+                    e => p11(e),
+                })?;
             Ok(session)
         })();
         match opened {
@@ -229,10 +231,7 @@ impl Token {
         // Trust, but verify: a token that ignored the template must not hold the root key.
         let attrs = self
             .session
-            .get_attributes(
-                key,
-                &[AttributeType::Sensitive, AttributeType::Extractable],
-            )
+            .get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable])
             .map_err(p11)?;
         let safe = attrs.contains(&Attribute::Sensitive(true))
             && attrs.contains(&Attribute::Extractable(false));

@@ -127,8 +127,8 @@ impl SealFile {
             }
             Err(e) => return Err(SealError::io(path, e)),
         };
-        let file: SealFile = serde_json::from_slice(&text)
-            .map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
+        let file: SealFile =
+            serde_json::from_slice(&text).map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
         if file.format != SEAL_FORMAT_V1 {
             return Err(SealError::InvalidSealFile(format!(
                 "unknown format version {}",

@@ -125,7 +125,9 @@ impl Share {
                 .map_err(|_| SealError::MalformedShare("bad share value"))?,
         );
         if value.len() != SHARE_VALUE_LEN {
-            return Err(SealError::MalformedShare("share value has the wrong length"));
+            return Err(SealError::MalformedShare(
+                "share value has the wrong length",
+            ));
         }
         Ok(Self::new(&set_id.to_ascii_lowercase(), index, value))
     }
@@ -153,7 +155,9 @@ mod tests {
     fn text_round_trips() {
         let s = share();
         let text = s.encode();
-        assert!(text.expose().starts_with("tresor-share:v1:0123456789abcdef:3:"));
+        assert!(text
+            .expose()
+            .starts_with("tresor-share:v1:0123456789abcdef:3:"));
         assert_eq!(Share::parse(&format!("  {}\n", text.expose())).unwrap(), s);
     }
 
