@@ -137,7 +137,19 @@ impl Sealer for Pkcs11Sealer {
             token
                 .session
                 .decrypt(&Mechanism::AesGcm(params), key, &wrapped)
-                .map_err(|_| SealError::Tampered)?,
+                .map_err(|e| match e {
+                    // How a token reports a failed GCM tag varies: SoftHSM2 answers
+                    // CKR_GENERAL_ERROR. Device and session errors keep their own message.
+                    P11Error::Pkcs11(
+                        RvError::EncryptedDataInvalid
+                        | RvError::EncryptedDataLenRange
+                        | RvError::MechanismParamInvalid
+                        | RvError::GeneralError
+                        | RvError::FunctionFailed,
+                        _,
+                    ) => SealError::Tampered,
+                    e => p11(e),
+                })?,
         );
         RootMaterial::from_secret(SecretBytes::from_slice(&plain)).map_err(|_| SealError::Tampered)
     }

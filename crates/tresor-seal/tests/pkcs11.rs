@@ -204,3 +204,33 @@ fn each_sealer_refuses_the_others_seal_file() {
         })
     ));
 }
+
+#[test]
+fn an_edited_wrapped_root_key_or_iv_is_reported_as_tampering() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let hsm = common::SoftHsm::new();
+    let dir = common::data_dir();
+    let sealer = Pkcs11Sealer::new(hsm.config.clone());
+    let init = sealer.init(dir.path(), None).unwrap();
+    let original = SealFile::read(dir.path()).unwrap();
+    for edit in [0usize, 1] {
+        let mut file = original.clone();
+        let SealerRecord::Pkcs11(r) = &mut file.sealer else {
+            panic!("not pkcs11")
+        };
+        let field = if edit == 0 {
+            &mut r.wrapped_root_key
+        } else {
+            &mut r.iv
+        };
+        let mut bytes = b64.decode(&*field).unwrap();
+        bytes[0] ^= 0x80;
+        *field = b64.encode(bytes);
+        file.write(dir.path(), true).unwrap();
+        let err = sealer.unseal(dir.path(), &()).unwrap_err();
+        assert!(matches!(err, SealError::Tampered), "{err}");
+    }
+    original.write(dir.path(), true).unwrap();
+    assert_eq!(sealer.unseal(dir.path(), &()).unwrap(), init.root);
+}
