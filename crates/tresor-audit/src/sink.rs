@@ -448,7 +448,10 @@ mod tests {
     fn wait_until(what: &str, f: impl Fn() -> bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while !f() {
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -570,7 +573,10 @@ mod tests {
         wait_until("the sink to turn unhealthy", || !sink.is_healthy());
         assert!(sink.admit(100).is_err());
         std::thread::sleep(Duration::from_millis(300));
-        assert!(!sink.is_healthy(), "the audit directory is not recreated by the sink");
+        assert!(
+            !sink.is_healthy(),
+            "the audit directory is not recreated by the sink"
+        );
         std::fs::create_dir(&audit).unwrap();
         writer.join().unwrap();
         wait_until("recovery", || sink.is_healthy());
@@ -610,7 +616,10 @@ mod tests {
         assert!(total <= 8000 + 2100, "{total}");
         // Digests of removed files went too, but not all of them.
         let digests = files::list_digests(&audit).unwrap();
-        assert!(digests.first().unwrap().0 > 1 && digests.len() < 30, "{digests:?}");
+        assert!(
+            digests.first().unwrap().0 > 1 && digests.len() < 30,
+            "{digests:?}"
+        );
 
         // Removing a retained file in the middle is still caught.
         let logs = files::list_log_files(&audit).unwrap();

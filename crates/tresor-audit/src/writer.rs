@@ -442,7 +442,12 @@ impl Writer {
             let unbounded = self.rotation_due().is_some();
             self.write_some(unbounded)?;
         }
-        if self.reseal && self.current.as_ref().is_some_and(|c| c.last_seq >= c.first_seq) {
+        if self.reseal
+            && self
+                .current
+                .as_ref()
+                .is_some_and(|c| c.last_seq >= c.first_seq)
+        {
             // Anchor the fresh file with a digest in the (new) directory at once.
             self.rotate("recovery");
         }
@@ -479,8 +484,7 @@ impl Writer {
             self.shared.add_budget(-signed(c.headroom()));
             self.current = None;
             let dir = self.dir.clone();
-            self.unsealed
-                .retain(|f| dir.join(&f.file_name).is_file());
+            self.unsealed.retain(|f| dir.join(&f.file_name).is_file());
             self.reseal = true;
             return Ok(());
         }
@@ -543,8 +547,9 @@ impl Writer {
             // Records beyond the reservation (unadmitted ones) did not use reserved space.
             let overrun = c.bytes.saturating_sub(c.reserved_end.max(before));
             c.reserved_end = c.reserved_end.max(c.bytes);
-            self.shared
-                .add_budget(signed(charged.saturating_sub(written).saturating_add(overrun)));
+            self.shared.add_budget(signed(
+                charged.saturating_sub(written).saturating_add(overrun),
+            ));
         }
         for _ in 0..n {
             if let Some(Item::Record(_, Some(ack))) = self.pending.pop_front() {
@@ -565,7 +570,11 @@ impl Writer {
             self.shared.add_budget(-signed(c.headroom()));
             c.reserved_end = c.bytes;
             c.torn = true;
-            if c.file.set_len(c.bytes).and_then(|()| c.file.sync_all()).is_ok() {
+            if c.file
+                .set_len(c.bytes)
+                .and_then(|()| c.file.sync_all())
+                .is_ok()
+            {
                 c.torn = false;
             }
             return Err(e);
@@ -632,23 +641,28 @@ impl Writer {
     }
 
     /// Moves to a fresh file and seals the current one. The fresh file must get at
-    /// least the current one's unused reservation, else writing goes on in the current
-    /// file (past its nominal size) and rotation is retried later.
+    /// least the space promised to admitted requests, else writing goes on in the
+    /// current file (past its nominal size) and rotation is retried later.
     fn rotate(&mut self, reason: &str) {
         if Instant::now() < self.next_rotation {
             return;
         }
-        let keep = self
-            .current
-            .as_ref()
-            .map_or(MIN_RESERVE, |c| c.headroom().clamp(1, self.limits.reserve_bytes));
+        // The fresh file must hold what admitted requests were promised.
+        let budget = u64::try_from(self.shared.budget.load(Ordering::Relaxed)).unwrap_or(0);
+        let keep = self.current.as_ref().map_or(MIN_RESERVE, |c| {
+            c.headroom()
+                .saturating_sub(budget)
+                .clamp(MIN_RESERVE, self.limits.reserve_bytes)
+        });
         let fresh = match self.open_new(keep) {
             Ok(f) => f,
             Err(e) => {
                 self.next_rotation = Instant::now() + RETRY;
                 if !self.warned_rotation {
                     self.warned_rotation = true;
-                    tracing::warn!("cannot start a new audit file yet (going on in the current one): {e}");
+                    tracing::warn!(
+                        "cannot start a new audit file yet (going on in the current one): {e}"
+                    );
                 }
                 return;
             }
