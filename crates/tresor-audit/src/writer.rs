@@ -702,18 +702,27 @@ impl Writer {
         }
     }
 
-    /// Keeps the reservation of the current file at least half full.
+    /// Keeps the reservation of the current file, and the budget left of it, at least
+    /// half full (the budget runs low when many admitted requests are in flight: the
+    /// reservation then grows, up to four times the configured size).
     fn top_up(&mut self) {
         let now = Instant::now();
         let want = self.limits.reserve_bytes;
+        let budget = u64::try_from(self.shared.budget.load(Ordering::Relaxed)).unwrap_or(0);
         let Some(c) = self.current.as_mut() else {
             return;
         };
-        if now < self.next_top_up || c.headroom() >= want / 2 {
+        let available = c.headroom().min(budget);
+        if now < self.next_top_up || available >= want / 2 {
             return;
         }
         let from = c.reserved_end.max(c.bytes);
-        let missing = want.saturating_sub(c.headroom());
+        let missing = want
+            .saturating_sub(available)
+            .min(want.saturating_mul(4).saturating_sub(c.headroom()));
+        if missing == 0 {
+            return;
+        }
         match space::reserve_up_to(&c.file, from, missing, 4096) {
             Ok(added) => {
                 c.reserved_end = from.saturating_add(added);

@@ -59,9 +59,10 @@ pub trait AuditSink: Send + Sync {
 
 /// An upper bound of the size of the record of a request with a `body_len`-byte body:
 /// the request parameters are at most the body re-serialized, an error message quotes
-/// at most the body, and the rest (identity, response elements of a mutation) is small.
+/// at most the body, and the rest (identity, response elements of a mutation) fits in
+/// 4 KiB besides the caller's user agent and ARN.
 pub fn record_size_bound(body_len: usize, caller: &Caller) -> usize {
-    16 * 1024 + body_len.saturating_mul(2) + caller.user_agent.len() + caller.principal_arn.len()
+    4 * 1024 + body_len.saturating_mul(2) + caller.user_agent.len() + caller.principal_arn.len()
 }
 
 /// Members never written to an audit record: every blob of the API (plaintexts,
