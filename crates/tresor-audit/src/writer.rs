@@ -278,6 +278,12 @@ impl Writer {
                 logs.pop();
                 continue;
             }
+            // Give back space a crash left reserved past the end.
+            let f = OpenOptions::new().write(true).open(path)?;
+            let end = len64(bytes.len().saturating_sub(torn));
+            if let Err(e) = space::release(&f, end, 1 << 40) {
+                tracing::debug!("releasing reserved audit space: {e}");
+            }
             break;
         }
         for (first, path) in &logs {
@@ -702,9 +708,10 @@ impl Writer {
         }
     }
 
-    /// Keeps the reservation of the current file, and the budget left of it, at least
-    /// half full (the budget runs low when many admitted requests are in flight: the
-    /// reservation then grows, up to four times the configured size).
+    /// Keeps the budget (the reservation of the current file less what queued records
+    /// were promised) at two to four times the configured size: under load the queue
+    /// holds megabytes, and a batch's write and fsync may take a while. The reservation
+    /// grows up to sixteen times the configured size and is given back at rotation.
     fn top_up(&mut self) {
         let now = Instant::now();
         let want = self.limits.reserve_bytes;
@@ -713,13 +720,14 @@ impl Writer {
             return;
         };
         let available = c.headroom().min(budget);
-        if now < self.next_top_up || available >= want / 2 {
+        if now < self.next_top_up || available >= want.saturating_mul(2) {
             return;
         }
         let from = c.reserved_end.max(c.bytes);
         let missing = want
+            .saturating_mul(4)
             .saturating_sub(available)
-            .min(want.saturating_mul(4).saturating_sub(c.headroom()));
+            .min(want.saturating_mul(16).saturating_sub(c.headroom()));
         if missing == 0 {
             return;
         }
