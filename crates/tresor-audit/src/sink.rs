@@ -64,6 +64,9 @@ impl FileSinkConfig {
     }
 }
 
+/// How long a request waits for budget while the disk still has space.
+const ADMIT_WAIT: Duration = Duration::from_secs(2);
+
 /// An [`AuditSink`] writing hash-chained JSON lines with signed digests.
 pub struct FileAuditSink {
     tx: Mutex<Option<SyncSender<Msg>>>,
@@ -124,6 +127,35 @@ impl FileAuditSink {
         self.shared.healthy.load(Ordering::Relaxed)
     }
 
+    /// The budget is short: while the disk still has space (the writer reserves more
+    /// after its current batch) this is backpressure, so wait for it (bounded); when
+    /// the disk is full or writing fails, refuse.
+    fn admit_slowly(&self, need: i64) -> Result<(), AuditError> {
+        let deadline = std::time::Instant::now() + ADMIT_WAIT;
+        loop {
+            if !self.shared.healthy.load(Ordering::Relaxed) {
+                return Err(AuditError("the audit log cannot be written".into()));
+            }
+            let full = self.shared.space_short.load(Ordering::Relaxed);
+            if full || std::time::Instant::now() >= deadline {
+                return Err(AuditError(
+                    "no disk space is reserved for audit records (is the audit filesystem full?)"
+                        .into(),
+                ));
+            }
+            {
+                let mut guard = self.shared.lock.lock();
+                self.shared
+                    .changed
+                    .wait_for(&mut guard, Duration::from_millis(10));
+            }
+            if self.shared.budget.fetch_sub(need, Ordering::Relaxed) >= need {
+                return Ok(());
+            }
+            self.shared.budget.fetch_add(need, Ordering::Relaxed);
+        }
+    }
+
     fn sender(&self) -> Result<SyncSender<Msg>, AuditError> {
         self.tx
             .lock()
@@ -175,14 +207,11 @@ impl AuditSink for FileAuditSink {
             return Err(AuditError("the audit log cannot be written".into()));
         }
         let need = i64::try_from(bytes).unwrap_or(i64::MAX);
-        if self.shared.budget.fetch_sub(need, Ordering::Relaxed) < need {
-            self.shared.budget.fetch_add(need, Ordering::Relaxed);
-            return Err(AuditError(
-                "no disk space is reserved for audit records (is the audit filesystem full?)"
-                    .into(),
-            ));
+        if self.shared.budget.fetch_sub(need, Ordering::Relaxed) >= need {
+            return Ok(());
         }
-        Ok(())
+        self.shared.budget.fetch_add(need, Ordering::Relaxed);
+        self.admit_slowly(need)
     }
 
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
@@ -533,8 +562,15 @@ mod tests {
         let cfg = config_with(tmp.path(), |c| c.reserve_bytes = 1024 * 1024);
         let sink = FileAuditSink::open(cfg).unwrap();
         sink.admit(1024 * 1024).unwrap();
-        let err = sink.admit(1).unwrap_err();
+        // A short budget with space on disk is backpressure: the writer reserves more.
+        sink.admit(1).unwrap();
+        // With the disk full (the writer's last reservation failed) it is a refusal.
+        sink.shared.space_short.store(true, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let err = sink.admit(64 * 1024 * 1024).unwrap_err();
         assert!(err.0.contains("reserved"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        sink.shared.space_short.store(false, Ordering::Relaxed);
         // A record gives back what its admission over-estimated.
         let c = caller(1);
         let arns = Vec::new();

@@ -41,6 +41,13 @@ pub(crate) struct Shared {
     pub budget: AtomicI64,
     /// False while records cannot be written.
     pub healthy: AtomicBool,
+    /// True when the last attempt to reserve more space failed (the disk is full).
+    pub space_short: AtomicBool,
+    /// Signalled when the budget or the state above changed, for callers waiting for
+    /// budget (a short budget with space on disk is backpressure, not a refusal).
+    pub changed: parking_lot::Condvar,
+    /// The lock of `changed`.
+    pub lock: parking_lot::Mutex<()>,
     /// Writes to fail after writing half their bytes (tests).
     #[cfg(test)]
     pub faults: std::sync::atomic::AtomicU32,
@@ -49,6 +56,10 @@ pub(crate) struct Shared {
 impl Shared {
     fn add_budget(&self, bytes: i64) {
         self.budget.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn notify(&self) {
+        self.changed.notify_all();
     }
 }
 
@@ -205,7 +216,7 @@ impl Writer {
             tracing::warn!("cannot sign a startup digest yet (retried at the next rotation): {e}");
         }
         w.apply_retention();
-        match w.open_new(MIN_RESERVE) {
+        match w.open_new(MIN_RESERVE, w.limits.reserve_bytes) {
             Ok(f) => {
                 w.shared.add_budget(signed(f.headroom()));
                 w.current = Some(f);
@@ -402,6 +413,7 @@ impl Writer {
             }
         }
         self.top_up();
+        self.shared.notify();
         if now >= self.next_retention {
             self.next_retention = now + Duration::from_secs(60);
             self.apply_retention();
@@ -410,6 +422,7 @@ impl Writer {
 
     fn fail(&mut self, e: &io::Error) {
         self.shared.healthy.store(false, Ordering::Relaxed);
+        self.shared.notify();
         self.next_retry = Instant::now() + RETRY;
         if self.failing_since.is_none() {
             self.failing_since = Some(Instant::now());
@@ -425,7 +438,7 @@ impl Writer {
     fn drain(&mut self) -> io::Result<()> {
         self.check_file()?;
         if self.current.is_none() {
-            let f = self.open_new(MIN_RESERVE)?;
+            let f = self.open_new(MIN_RESERVE, self.limits.reserve_bytes)?;
             self.shared.add_budget(signed(f.headroom()));
             self.current = Some(f);
         }
@@ -604,9 +617,9 @@ impl Writer {
         file.sync_data()
     }
 
-    /// Opens a fresh record file for the next sequence with at least `min` bytes
-    /// reserved (up to the configured reservation).
-    fn open_new(&mut self, min: u64) -> io::Result<OpenFile> {
+    /// Opens a fresh record file for the next sequence with at least `min` and up to
+    /// `want` bytes reserved.
+    fn open_new(&mut self, min: u64, want: u64) -> io::Result<OpenFile> {
         if !self.dir.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -621,7 +634,7 @@ impl Writer {
             .append(true)
             .create_new(true)
             .open(&path)?;
-        let reserved = space::reserve_up_to(&file, 0, self.limits.reserve_bytes, min)
+        let reserved = space::reserve_up_to(&file, 0, want.max(min), min)
             .and_then(|r| signing::sync_dir(&self.dir).map(|()| r))
             .and_then(|r| file.metadata().map(|m| (r, space::identity(&m))));
         let (reserved, identity) = match reserved {
@@ -653,14 +666,17 @@ impl Writer {
         if Instant::now() < self.next_rotation {
             return;
         }
-        // The fresh file must hold what admitted requests were promised.
-        let budget = u64::try_from(self.shared.budget.load(Ordering::Relaxed)).unwrap_or(0);
-        let keep = self.current.as_ref().map_or(MIN_RESERVE, |c| {
-            c.headroom()
-                .saturating_sub(budget)
-                .clamp(MIN_RESERVE, self.limits.reserve_bytes)
-        });
-        let fresh = match self.open_new(keep) {
+        // The fresh file must hold what queued records were promised, and should leave
+        // the budget at twice the configured reserve.
+        let budget = i128::from(self.shared.budget.load(Ordering::Relaxed));
+        let headroom = self
+            .current
+            .as_ref()
+            .map_or(0, |c| i128::from(c.headroom()));
+        let promised = u64::try_from((headroom - budget).max(0)).unwrap_or(u64::MAX);
+        let keep = promised.max(MIN_RESERVE);
+        let want = promised.saturating_add(self.limits.reserve_bytes.saturating_mul(2));
+        let fresh = match self.open_new(keep, want) {
             Ok(f) => f,
             Err(e) => {
                 self.next_rotation = Instant::now() + RETRY;
@@ -735,8 +751,10 @@ impl Writer {
             Ok(added) => {
                 c.reserved_end = from.saturating_add(added);
                 self.shared.add_budget(signed(added));
+                self.shared.space_short.store(false, Ordering::Relaxed);
             }
             Err(e) => {
+                self.shared.space_short.store(true, Ordering::Relaxed);
                 self.next_top_up = now + RETRY;
                 tracing::debug!("cannot reserve audit space: {e}");
             }
