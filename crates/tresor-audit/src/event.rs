@@ -235,6 +235,7 @@ mod tests {
             error_code: None,
             error_message: None,
             event_time_ms: 1_795_867_200_123,
+            admitted_bytes: 0,
         };
         let v: Value = serde_json::from_slice(&to_json(&r, "e1").unwrap()).unwrap();
         assert_eq!(v["eventVersion"], "1.11");

@@ -14,9 +14,13 @@
 pub mod event;
 pub mod files;
 pub mod query;
+pub mod retention;
 pub mod signing;
 mod sink;
+mod space;
 pub mod verify;
+mod writer;
 
+pub use retention::Retention;
 pub use sink::{FileAuditSink, FileSinkConfig, NullAuditSink};
 pub use verify::{verify, VerifyReport};

@@ -83,10 +83,17 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<(
     #[cfg(not(unix))]
     let _ = mode;
     let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let written = f
+        .write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        // Do not leave a partial temporary behind (it would hold space on a full disk).
+        drop(f);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     drop(f);
-    std::fs::rename(&tmp, path)?;
     if let Some(parent) = path.parent() {
         sync_dir(parent)?;
     }

@@ -1,21 +1,23 @@
-//! The file sink: a writer thread that owns the current record file.
+//! The file sink: callers serialize their event (in parallel) and queue it for the
+//! writer thread ([`crate::writer`]) on a bounded channel; a full queue blocks them.
+//! Mutations wait until their record is durable; read-only callers do not wait.
 //!
-//! Callers serialize their event (in parallel) and queue it on a bounded channel; a full
-//! queue blocks them. The writer takes everything queued (a batch), appends the chain
-//! member to each record, writes the batch with one `write`, fsyncs, and only then
-//! acknowledges the mutations in it (group commit). Read-only callers do not wait.
+//! Fail closed: [`AuditSink::admit`] lets a request run only while records can be
+//! written and reserved space is left for its record (one atomic load and one atomic
+//! subtraction); otherwise the request is refused before it changes anything. The
+//! writer recovers by itself, and admission resumes as soon as writing works again.
 
-use crate::files::{self, Digest, DigestedFile, GENESIS_HASH};
-use crate::signing::{self, SigningKey};
-use aws_lc_rs::digest::{Context, SHA256};
+use crate::retention::Retention;
+use crate::signing::SigningKey;
+use crate::writer::{Ack, Limits, Msg, Shared, Writer, CHAIN_BYTES};
 use parking_lot::Mutex;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tresor_core::audit::{AuditError, AuditRecord, AuditSink};
 
 /// How the file sink is set up.
@@ -34,11 +36,19 @@ pub struct FileSinkConfig {
     pub queue_capacity: usize,
     /// Most records written (and fsynced) together.
     pub max_batch: usize,
+    /// Disk space kept allocated ahead of the write position (less when the disk has
+    /// less); requests are admitted against it.
+    pub reserve_bytes: u64,
+    /// Which old record files to remove.
+    pub retention: Retention,
+    /// How long a mutation waits for its record to become durable (while the writer
+    /// retries a failed write) before it fails.
+    pub durable_wait: Duration,
 }
 
 impl FileSinkConfig {
     /// Defaults for `dir`: 64 MiB files, a digest at least every 15 minutes, a queue of
-    /// 16384 records.
+    /// 16384 records, 4 MiB reserved, everything retained, a 10 s durability wait.
     pub fn new(dir: PathBuf, signing_key: PathBuf) -> Self {
         Self {
             dir,
@@ -47,30 +57,23 @@ impl FileSinkConfig {
             max_file_age: Duration::from_secs(15 * 60),
             queue_capacity: 16 * 1024,
             max_batch: 4096,
+            reserve_bytes: 4 * 1024 * 1024,
+            retention: Retention::default(),
+            durable_wait: Duration::from_secs(10),
         }
     }
 }
 
-type Ack = SyncSender<Result<(), String>>;
-
-enum Msg {
-    /// A serialized event without its closing brace, and the waiter of a mutation.
-    Record(Vec<u8>, Option<Ack>),
-    /// Acknowledge once everything before is durable.
-    Flush(Ack),
-    /// Seal (digest) and stop.
-    Close(Ack),
-    /// Stop at once, as a crash would (tests).
-    #[cfg(test)]
-    Abort,
-}
+/// How long a request waits for budget while the disk still has space.
+const ADMIT_WAIT: Duration = Duration::from_secs(2);
 
 /// An [`AuditSink`] writing hash-chained JSON lines with signed digests.
 pub struct FileAuditSink {
     tx: Mutex<Option<SyncSender<Msg>>>,
-    failed: Arc<Mutex<Option<String>>>,
+    shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
     dir: PathBuf,
+    durable_wait: Duration,
 }
 
 impl std::fmt::Debug for FileAuditSink {
@@ -81,30 +84,36 @@ impl std::fmt::Debug for FileAuditSink {
     }
 }
 
-fn other(msg: impl Into<String>) -> io::Error {
-    io::Error::other(msg.into())
+fn stopped() -> AuditError {
+    AuditError("the audit writer stopped".into())
 }
 
 impl FileAuditSink {
     /// Opens the audit directory: loads (or creates) the signing key, recovers the chain
     /// from the last file (a torn last line is cut off), seals files a previous run left
-    /// without a digest, and starts the writer thread.
+    /// without a digest, reserves space and starts the writer thread. A full disk does
+    /// not prevent the start: requests are refused until records can be written.
     pub fn open(config: FileSinkConfig) -> io::Result<FileAuditSink> {
         let key = SigningKey::load_or_create(&config.signing_key)?;
-        let writer = Writer::recover(&config, key)?;
-        let (tx, rx) = mpsc::sync_channel(config.queue_capacity.max(1));
-        let failed = Arc::new(Mutex::new(None));
-        let thread = {
-            let failed = failed.clone();
-            std::thread::Builder::new()
-                .name("tresor-audit".into())
-                .spawn(move || writer.run(&rx, &failed))?
+        let shared = Arc::new(Shared::default());
+        let limits = Limits {
+            max_file_bytes: config.max_file_bytes.max(1),
+            max_file_age: config.max_file_age.max(Duration::from_secs(1)),
+            max_batch: config.max_batch.max(1),
+            reserve_bytes: config.reserve_bytes.max(64 * 1024),
+            retention: config.retention,
         };
+        let writer = Writer::recover(config.dir.clone(), key, limits, shared.clone())?;
+        let (tx, rx) = mpsc::sync_channel(config.queue_capacity.max(1));
+        let thread = std::thread::Builder::new()
+            .name("tresor-audit".into())
+            .spawn(move || writer.run(&rx))?;
         Ok(FileAuditSink {
             tx: Mutex::new(Some(tx)),
-            failed,
+            shared,
             thread: Mutex::new(Some(thread)),
             dir: config.dir,
+            durable_wait: config.durable_wait,
         })
     }
 
@@ -113,36 +122,69 @@ impl FileAuditSink {
         &self.dir
     }
 
-    fn sender(&self) -> Result<SyncSender<Msg>, AuditError> {
-        if let Some(e) = self.failed.lock().as_ref() {
-            return Err(AuditError(format!("the audit log failed: {e}")));
+    /// True while records can be written.
+    pub fn is_healthy(&self) -> bool {
+        self.shared.healthy.load(Ordering::Relaxed)
+    }
+
+    /// The budget is short: while the disk still has space (the writer reserves more
+    /// after its current batch) this is backpressure, so wait for it (bounded); when
+    /// the disk is full or writing fails, refuse.
+    fn admit_slowly(&self, need: i64) -> Result<(), AuditError> {
+        let deadline = std::time::Instant::now() + ADMIT_WAIT;
+        loop {
+            if !self.shared.healthy.load(Ordering::Relaxed) {
+                return Err(AuditError("the audit log cannot be written".into()));
+            }
+            let full = self.shared.space_short.load(Ordering::Relaxed);
+            if full || std::time::Instant::now() >= deadline {
+                return Err(AuditError(
+                    "no disk space is reserved for audit records (is the audit filesystem full?)"
+                        .into(),
+                ));
+            }
+            {
+                let mut guard = self.shared.lock.lock();
+                self.shared
+                    .changed
+                    .wait_for(&mut guard, Duration::from_millis(10));
+            }
+            if self.shared.budget.fetch_sub(need, Ordering::Relaxed) >= need {
+                return Ok(());
+            }
+            self.shared.budget.fetch_add(need, Ordering::Relaxed);
         }
+    }
+
+    fn sender(&self) -> Result<SyncSender<Msg>, AuditError> {
         self.tx
             .lock()
             .clone()
             .ok_or_else(|| AuditError("the audit log is closed".into()))
     }
 
-    fn round_trip(&self, make: impl FnOnce(Ack) -> Msg) -> Result<(), AuditError> {
+    fn round_trip(&self, make: impl FnOnce(Ack) -> Msg, wait: Duration) -> Result<(), AuditError> {
         let (ack, done) = mpsc::sync_channel(1);
-        self.sender()?
-            .send(make(ack))
-            .map_err(|_| AuditError("the audit writer stopped".into()))?;
-        match done.recv() {
+        self.sender()?.send(make(ack)).map_err(|_| stopped())?;
+        match done.recv_timeout(wait) {
             Ok(r) => r.map_err(AuditError),
-            Err(_) => Err(AuditError("the audit writer stopped".into())),
+            Err(RecvTimeoutError::Timeout) => Err(AuditError(format!(
+                "the audit record was not durable within {} s",
+                wait.as_secs()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
         }
     }
 
     /// Waits until every record queued so far is on disk.
     pub fn flush(&self) -> Result<(), AuditError> {
-        self.round_trip(Msg::Flush)
+        self.round_trip(Msg::Flush, self.durable_wait)
     }
 
     /// Writes what is queued, signs a digest over the files not yet covered, and stops
     /// the writer. Later records fail.
     pub fn close(&self) -> Result<(), AuditError> {
-        let result = self.round_trip(Msg::Close);
+        let result = self.round_trip(Msg::Close, Duration::from_secs(3600));
         self.tx.lock().take();
         if let Some(t) = self.thread.lock().take() {
             let _ = t.join();
@@ -160,6 +202,18 @@ impl Drop for FileAuditSink {
 }
 
 impl AuditSink for FileAuditSink {
+    fn admit(&self, bytes: usize) -> Result<(), AuditError> {
+        if !self.shared.healthy.load(Ordering::Relaxed) {
+            return Err(AuditError("the audit log cannot be written".into()));
+        }
+        let need = i64::try_from(bytes).unwrap_or(i64::MAX);
+        if self.shared.budget.fetch_sub(need, Ordering::Relaxed) >= need {
+            return Ok(());
+        }
+        self.shared.budget.fetch_add(need, Ordering::Relaxed);
+        self.admit_slowly(need)
+    }
+
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
         let event_id = uuid::Uuid::new_v4().to_string();
         let mut body = crate::event::to_json(record, &event_id)
@@ -168,13 +222,18 @@ impl AuditSink for FileAuditSink {
         if body.pop() != Some(b'}') {
             return Err(AuditError("audit record is not a JSON object".into()));
         }
-        let tx = self.sender()?;
+        // Trade the admission's estimate for what the line takes at most.
+        let charge = i64::try_from(body.len().saturating_add(CHAIN_BYTES)).unwrap_or(i64::MAX);
+        let admitted = i64::try_from(record.admitted_bytes).unwrap_or(i64::MAX);
+        self.shared
+            .budget
+            .fetch_add(admitted.saturating_sub(charge), Ordering::Relaxed);
         if record.read_only {
-            tx.send(Msg::Record(body, None))
-                .map_err(|_| AuditError("the audit writer stopped".into()))
+            self.sender()?
+                .send(Msg::Record(body, None))
+                .map_err(|_| stopped())
         } else {
-            drop(tx);
-            self.round_trip(|ack| Msg::Record(body, Some(ack)))
+            self.round_trip(|ack| Msg::Record(body, Some(ack)), self.durable_wait)
         }
     }
 }
@@ -189,373 +248,13 @@ impl AuditSink for NullAuditSink {
     }
 }
 
-struct OpenFile {
-    file: File,
-    name: String,
-    bytes: u64,
-    first_seq: u64,
-    last_seq: u64,
-    opened: Instant,
-    hasher: Context,
-}
-
-struct Writer {
-    dir: PathBuf,
-    key: SigningKey,
-    max_file_bytes: u64,
-    max_file_age: Duration,
-    max_batch: usize,
-    seq: u64,
-    last_hash: String,
-    current: Option<OpenFile>,
-    /// Closed files not yet covered by a digest.
-    unsealed: Vec<DigestedFile>,
-    digest_seq: u64,
-    /// The last digest's file name and hex signature.
-    previous_digest: Option<(String, String)>,
-    buf: Vec<u8>,
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Sequence and hash of a complete record line.
-fn line_chain(line: &[u8], path: &Path) -> io::Result<u64> {
-    let v: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
-        other(format!(
-            "audit file {} has a corrupt record ({e}); run `tresor audit verify`",
-            path.display()
-        ))
-    })?;
-    files::chain_of(&v).map(|(s, _)| s).ok_or_else(|| {
-        other(format!(
-            "audit file {} has a record without a chain member",
-            path.display()
-        ))
-    })
-}
-
-impl Writer {
-    fn recover(cfg: &FileSinkConfig, key: SigningKey) -> io::Result<Writer> {
-        let dir = cfg.dir.clone();
-        let ddir = dir.join(files::DIGEST_DIR);
-        let kdir = dir.join(files::KEYS_DIR);
-        std::fs::create_dir_all(&ddir)?;
-        std::fs::create_dir_all(&kdir)?;
-        let kpath = kdir.join(format!("{}.pem", key.fingerprint()));
-        if !kpath.exists() {
-            signing::write_atomic(&kpath, key.public_pem().as_bytes(), 0o644)?;
-        }
-        // Leftovers of a digest write that did not finish: temporaries, and signatures
-        // whose digest was never renamed into place.
-        for entry in std::fs::read_dir(&ddir)? {
-            let path = entry?.path();
-            let name = file_name(&path);
-            let orphan_sig = name.ends_with(".sig") && !path.with_extension("json").exists();
-            if name.ends_with(".tmp") || orphan_sig {
-                std::fs::remove_file(&path)?;
-            }
-        }
-        let mut w = Writer {
-            dir: dir.clone(),
-            key,
-            max_file_bytes: cfg.max_file_bytes.max(1),
-            max_file_age: cfg.max_file_age.max(Duration::from_secs(1)),
-            max_batch: cfg.max_batch.max(1),
-            seq: 0,
-            last_hash: GENESIS_HASH.to_string(),
-            current: None,
-            unsealed: Vec::new(),
-            digest_seq: 0,
-            previous_digest: None,
-            buf: Vec::with_capacity(1 << 20),
-        };
-        let mut digested_up_to = 0;
-        if let Some((seq, path)) = files::list_digests(&dir)?.pop() {
-            let bytes = std::fs::read(&path)?;
-            let d: Digest = serde_json::from_slice(&bytes)
-                .map_err(|e| other(format!("digest {} is corrupt: {e}", path.display())))?;
-            let sig = std::fs::read(path.with_extension("sig"))?;
-            w.digest_seq = seq;
-            w.previous_digest = Some((file_name(&path), hex::encode(sig)));
-            w.seq = d.last_sequence;
-            w.last_hash = d.last_record_hash;
-            digested_up_to = d.last_sequence;
-        }
-        let mut logs: Vec<(u64, PathBuf)> = files::list_log_files(&dir)?
-            .into_iter()
-            .filter(|(first, _)| *first > digested_up_to)
-            .collect();
-        // Cut a torn last line off the newest file (it was never acknowledged); a file
-        // left empty goes away.
-        while let Some((_, path)) = logs.last() {
-            let bytes = std::fs::read(path)?;
-            let (lines, torn) = files::split_lines(&bytes);
-            if torn > 0 {
-                tracing::warn!(
-                    file = %path.display(),
-                    bytes = torn,
-                    "dropping a torn audit record left by a crash"
-                );
-                let f = OpenOptions::new().write(true).open(path)?;
-                f.set_len(u64::try_from(bytes.len().saturating_sub(torn)).unwrap_or(0))?;
-                f.sync_all()?;
-            }
-            if lines.is_empty() {
-                std::fs::remove_file(path)?;
-                logs.pop();
-                continue;
-            }
-            break;
-        }
-        for (first, path) in &logs {
-            let bytes = std::fs::read(path)?;
-            let (lines, torn) = files::split_lines(&bytes);
-            if torn > 0 {
-                return Err(other(format!(
-                    "audit file {} ends with a partial record but is not the newest; run `tresor audit verify`",
-                    path.display()
-                )));
-            }
-            let (Some(first_line), Some(last_line)) = (lines.first(), lines.last()) else {
-                continue;
-            };
-            let first_seq = line_chain(first_line, path)?;
-            let last_seq = line_chain(last_line, path)?;
-            if first_seq != *first {
-                return Err(other(format!(
-                    "audit file {} starts at sequence {first_seq}, its name says {first}",
-                    path.display()
-                )));
-            }
-            w.seq = last_seq;
-            w.last_hash = files::sha256_hex(last_line);
-            w.unsealed.push(DigestedFile {
-                file_name: file_name(path),
-                sha256: files::sha256_hex(&bytes),
-                bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
-                first_sequence: first_seq,
-                last_sequence: last_seq,
-            });
-        }
-        w.write_digest("startup")?;
-        Ok(w)
-    }
-
-    fn run(mut self, rx: &Receiver<Msg>, failed: &Mutex<Option<String>>) {
-        let mut batch: Vec<Msg> = Vec::with_capacity(self.max_batch);
-        loop {
-            let wait = self.current.as_ref().map_or(Duration::from_secs(1), |c| {
-                self.max_file_age
-                    .saturating_sub(c.opened.elapsed())
-                    .clamp(Duration::from_millis(10), Duration::from_secs(1))
-            });
-            match rx.recv_timeout(wait) {
-                Ok(m) => batch.push(m),
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.is_too_old() {
-                        if let Err(e) = self.rotate("interval") {
-                            self.fail(failed, &e);
-                        }
-                    }
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    if let Err(e) = self.rotate("shutdown") {
-                        tracing::error!("sealing the audit log: {e}");
-                    }
-                    return;
-                }
-            }
-            while batch.len() < self.max_batch {
-                match rx.try_recv() {
-                    Ok(m) => batch.push(m),
-                    Err(_) => break,
-                }
-            }
-            let failure = failed.lock().clone();
-            let result = match failure {
-                Some(e) => Err(e),
-                None => self.write_batch(&batch).map_err(|e| e.to_string()),
-            };
-            if let Err(e) = &result {
-                self.fail(failed, e);
-            }
-            let mut closing = None;
-            for m in batch.drain(..) {
-                match m {
-                    Msg::Record(_, None) => {}
-                    Msg::Record(_, Some(ack)) | Msg::Flush(ack) => {
-                        let _ = ack.send(result.clone());
-                    }
-                    Msg::Close(ack) => closing = Some(ack),
-                    #[cfg(test)]
-                    Msg::Abort => return,
-                }
-            }
-            if let Some(ack) = closing {
-                let sealed = match &result {
-                    Ok(()) => self.rotate("shutdown").map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
-                };
-                let _ = ack.send(sealed);
-                return;
-            }
-        }
-    }
-
-    fn fail(&self, failed: &Mutex<Option<String>>, e: &dyn std::fmt::Display) {
-        let mut f = failed.lock();
-        if f.is_none() {
-            tracing::error!("the audit log failed; requests are refused: {e}");
-            *f = Some(e.to_string());
-        }
-    }
-
-    fn is_too_old(&self) -> bool {
-        self.current
-            .as_ref()
-            .is_some_and(|c| c.opened.elapsed() >= self.max_file_age)
-    }
-
-    fn write_batch(&mut self, batch: &[Msg]) -> io::Result<()> {
-        for m in batch {
-            if let Msg::Record(body, _) = m {
-                self.append(body)?;
-            }
-        }
-        self.flush_buf()
-    }
-
-    fn append(&mut self, body: &[u8]) -> io::Result<()> {
-        let pending = u64::try_from(self.buf.len()).unwrap_or(u64::MAX);
-        let full = self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.bytes.saturating_add(pending) >= self.max_file_bytes);
-        if full || self.is_too_old() {
-            self.rotate(if full { "rotation" } else { "interval" })?;
-        }
-        if self.current.is_none() {
-            self.open_file()?;
-        }
-        let seq = self.seq.saturating_add(1);
-        let start = self.buf.len();
-        self.buf.extend_from_slice(body);
-        self.buf.extend_from_slice(
-            format!(
-                ",\"tresor\":{{\"sequence\":{seq},\"previousHash\":\"{}\"}}}}",
-                self.last_hash
-            )
-            .as_bytes(),
-        );
-        let line = self.buf.get(start..).unwrap_or_default();
-        self.last_hash = files::sha256_hex(line);
-        self.buf.push(b'\n');
-        self.seq = seq;
-        if let Some(c) = self.current.as_mut() {
-            c.last_seq = seq;
-        }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let Some(c) = self.current.as_mut() else {
-            return Err(other("audit records without an open file"));
-        };
-        c.file.write_all(&self.buf)?;
-        c.file.sync_data()?;
-        c.hasher.update(&self.buf);
-        c.bytes = c
-            .bytes
-            .saturating_add(u64::try_from(self.buf.len()).unwrap_or(u64::MAX));
-        self.buf.clear();
-        Ok(())
-    }
-
-    fn open_file(&mut self) -> io::Result<()> {
-        let first = self.seq.saturating_add(1);
-        let name = files::log_file_name(first, time::OffsetDateTime::now_utc());
-        let file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(self.dir.join(&name))?;
-        signing::sync_dir(&self.dir)?;
-        self.current = Some(OpenFile {
-            file,
-            name,
-            bytes: 0,
-            first_seq: first,
-            last_seq: self.seq,
-            opened: Instant::now(),
-            hasher: Context::new(&SHA256),
-        });
-        Ok(())
-    }
-
-    /// Closes the current file (if any) and signs a digest over the unsealed files.
-    fn rotate(&mut self, reason: &str) -> io::Result<()> {
-        self.flush_buf()?;
-        if let Some(c) = self.current.take() {
-            c.file.sync_all()?;
-            if c.last_seq >= c.first_seq {
-                self.unsealed.push(DigestedFile {
-                    file_name: c.name,
-                    sha256: hex::encode(c.hasher.finish()),
-                    bytes: c.bytes,
-                    first_sequence: c.first_seq,
-                    last_sequence: c.last_seq,
-                });
-            }
-        }
-        self.write_digest(reason)
-    }
-
-    fn write_digest(&mut self, reason: &str) -> io::Result<()> {
-        let (Some(first), Some(last)) = (self.unsealed.first(), self.unsealed.last()) else {
-            return Ok(());
-        };
-        let seq = self.digest_seq.saturating_add(1);
-        let digest = Digest {
-            digest_version: files::DIGEST_VERSION.into(),
-            digest_sequence: seq,
-            digest_time: crate::event::format_utc_seconds(time::OffsetDateTime::now_utc()),
-            reason: reason.into(),
-            previous_digest_file: self.previous_digest.as_ref().map(|p| p.0.clone()),
-            previous_digest_signature: self.previous_digest.as_ref().map(|p| p.1.clone()),
-            first_sequence: first.first_sequence,
-            last_sequence: last.last_sequence,
-            last_record_hash: self.last_hash.clone(),
-            log_files: self.unsealed.clone(),
-            signature_algorithm: signing::SIGNATURE_ALGORITHM.into(),
-            public_key_fingerprint: self.key.fingerprint().into(),
-        };
-        let mut bytes = serde_json::to_vec_pretty(&digest)
-            .map_err(|e| other(format!("serializing a digest: {e}")))?;
-        bytes.push(b'\n');
-        let sig = self.key.sign(&bytes)?;
-        let name = files::digest_file_name(seq);
-        let path = self.dir.join(files::DIGEST_DIR).join(&name);
-        // The signature first: a digest in place always has its signature.
-        signing::write_atomic(&path.with_extension("sig"), &sig, 0o644)?;
-        signing::write_atomic(&path, &bytes, 0o644)?;
-        self.digest_seq = seq;
-        self.previous_digest = Some((name, hex::encode(sig)));
-        self.unsealed.clear();
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::files::{self, Digest, GENESIS_HASH};
+    use std::fs::OpenOptions;
+    use std::io::Write;
     use tresor_core::Caller;
 
     fn caller(n: usize) -> Caller {
@@ -590,6 +289,7 @@ mod tests {
             error_code: None,
             error_message: None,
             event_time_ms: 1_795_867_200_000,
+            admitted_bytes: 0,
         })
         .unwrap();
     }
@@ -767,5 +467,234 @@ mod tests {
         }
         sink.close().unwrap();
         assert_intact(&audit, 1600);
+    }
+
+    fn config_with(dir: &Path, f: impl FnOnce(&mut FileSinkConfig)) -> FileSinkConfig {
+        let mut cfg = config(dir);
+        f(&mut cfg);
+        cfg
+    }
+
+    fn wait_until(what: &str, f: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !f() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn failed_write_is_cut_back_and_retried_while_requests_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let audit = tmp.path().join("audit");
+        let sink = Arc::new(FileAuditSink::open(config(tmp.path())).unwrap());
+        for n in 0..3 {
+            write(&sink, n, false);
+        }
+        sink.admit(100).unwrap();
+        // The next five writes fail halfway (a torn line each time): about a second.
+        sink.shared.faults.store(5, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let writer = {
+            let sink = sink.clone();
+            std::thread::spawn(move || write(&sink, 3, false))
+        };
+        wait_until("the sink to turn unhealthy", || !sink.is_healthy());
+        let refused = sink.admit(100).unwrap_err();
+        assert!(refused.0.contains("cannot be written"), "{refused}");
+        // Nothing torn is visible while it retries, and the chain did not advance.
+        let recs = files::read_all_records(&audit).unwrap();
+        assert_eq!(recs.len(), 3);
+        assert_intact(&audit, 3);
+        // The mutation waited for the retries instead of failing.
+        writer.join().unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(5 * 150));
+        assert!(sink.is_healthy());
+        sink.admit(100).unwrap();
+        write(&sink, 4, true);
+        sink.close().unwrap();
+        let r = assert_intact(&audit, 5);
+        assert!(r.warnings.is_empty(), "{r:?}");
+        let recs = files::read_all_records(&audit).unwrap();
+        let seqs: Vec<u64> = recs
+            .iter()
+            .map(|(_, v)| v["tresor"]["sequence"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        assert_eq!(recs[3].1["requestID"], "req-3");
+    }
+
+    #[test]
+    fn a_mutation_gives_up_after_the_durability_wait() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = config_with(tmp.path(), |c| c.durable_wait = Duration::from_millis(300));
+        let sink = FileAuditSink::open(cfg).unwrap();
+        sink.shared.faults.store(u32::MAX, Ordering::Relaxed);
+        let c = caller(1);
+        let err = sink
+            .record(&AuditRecord {
+                request_parameters: None,
+                response_elements: None,
+                additional_event_data: None,
+                read_only: false,
+                service_event: false,
+                event_name: "CreateKey",
+                caller: &c,
+                resources: &[],
+                error_code: None,
+                error_message: None,
+                event_time_ms: 0,
+                admitted_bytes: 0,
+            })
+            .unwrap_err();
+        assert!(err.0.contains("not durable"), "{err}");
+        // Once writes work, the record is written after all.
+        sink.shared.faults.store(0, Ordering::Relaxed);
+        wait_until("recovery", || sink.is_healthy());
+        sink.close().unwrap();
+        assert_intact(&tmp.path().join("audit"), 1);
+    }
+
+    #[test]
+    fn admission_takes_from_the_reserved_space() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = config_with(tmp.path(), |c| c.reserve_bytes = 1024 * 1024);
+        let sink = FileAuditSink::open(cfg).unwrap();
+        sink.admit(1024 * 1024).unwrap();
+        // A short budget with space on disk is backpressure: the writer reserves more.
+        sink.admit(1).unwrap();
+        // With the disk full (the writer's last reservation failed) it is a refusal.
+        sink.shared.space_short.store(true, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let err = sink.admit(64 * 1024 * 1024).unwrap_err();
+        assert!(err.0.contains("reserved"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        sink.shared.space_short.store(false, Ordering::Relaxed);
+        // A record gives back what its admission over-estimated.
+        let c = caller(1);
+        let arns = Vec::new();
+        sink.record(&AuditRecord {
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: None,
+            read_only: true,
+            service_event: false,
+            event_name: "Encrypt",
+            caller: &c,
+            resources: &arns,
+            error_code: None,
+            error_message: None,
+            event_time_ms: 0,
+            admitted_bytes: 1024 * 1024,
+        })
+        .unwrap();
+        sink.admit(512 * 1024).unwrap();
+        sink.close().unwrap();
+    }
+
+    #[test]
+    fn removed_directory_is_noticed_and_writing_resumes_when_it_is_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let audit = tmp.path().join("audit");
+        let sink = Arc::new(FileAuditSink::open(config(tmp.path())).unwrap());
+        for n in 0..4 {
+            write(&sink, n, false);
+        }
+        std::fs::remove_dir_all(&audit).unwrap();
+        // A mutation admitted now waits for the directory to come back.
+        let writer = {
+            let sink = sink.clone();
+            std::thread::spawn(move || write(&sink, 4, false))
+        };
+        wait_until("the sink to turn unhealthy", || !sink.is_healthy());
+        assert!(sink.admit(100).is_err());
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !sink.is_healthy(),
+            "the audit directory is not recreated by the sink"
+        );
+        std::fs::create_dir(&audit).unwrap();
+        writer.join().unwrap();
+        wait_until("recovery", || sink.is_healthy());
+        write(&sink, 5, false);
+        sink.close().unwrap();
+        // The new directory holds records 5.. anchored by a digest signed there.
+        let r = assert_intact(&audit, 2);
+        assert_eq!(r.sequences, Some((5, 6)));
+        assert_eq!(r.retained_from.as_ref().map(|x| x.0), Some(5));
+        assert!(audit.join(files::KEYS_DIR).is_dir());
+    }
+
+    #[test]
+    fn retention_by_size_keeps_a_verifiable_suffix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let audit = tmp.path().join("audit");
+        let cfg = config_with(tmp.path(), |c| {
+            c.max_file_bytes = 2000;
+            c.retention.max_bytes = Some(8000);
+        });
+        let sink = FileAuditSink::open(cfg).unwrap();
+        for n in 0..60 {
+            write(&sink, n, false);
+        }
+        sink.close().unwrap();
+        let r = crate::verify(&audit, None).unwrap();
+        assert!(r.problems.is_empty(), "{r:?}");
+        let (first, last) = r.sequences.unwrap();
+        assert!(first > 1 && last == 60, "{r:?}");
+        assert_eq!(r.records, 61 - first);
+        assert_eq!(r.retained_from.as_ref().map(|x| x.0), Some(first));
+        let total: u64 = files::list_log_files(&audit)
+            .unwrap()
+            .iter()
+            .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+            .sum();
+        assert!(total <= 8000 + 2100, "{total}");
+        // Digests of removed files went too, but not all of them.
+        let digests = files::list_digests(&audit).unwrap();
+        assert!(
+            digests.first().unwrap().0 > 1 && digests.len() < 30,
+            "{digests:?}"
+        );
+
+        // Removing a retained file in the middle is still caught.
+        let logs = files::list_log_files(&audit).unwrap();
+        std::fs::remove_file(&logs[1].1).unwrap();
+        let r = crate::verify(&audit, None).unwrap();
+        assert!(!r.problems.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn retention_by_age_removes_old_files_at_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        let audit = tmp.path().join("audit");
+        {
+            let cfg = config_with(tmp.path(), |c| c.max_file_bytes = 2000);
+            let sink = FileAuditSink::open(cfg).unwrap();
+            for n in 0..30 {
+                write(&sink, n, false);
+            }
+            sink.close().unwrap();
+        }
+        let logs = files::list_log_files(&audit).unwrap();
+        let old = std::time::SystemTime::now() - Duration::from_secs(10 * 86_400);
+        for (_, p) in logs.iter().take(3) {
+            let f = OpenOptions::new().append(true).open(p).unwrap();
+            f.set_modified(old).unwrap();
+        }
+        let cfg = config_with(tmp.path(), |c| {
+            c.retention.max_age = Some(Duration::from_secs(5 * 86_400));
+        });
+        let sink = FileAuditSink::open(cfg).unwrap();
+        write(&sink, 30, false);
+        sink.close().unwrap();
+        assert_eq!(files::list_log_files(&audit).unwrap().len(), logs.len() - 2);
+        let r = crate::verify(&audit, None).unwrap();
+        assert!(r.problems.is_empty(), "{r:?}");
+        assert_eq!(r.sequences.unwrap().0, logs[3].0);
+        assert_eq!(r.records, 31 - (logs[3].0 - 1));
     }
 }

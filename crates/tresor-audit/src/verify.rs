@@ -25,6 +25,11 @@ pub struct VerifyReport {
     pub unsigned_records: u64,
     /// Files no digest covers yet.
     pub unsigned_files: usize,
+    /// When the oldest records were removed (retention): the first retained sequence
+    /// and the digest that anchors the first retained file.
+    pub retained_from: Option<(u64, String)>,
+    /// Files listed in digests that retention removed (before the retained suffix).
+    pub retired_files: usize,
     /// Fingerprints of the keys that signed the digests.
     pub key_fingerprints: BTreeSet<String>,
     /// Not failures (a torn last record left by a crash).
@@ -73,7 +78,10 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
     report.files = logs.len();
     let mut facts: BTreeMap<String, FileFacts> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    let mut expected_seq: u64 = 1;
+    // The log may start after sequence 1 when retention removed its oldest files: the
+    // first retained file is then anchored by the signed digest that covers it.
+    let first_retained = logs.first().map_or(1, |(first, _)| (*first).max(1));
+    let mut expected_seq: u64 = first_retained;
     let mut prev_hash = GENESIS_HASH.to_string();
     let n_logs = logs.len();
     for (i, (named_first, path)) in logs.iter().enumerate() {
@@ -119,7 +127,7 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                 report.problem(format!(
                     "{at}: sequence {seq}, expected {expected_seq}: {what}"
                 ));
-            } else if claimed_prev != prev_hash {
+            } else if claimed_prev != prev_hash && !(seq == first_retained && seq > 1) {
                 report.problem(format!(
                     "{at}: sequence {seq}: previousHash does not match the previous record (a record was altered, removed or reordered)"
                 ));
@@ -166,7 +174,8 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
     let digests = files::list_digests(dir)?;
     let mut covered: BTreeSet<String> = BTreeSet::new();
     let mut prev: Option<(String, String, u64)> = None; // name, hex signature, last sequence
-    let mut expected_digest = 1;
+    let mut expected_digest = digests.first().map_or(1, |(seq, _)| *seq);
+    let mut anchor: Option<String> = None;
     for (seq, path) in &digests {
         let dname = path
             .file_name()
@@ -195,6 +204,7 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                 continue;
             }
         };
+        let mut signature_ok = false;
         let key = match &pinned {
             Some(k) => Some(k.clone()),
             None => {
@@ -221,6 +231,7 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
             }
             Some(k) => {
                 if signing::verify_signature(&k, &bytes, &sig) {
+                    signature_ok = true;
                     report.digests = report.digests.saturating_add(1);
                     report
                         .key_fingerprints
@@ -242,7 +253,11 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                 d.digest_sequence
             ));
         }
-        if d.previous_digest_file != prev_name || d.previous_digest_signature != prev_sig {
+        // The first digest kept after retention links to one that was removed.
+        let link_removed = prev.is_none() && *seq > 1;
+        if !link_removed
+            && (d.previous_digest_file != prev_name || d.previous_digest_signature != prev_sig)
+        {
             report.problem(format!(
                 "digests/{dname}: does not chain to the previous digest (previousDigestFile/previousDigestSignature)"
             ));
@@ -256,6 +271,9 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
         for lf in &d.log_files {
             covered.insert(lf.file_name.clone());
             match facts.get(&lf.file_name) {
+                None if lf.last_sequence < first_retained => {
+                    report.retired_files = report.retired_files.saturating_add(1);
+                }
                 None => report.problem(format!(
                     "{}: missing (listed in digests/{dname})",
                     lf.file_name
@@ -272,10 +290,24 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                         lf.file_name, f.first, f.last, lf.first_sequence, lf.last_sequence
                     ))
                 }
-                Some(_) => {}
+                Some(_) => {
+                    if signature_ok && order.first() == Some(&lf.file_name) {
+                        anchor = Some(dname.clone());
+                    }
+                }
             }
         }
         prev = Some((dname, hex::encode(&sig), d.last_sequence));
+    }
+    if first_retained > 1 && report.records > 0 {
+        match anchor {
+            Some(d) => report.retained_from = Some((first_retained, d)),
+            None => report.problem(format!(
+                "records 1..{} are missing and the first file ({}) is not covered by a signed digest",
+                first_retained.saturating_sub(1),
+                order.first().map_or("", String::as_str)
+            )),
+        }
     }
     // Files not covered by a digest must all come after the covered ones.
     let last_covered = order.iter().rposition(|n| covered.contains(n));

@@ -35,6 +35,8 @@ pub struct AuditRecord<'a> {
     pub error_message: Option<String>,
     /// When, in ms since the epoch.
     pub event_time_ms: i64,
+    /// The bytes [`AuditSink::admit`] reserved for this record; 0 when none were.
+    pub admitted_bytes: usize,
 }
 
 /// Why a record could not be kept.
@@ -44,10 +46,26 @@ pub struct AuditError(pub String);
 
 /// Where audit records go.
 pub trait AuditSink: Send + Sync {
+    /// Called before a request runs: reserves room for a record of at most `bytes`, or
+    /// refuses when no record could be kept now (the log cannot be written). A refused
+    /// request must not run. Must be cheap: it is on every request's path.
+    fn admit(&self, bytes: usize) -> Result<(), AuditError> {
+        let _ = bytes;
+        Ok(())
+    }
+
     /// Records one request. For a mutation (`!record.read_only`) the record must be
     /// durable when this returns `Ok`; other records may be written with group commit.
     /// An error fails the request.
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError>;
+}
+
+/// An upper bound of the size of the record of a request with a `body_len`-byte body:
+/// the request parameters are at most the body re-serialized, an error message quotes
+/// at most the body, and the rest (identity, response elements of a mutation) fits in
+/// 4 KiB besides the caller's user agent and ARN.
+pub fn record_size_bound(body_len: usize, caller: &Caller) -> usize {
+    4 * 1024 + body_len.saturating_mul(2) + caller.user_agent.len() + caller.principal_arn.len()
 }
 
 /// Members never written to an audit record: every blob of the API (plaintexts,

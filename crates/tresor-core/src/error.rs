@@ -105,6 +105,10 @@ pub enum KmsError {
     /// `KMSInternalException`. The detail is logged with the request id, never returned.
     #[error("An internal error has occurred.")]
     Internal(String),
+    /// `KMSInternalException` with HTTP 503: no audit record can be written, so the
+    /// request was refused before it changed anything. The detail is logged only.
+    #[error("The audit log cannot be written; requests are refused until it can.")]
+    AuditUnavailable(String),
 }
 
 /// Result alias for the core.

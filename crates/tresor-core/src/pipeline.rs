@@ -344,6 +344,12 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
+        // Fail closed: nothing runs unless its record can be kept.
+        let admitted = crate::audit::record_size_bound(body.len(), caller);
+        if let Err(e) = self.audit.admit(admitted) {
+            tracing::debug!(request_id = %caller.request_id, operation = op.name, "refused: {e}");
+            return Err(KmsError::AuditUnavailable(e.to_string()));
+        }
         let mut call = Call::new(self, caller, op.name);
         let result = self
             .quota
@@ -382,11 +388,13 @@ impl Kms {
             additional_event_data: None,
             read_only: !op.mutates,
             service_event: false,
+            admitted_bytes: admitted,
         };
+        // For a mutation this waits (bounded) until the record is durable.
         if let Err(e) = self.audit.record(&record) {
             // A request whose record could not be kept must not be acknowledged.
             tracing::error!(request_id = %caller.request_id, operation = op.name, "audit failed: {e}");
-            return Err(KmsError::internal(format!("audit: {e}")));
+            return Err(KmsError::AuditUnavailable(e.to_string()));
         }
         result
     }
@@ -397,6 +405,11 @@ impl Kms {
     /// unknown operation, an oversized body. `caller` carries what is known (source IP,
     /// user agent, request id, and the access key and region when they could be read).
     pub fn audit_rejected(&self, event_name: &str, caller: &Caller, error: &KmsError) {
+        let admitted = crate::audit::record_size_bound(0, caller);
+        if self.audit.admit(admitted).is_err() {
+            // The log cannot be written: the request is refused anyway.
+            return;
+        }
         let record = crate::audit::AuditRecord {
             event_name,
             caller,
@@ -409,6 +422,7 @@ impl Kms {
             additional_event_data: None,
             read_only: true,
             service_event: false,
+            admitted_bytes: admitted,
         };
         if let Err(e) = self.audit.record(&record) {
             tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
@@ -427,6 +441,11 @@ impl Kms {
         error_message: String,
         summary: serde_json::Value,
     ) {
+        let admitted = crate::audit::record_size_bound(0, caller);
+        if self.audit.admit(admitted).is_err() {
+            // The log cannot be written: the requests were refused anyway.
+            return;
+        }
         let record = crate::audit::AuditRecord {
             event_name,
             caller,
@@ -439,6 +458,7 @@ impl Kms {
             additional_event_data: Some(summary),
             read_only: true,
             service_event: false,
+            admitted_bytes: admitted,
         };
         if let Err(e) = self.audit.record(&record) {
             tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
@@ -478,6 +498,7 @@ impl Kms {
             additional_event_data: None,
             read_only: false,
             service_event: true,
+            admitted_bytes: 0,
         };
         if let Err(e) = self.audit.record(&audit) {
             tracing::error!(event_name, key_id = %record.key_id, "audit of a service event failed: {e}");
@@ -520,6 +541,6 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::UnrecognizedClient(_) => "UnrecognizedClientException",
         KmsError::InvalidSignature(_) => "InvalidSignatureException",
         KmsError::IncompleteSignature(_) => "IncompleteSignatureException",
-        KmsError::Internal(_) => "KMSInternalException",
+        KmsError::Internal(_) | KmsError::AuditUnavailable(_) => "KMSInternalException",
     }
 }

@@ -124,6 +124,17 @@ pub struct ServeAuditArgs {
     /// Start a new audit file (and sign a digest) when the current one is this old.
     #[arg(long, env = "TRESOR_AUDIT_ROTATE_SECONDS", default_value_t = 900)]
     pub audit_rotate_seconds: u64,
+    /// Disk space kept allocated ahead of the audit log's write position; requests are
+    /// admitted only while their records fit in it.
+    #[arg(long, env = "TRESOR_AUDIT_RESERVE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub audit_reserve_bytes: u64,
+    /// Remove audit files (once covered by a signed digest) older than this many days.
+    #[arg(long, env = "TRESOR_AUDIT_RETENTION_DAYS", value_name = "N")]
+    pub audit_retention_days: Option<u64>,
+    /// Remove the oldest audit files (once covered by a signed digest) while all of
+    /// them together are larger than this.
+    #[arg(long, env = "TRESOR_AUDIT_RETENTION_BYTES", value_name = "BYTES")]
+    pub audit_retention_bytes: Option<u64>,
 }
 
 /// The sink `tresor serve` gives the service, and the file sink to close at shutdown.
@@ -149,6 +160,13 @@ pub fn open_sink(args: &ServeAuditArgs, data_dir: &Path) -> Result<ServeSink, St
             let mut cfg = FileSinkConfig::new(dir.clone(), data_dir.join("audit-signing-key.pem"));
             cfg.max_file_bytes = args.audit_rotate_bytes.max(4096);
             cfg.max_file_age = Duration::from_secs(args.audit_rotate_seconds.max(1));
+            cfg.reserve_bytes = args.audit_reserve_bytes;
+            cfg.retention = tresor_audit::Retention {
+                max_age: args
+                    .audit_retention_days
+                    .map(|d| Duration::from_secs(d.saturating_mul(86_400))),
+                max_bytes: args.audit_retention_bytes,
+            };
             let sink = Arc::new(
                 FileAuditSink::open(cfg)
                     .map_err(|e| format!("opening the audit log in {}: {e}", dir.display()))?,
@@ -195,6 +213,13 @@ fn verify(a: &VerifyArgs) -> Result<(), String> {
         "OK: {} record(s) (sequence {seqs}) in {} file(s); {} signed digest(s) verified",
         r.records, r.files, r.digests
     );
+    if let Some((first, digest)) = &r.retained_from {
+        let _ = writeln!(
+            out,
+            "retained suffix: {} records from sequence {first}, anchored by signed digest {digest}; records before {first} were removed (retention)",
+            r.records
+        );
+    }
     for fp in &r.key_fingerprints {
         let _ = writeln!(out, "signing key SHA-256 fingerprint: {fp}");
     }
