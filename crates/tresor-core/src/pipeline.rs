@@ -344,6 +344,9 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
+        if self.is_sealed() {
+            return Err(KmsError::Sealed(crate::seal::SEALED_MESSAGE.into()));
+        }
         let mut call = Call::new(self, caller, op.name);
         let result = self
             .quota
@@ -520,6 +523,6 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::UnrecognizedClient(_) => "UnrecognizedClientException",
         KmsError::InvalidSignature(_) => "InvalidSignatureException",
         KmsError::IncompleteSignature(_) => "IncompleteSignatureException",
-        KmsError::Internal(_) => "KMSInternalException",
+        KmsError::Internal(_) | KmsError::Sealed(_) => "KMSInternalException",
     }
 }
