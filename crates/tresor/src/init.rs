@@ -167,7 +167,7 @@ pub fn run(args: InitArgs) -> Result<(), String> {
         crate::admin_cmd::Output::Json => {
             let mut v = json!({ "AccessKeyId": akid, "SecretAccessKey": secret.expose() });
             if shamir && args.share_out.is_empty() {
-                v["Shares"] = json!(printed);
+                set(&mut v, "Shares", json!(printed));
             }
             let _ = writeln!(out, "{v}");
         }
@@ -313,5 +313,12 @@ pub fn open_seal(args: &ServeArgs, dir: &Path, kms: Arc<Kms>) -> Result<Arc<Serv
             "{} sealer cannot serve in production",
             other.name()
         )),
+    }
+}
+
+/// Sets `key` of a JSON object (no-op on anything else).
+fn set(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
     }
 }

@@ -130,7 +130,11 @@ async fn run_async(args: OperatorArgs) -> Result<(), String> {
             let mut answer = target.call("TresorOperator.Rekey", &body).await?;
             if let (false, Some(shares)) = (r.share_out.is_empty(), answer.get("Shares").cloned()) {
                 write_shares(&r.share_out, &shares)?;
-                answer["Shares"] = json!(format!("written to {} files", r.share_out.len()));
+                set(
+                    &mut answer,
+                    "Shares",
+                    json!(format!("written to {} files", r.share_out.len())),
+                );
             }
             answer
         }
@@ -256,4 +260,11 @@ async fn plain(
             .and_then(Value::as_str)
             .unwrap_or_default()
     ))
+}
+
+/// Sets `key` of a JSON object (no-op on anything else).
+fn set(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
 }

@@ -74,18 +74,18 @@ impl ServerSeal {
             "Sealer": self.kind.name(),
         });
         if let Some(p) = progress {
-            v["Threshold"] = json!(p.threshold);
-            v["Progress"] = json!(p.progress);
+            set(&mut v, "Threshold", json!(p.threshold));
+            set(&mut v, "Progress", json!(p.progress));
         } else if let Ok(SealFile {
             sealer: tresor_seal::SealerRecord::Shamir(r),
             ..
         }) = SealFile::read(&self.dir)
         {
-            v["Threshold"] = json!(r.threshold);
-            v["Progress"] = json!(0);
+            set(&mut v, "Threshold", json!(r.threshold));
+            set(&mut v, "Progress", json!(0));
         }
         if let Some((u, _)) = &state.rekey {
-            v["RekeyProgress"] = json!(u.progress().progress);
+            set(&mut v, "RekeyProgress", json!(u.progress().progress));
         }
         v
     }
@@ -243,5 +243,12 @@ impl SealControl for ServerSeal {
             "Rewrapped": report.rewrapped,
             "Seconds": report.elapsed.as_secs_f64(),
         }))
+    }
+}
+
+/// Sets `key` of a JSON object (no-op on anything else).
+fn set(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
     }
 }

@@ -701,3 +701,32 @@ async fn pkcs11_init_auto_unseals_at_start() {
         .await);
     grep_dir(&dir, &[&init.secret, "482916"]);
 }
+
+/// `cargo test -p tresor --test sealing -- --ignored --nocapture rotation_time`
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "measurement: 10,000 keys"]
+async fn rotation_time_for_10000_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let init = init_shamir(&dir);
+    let srv = start_production(&dir);
+    let started = Instant::now();
+    unseal_with(&srv, &init.shares[..3]);
+    eprintln!("unseal (3 HTTP calls): {:?}", started.elapsed());
+    let client = srv.client_with(REGION, &init.access, &init.secret).await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..625 {
+                ok(client.create_key().send().await);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (fine, out, err) = operator(&srv, &init, &["rotate-root", "--output", "json"], None);
+    assert!(fine, "{err}");
+    eprintln!("rotate-root over 10,000 keys: {out}");
+}
