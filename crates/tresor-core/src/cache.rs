@@ -314,6 +314,13 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
         inner.map.retain(|_, v| !f(v));
     }
 
+    /// Removes everything (loads in flight are not kept).
+    pub fn clear(&self) {
+        let mut inner = self.inner.write();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.map.clear();
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.inner.read().map.len()

@@ -102,6 +102,9 @@ pub enum KmsError {
     /// `IncompleteSignatureException`: the Authorization header is malformed.
     #[error("{0}")]
     IncompleteSignature(String),
+    /// `KMSInternalException` (HTTP 503): the service is sealed.
+    #[error("{0}")]
+    Sealed(String),
     /// `KMSInternalException`. The detail is logged with the request id, never returned.
     #[error("An internal error has occurred.")]
     Internal(String),

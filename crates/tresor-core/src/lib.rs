@@ -19,6 +19,8 @@ pub mod ops;
 pub mod pipeline;
 pub mod policy;
 pub mod quota;
+pub mod root_rotation;
+pub mod seal;
 pub mod service;
 pub mod states;
 pub mod validate;

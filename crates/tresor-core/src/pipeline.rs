@@ -344,6 +344,9 @@ impl Kms {
     /// Runs one request through the whole pipeline and audits it. `body` is the JSON
     /// request; the result is the JSON response or the error to send.
     pub fn handle(&self, op: OperationEntry, body: &[u8], caller: &Caller) -> KmsResult<Vec<u8>> {
+        if self.is_sealed() {
+            return Err(KmsError::Sealed(crate::seal::SEALED_MESSAGE.into()));
+        }
         // Fail closed: nothing runs unless its record can be kept.
         let admitted = crate::audit::record_size_bound(body.len(), caller);
         if let Err(e) = self.audit.admit(admitted) {
@@ -541,6 +544,8 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::UnrecognizedClient(_) => "UnrecognizedClientException",
         KmsError::InvalidSignature(_) => "InvalidSignatureException",
         KmsError::IncompleteSignature(_) => "IncompleteSignatureException",
-        KmsError::Internal(_) | KmsError::AuditUnavailable(_) => "KMSInternalException",
+        KmsError::Internal(_) | KmsError::AuditUnavailable(_) | KmsError::Sealed(_) => {
+            "KMSInternalException"
+        }
     }
 }

@@ -6,6 +6,7 @@ use crate::caller::Credential;
 use crate::clock::Clock;
 use crate::error::{KmsError, KmsResult};
 use crate::quota::{RequestQuota, Unlimited};
+use crate::seal::RootRing;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use tresor_crypto::{RootKey, SecretBytes, WrapPurpose};
@@ -29,7 +30,7 @@ impl Default for KmsConfig {
 /// The service. Cheap to share (`Arc<Kms>`); every operation runs against it.
 pub struct Kms {
     pub(crate) store: Arc<dyn Store>,
-    root: RootKey,
+    pub(crate) root_slot: crate::seal::RootSlot,
     clock: Arc<dyn Clock>,
     keys: BoundedMap<String, Arc<CachedKey>>,
     aliases: BoundedMap<String, String>,
@@ -72,16 +73,23 @@ fn alias_cache_key(account: &str, region: &str, name: &str) -> String {
 }
 
 impl Kms {
-    /// A service over `store`, with material wrapped under `root`.
+    /// An unsealed service over `store`, with material wrapped under `root`.
     pub fn new(
         store: Arc<dyn Store>,
         root: RootKey,
         clock: Arc<dyn Clock>,
         config: KmsConfig,
-    ) -> Self {
+    ) -> KmsResult<Self> {
+        let kms = Self::new_sealed(store, clock, config);
+        kms.unseal(root)?;
+        Ok(kms)
+    }
+
+    /// A sealed service over `store`: it answers nothing until [`Kms::unseal`].
+    pub fn new_sealed(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: KmsConfig) -> Self {
         Self {
             store,
-            root,
+            root_slot: crate::seal::RootSlot::sealed(),
             clock,
             keys: BoundedMap::new(config.key_cache_capacity),
             aliases: BoundedMap::new(config.key_cache_capacity),
@@ -134,9 +142,17 @@ impl Kms {
                 return Ok(());
             }
         }
-        let record =
-            self.access_key_record(access_key_id, secret, account, principal_arn, operator)?;
+        let ring = self.ring()?;
+        let record = self.access_key_record(
+            &ring,
+            access_key_id,
+            secret,
+            account,
+            principal_arn,
+            operator,
+        )?;
         self.store.apply(vec![Write::PutAccessKey(record)])?;
+        drop(ring);
         self.access_key_changed(access_key_id);
         Ok(())
     }
@@ -164,19 +180,19 @@ impl Kms {
         self.credentials.get(&access_key_id.to_string())
     }
 
-    /// A new access key record with its secret wrapped under the root key.
+    /// A new access key record with its secret wrapped under the root key. Keep `ring`
+    /// until the record is written (a root rotation waits for it).
     pub(crate) fn access_key_record(
         &self,
+        ring: &RootRing,
         access_key_id: &str,
         secret: &SecretBytes,
         account: &str,
         principal_arn: &str,
         operator: bool,
     ) -> KmsResult<AccessKeyRecord> {
-        let wrapped = self
-            .root
-            .wrap(WrapPurpose::AccessKeySecret { access_key_id }, secret)
-            .map_err(KmsError::internal)?;
+        let (wrapped, root_generation) =
+            ring.wrap(WrapPurpose::AccessKeySecret { access_key_id }, secret)?;
         Ok(AccessKeyRecord {
             access_key_id: access_key_id.to_string(),
             account: account.to_string(),
@@ -185,6 +201,7 @@ impl Kms {
             enabled: true,
             operator,
             created_ms: self.now_ms(),
+            root_generation,
         })
     }
 
@@ -208,13 +225,15 @@ impl Kms {
         let epoch = self.credential_epoch();
         let found = self.credentials.get_or_load(&id, || {
             tracing::debug!(access_key_id, "reading an access key from the store");
+            let ring = self.ring()?;
             let rec = self.store.access_key(access_key_id)?;
             let Some(rec) = rec.filter(|r| r.enabled) else {
                 return Ok::<_, KmsError>(None);
             };
             let secret = self
-                .root
-                .unwrap(
+                .unwrap_under(
+                    &ring,
+                    rec.root_generation,
                     WrapPurpose::AccessKeySecret { access_key_id },
                     &rec.wrapped_secret,
                 )
@@ -312,10 +331,12 @@ impl Kms {
         let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
         let spec = crate::model::KeySpec::parse(&record.key_spec, "keySpec")?;
         let mut out = Vec::new();
+        let ring = self.ring()?;
         for m in self.store.materials(&record.key_id)? {
             let secret = self
-                .root
-                .unwrap(
+                .unwrap_under(
+                    &ring,
+                    m.root_generation,
                     WrapPurpose::KeyMaterial {
                         key_arn: &arn,
                         version: m.version,
@@ -353,16 +374,15 @@ impl Kms {
         })
     }
 
-    /// Wraps fresh material for a new key version.
+    /// Wraps fresh material for a new key version; returns it with its root generation.
+    /// Keep `ring` until the material is written (a root rotation waits for it).
     pub(crate) fn wrap_material(
-        &self,
+        ring: &RootRing,
         key_arn: &str,
         version: u32,
         key: &KeyMaterial,
-    ) -> KmsResult<Vec<u8>> {
-        self.root
-            .wrap(WrapPurpose::KeyMaterial { key_arn, version }, key.secret())
-            .map_err(KmsError::internal)
+    ) -> KmsResult<(Vec<u8>, u32)> {
+        ring.wrap(WrapPurpose::KeyMaterial { key_arn, version }, key.secret())
     }
 
     /// Runs a read-modify-write of one key under the service's write lock: `change`
@@ -406,9 +426,17 @@ impl Kms {
         Ok(out)
     }
 
-    /// The root key, for operations that wrap or fingerprint secrets.
-    pub(crate) fn root(&self) -> &RootKey {
-        &self.root
+    /// Empties every cache that holds decrypted material or derives from it.
+    pub(crate) fn drop_decrypted_caches(&self) {
+        self.keys.clear();
+        self.credentials.clear();
+        self.refused_keys.clear();
+        self.aliases.clear();
+        self.grants.clear();
+        self.identity_policies.clear();
+        self.key_policies.clear();
+        self.credential_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Drops a key from the cache so the next use reloads it (after its material changed).
@@ -452,6 +480,7 @@ impl Kms {
         );
         let mut id_bytes = [0u8; 32];
         tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
+        let ring = self.ring()?;
         let guard = self.write_lock.lock();
         let Some(mut record) = self.store.key(key_id)? else {
             return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
@@ -466,7 +495,7 @@ impl Kms {
             .unwrap_or(0)
             + 1;
         let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
-        let wrapped = self.wrap_material(&arn, version, &material)?;
+        let (wrapped, root_generation) = Self::wrap_material(&ring, &arn, version, &material)?;
         record.current_version = version;
         record.revision += 1;
         self.store.apply(vec![
@@ -478,10 +507,12 @@ impl Kms {
                 wrapped,
                 created_ms: self.now_ms(),
                 rotation_type: Some(rotation_type.to_string()),
+                root_generation,
             }),
         ])?;
         self.keys.remove(&key_id.to_string());
         drop(guard);
+        drop(ring);
         self.key_by_id(key_id)?
             .ok_or_else(|| KmsError::internal("rotated key vanished"))
     }
@@ -491,6 +522,9 @@ impl Kms {
     /// Runs every job that is due: automatic rotations, then deletions of keys whose
     /// waiting period is over. Returns how many jobs ran.
     pub fn run_due_jobs(&self) -> KmsResult<usize> {
+        if self.is_sealed() {
+            return Ok(0);
+        }
         // Each job is a change that needs its record: none runs while none can be kept.
         // (Admitting 0 bytes checks without holding a reservation the records do not
         // give back.)

@@ -32,6 +32,17 @@ pub enum WrapPurpose<'a> {
         /// The access key id.
         access_key_id: &'a str,
     },
+    /// The previous root key, kept under root generation `generation` while a root
+    /// rotation to that generation runs.
+    PreviousRoot {
+        /// The generation wrapping it.
+        generation: u32,
+    },
+    /// The fingerprint seed, kept under root generation `generation`.
+    FingerprintSeed {
+        /// The generation wrapping it.
+        generation: u32,
+    },
 }
 
 impl WrapPurpose<'_> {
@@ -54,14 +65,27 @@ impl WrapPurpose<'_> {
                 aad.extend_from_slice(access_key_id.as_bytes());
                 aad
             }
+            WrapPurpose::PreviousRoot { generation } => {
+                let mut aad = b"tresor:previous-root:v1\0".to_vec();
+                aad.extend_from_slice(&generation.to_be_bytes());
+                aad
+            }
+            WrapPurpose::FingerprintSeed { generation } => {
+                let mut aad = b"tresor:fingerprint-seed:v1\0".to_vec();
+                aad.extend_from_slice(&generation.to_be_bytes());
+                aad
+            }
         }
     }
 }
 
 /// The 256-bit root key, held in memory only after unsealing.
 pub struct RootKey {
+    material: SecretBytes,
     key: LessSafeKey,
+    fingerprint_seed: SecretBytes,
     fingerprint_key: hmac::Key,
+    check: [u8; 32],
 }
 
 impl fmt::Debug for RootKey {
@@ -78,14 +102,54 @@ impl RootKey {
         }
         let unbound = UnboundKey::new(&AES_256_GCM, material.expose())
             .map_err(|_| CryptoError::BadKeyLength)?;
-        let fp_seed = hmac::sign(
-            &hmac::Key::new(hmac::HMAC_SHA256, material.expose()),
-            b"tresor:fingerprint-key:v1",
+        let derive =
+            |label: &[u8]| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, material.expose()), label);
+        let fp_seed = SecretBytes::from_slice(derive(b"tresor:fingerprint-key:v1").as_ref());
+        let mut check = [0u8; 32];
+        check.copy_from_slice(
+            derive(b"tresor:root-check:v1")
+                .as_ref()
+                .get(..32)
+                .unwrap_or(&[0u8; 32]),
         );
         Ok(Self {
+            material: material.clone(),
             key: LessSafeKey::new(unbound),
-            fingerprint_key: hmac::Key::new(hmac::HMAC_SHA256, fp_seed.as_ref()),
+            fingerprint_key: hmac::Key::new(hmac::HMAC_SHA256, fp_seed.expose()),
+            fingerprint_seed: fp_seed,
+            check,
         })
+    }
+
+    /// Wraps another root key (the previous generation, during a root rotation) under
+    /// this one.
+    pub fn wrap_root(&self, generation: u32, other: &RootKey) -> Result<Vec<u8>, CryptoError> {
+        self.wrap(WrapPurpose::PreviousRoot { generation }, &other.material)
+    }
+
+    /// Reverses [`RootKey::wrap_root`].
+    pub fn unwrap_root(&self, generation: u32, wrapped: &[u8]) -> Result<RootKey, CryptoError> {
+        RootKey::from_material(&self.unwrap(WrapPurpose::PreviousRoot { generation }, wrapped)?)
+    }
+
+    /// A value that tells this root key from another (HMAC of a fixed label under the
+    /// key); reveals nothing of the key.
+    pub fn check_value(&self) -> [u8; 32] {
+        self.check
+    }
+
+    /// The seed of the fingerprint key. Fingerprints (public KeyMaterialIds) must stay
+    /// the same across root rotations, so the seed is stored wrapped and carried over.
+    pub fn fingerprint_seed(&self) -> &SecretBytes {
+        &self.fingerprint_seed
+    }
+
+    /// This root key, fingerprinting with `seed` (from an earlier generation) instead of
+    /// the seed derived from its own material.
+    pub fn with_fingerprint_seed(mut self, seed: SecretBytes) -> Self {
+        self.fingerprint_key = hmac::Key::new(hmac::HMAC_SHA256, seed.expose());
+        self.fingerprint_seed = seed;
+        self
     }
 
     /// Encrypts `plaintext` under the root key, bound to `purpose`.

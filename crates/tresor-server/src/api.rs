@@ -22,6 +22,11 @@ pub async fn kms_api(
     req: Request<Body>,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    if state.kms.is_sealed() {
+        // Nothing can be authenticated, decrypted or written until unsealed.
+        let e = KmsError::Sealed(tresor_core::seal::SEALED_MESSAGE.into());
+        return response::error(&e, &request_id);
+    }
     let (parts, body) = req.into_parts();
     // A source that keeps failing to authenticate is refused before its body is read
     // or its access key looked up, unless it signs with a key already known to be good.
@@ -75,6 +80,9 @@ pub async fn kms_api(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if let Some(name) = target.strip_prefix("TresorOperator.") {
+        return crate::operator::signed(state.clone(), name, body, caller, &request_id).await;
+    }
     let op = match target.split_once('.') {
         Some(("TrentService", name)) => operation(name),
         Some(("TresorAdmin", name)) => tresor_core::admin::operation(name),
@@ -172,7 +180,7 @@ fn authenticate(
 
 /// Answers a request refused before authentication completed, and audits it within
 /// the per-source bound (see [`crate::rejection`]).
-fn refuse(
+pub(crate) fn refuse(
     state: &AppState,
     parts: &axum::http::request::Parts,
     peer: SocketAddr,

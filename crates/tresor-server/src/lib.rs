@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod api;
+pub mod operator;
 pub mod rejection;
 mod response;
 pub mod sigv4;
@@ -34,13 +35,17 @@ pub struct AppState {
     pub rejections: rejection::Rejections,
     /// Accept AWS's documented example credentials (dev mode).
     pub accept_example_key: bool,
+    /// The seal (unseal, seal, rekey, root rotation); `None` in dev mode.
+    pub seal: Option<Arc<dyn operator::SealControl>>,
 }
 
 /// The router: the KMS API at `POST /`, `GET /health`, and the test clock when enabled.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
         .route("/", post(api::kms_api).fallback(api::not_found))
-        .route("/health", get(api::health));
+        .route("/health", get(api::health))
+        .route("/tresor/operator/seal-status", get(operator::seal_status))
+        .route("/tresor/operator/unseal", post(operator::unseal));
     if state.test_clock.is_some() {
         r = r.route("/_tresor/test/advance-clock", post(api::advance_clock));
     }
@@ -85,6 +90,10 @@ async fn flush_rejections(state: Arc<AppState>) {
 /// Runs due background jobs now and then every `every`, forever.
 pub async fn run_scheduler(kms: Arc<Kms>, every: std::time::Duration) {
     loop {
+        if kms.is_sealed() {
+            tokio::time::sleep(every).await;
+            continue;
+        }
         let k = kms.clone();
         match tokio::task::spawn_blocking(move || k.run_due_jobs()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "scheduler ran due jobs"),

@@ -168,6 +168,11 @@ impl SigningKeys {
         }
     }
 
+    /// Drops every derived key (the server was sealed).
+    pub fn clear(&self) {
+        self.cache.remove_where(|_| true);
+    }
+
     fn key(&self, auth: &Authorization, cred: &Credential) -> Arc<hmac::Key> {
         let fp = digest::digest(&digest::SHA256, cred.secret.expose());
         let mut tag = [0u8; 8];

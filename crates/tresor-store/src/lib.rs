@@ -91,6 +91,10 @@ pub trait Store: Send + Sync {
     fn grants_retirable_by(&self, principal_arn: &str) -> StoreResult<Vec<GrantRecord>>;
     /// A grant by id.
     fn grant(&self, grant_id: &str) -> StoreResult<Option<GrantRecord>>;
+    /// The root generations, ascending.
+    fn root_generations(&self) -> StoreResult<Vec<RootGenerationRecord>>;
+    /// Up to `limit` wrapped values under root generation `generation`.
+    fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>>;
     /// Applies every write of `batch` atomically and durably.
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
 }

@@ -66,6 +66,8 @@ pub struct MaterialRecord {
     /// `AUTOMATIC` / `ON_DEMAND` for material that a rotation created; `None` for the
     /// key's first material.
     pub rotation_type: Option<String>,
+    /// Generation of the root key `wrapped` is under.
+    pub root_generation: u32,
 }
 
 /// An alias and the key it names.
@@ -111,6 +113,8 @@ pub struct AccessKeyRecord {
     pub operator: bool,
     /// Creation time.
     pub created_ms: i64,
+    /// Generation of the root key `wrapped_secret` is under.
+    pub root_generation: u32,
 }
 
 /// Parameters issued by GetParametersForImport.
@@ -128,6 +132,61 @@ pub struct ImportTokenRecord {
     pub wrapped_private_key: Vec<u8>,
     /// When the token stops being accepted.
     pub expires_ms: i64,
+    /// Generation of the root key `wrapped_private_key` is under.
+    pub root_generation: u32,
+}
+
+/// One generation of the root key, as the database knows it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootGenerationRecord {
+    /// Generation number, from 1; the highest is the current root key.
+    pub generation: u32,
+    /// A keyed check value telling which generation an unsealed root key is.
+    pub check: Vec<u8>,
+    /// The fingerprint seed (stable across root rotations), wrapped under this generation.
+    pub wrapped_fingerprint_seed: Vec<u8>,
+    /// While a rotation to this generation runs: the previous root key, wrapped under
+    /// this one. Cleared when nothing is stored under the previous generation any more.
+    pub wrapped_previous: Option<Vec<u8>>,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// Which stored value a wrapped blob is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrappedRef {
+    /// A material version.
+    Material {
+        /// Key UUID.
+        key_id: String,
+        /// The key's account (part of the wrapping binding).
+        account: String,
+        /// The key's region (part of the wrapping binding).
+        region: String,
+        /// Material version.
+        version: u32,
+    },
+    /// An access key's secret.
+    AccessKey {
+        /// Access key id.
+        access_key_id: String,
+    },
+    /// An import token's private wrapping key.
+    ImportToken {
+        /// Token id.
+        token_id: String,
+    },
+}
+
+/// A wrapped value and where it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedValue {
+    /// Where it is.
+    pub target: WrappedRef,
+    /// The wrapped bytes.
+    pub wrapped: Vec<u8>,
+    /// The root generation they are under.
+    pub root_generation: u32,
 }
 
 /// A principal (IAM user) of an account.
@@ -249,5 +308,24 @@ pub enum Write {
     DeleteGrant {
         /// GrantId.
         grant_id: String,
+    },
+    /// Creates or replaces a root generation record.
+    PutRootGeneration(RootGenerationRecord),
+    /// Removes a root generation record.
+    DeleteRootGeneration {
+        /// Generation.
+        generation: u32,
+    },
+    /// Replaces a wrapped value if it is still under `from_generation` (a value changed
+    /// or deleted meanwhile is left alone).
+    Rewrap {
+        /// Where.
+        target: WrappedRef,
+        /// The generation it must still be under.
+        from_generation: u32,
+        /// The new wrapped bytes.
+        wrapped: Vec<u8>,
+        /// Their generation.
+        to_generation: u32,
     },
 }

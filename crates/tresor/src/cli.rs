@@ -24,6 +24,10 @@ pub enum Command {
     Audit(crate::audit_cmd::AuditArgs),
     /// Manage users, access keys and identity policies on a running server.
     Admin(crate::admin_cmd::AdminArgs),
+    /// Prepare a production data directory: database, sealed root key, operator key.
+    Init(crate::init::InitArgs),
+    /// Unseal, seal, rekey and rotate the root key of a running server.
+    Operator(crate::operator_cmd::OperatorArgs),
 }
 
 /// `tresor serve`.
@@ -89,6 +93,14 @@ pub struct ServeArgs {
     /// The audit log.
     #[command(flatten)]
     pub audit: crate::audit_cmd::ServeAuditArgs,
+
+    /// PKCS#11 module of a `pkcs11`-sealed data directory (auto-unseal at start).
+    #[arg(long, env = "TRESOR_PKCS11_MODULE", value_name = "PATH")]
+    pub pkcs11_module: Option<PathBuf>,
+
+    /// File holding the token's user PIN (mode 0600) for a `pkcs11`-sealed directory.
+    #[arg(long, env = "TRESOR_PKCS11_PIN_FILE", value_name = "PATH")]
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 /// `tresor bench`.

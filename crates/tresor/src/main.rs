@@ -5,6 +5,9 @@ mod audit_cmd;
 mod bench;
 mod cli;
 mod client;
+mod init;
+mod operator_cmd;
+mod seal_control;
 mod serve;
 
 use clap::Parser;
@@ -27,6 +30,8 @@ fn main() -> ExitCode {
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Audit(args) => audit_cmd::run(args),
         cli::Command::Admin(args) => admin_cmd::run(args),
+        cli::Command::Init(args) => init::run(args),
+        cli::Command::Operator(args) => operator_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

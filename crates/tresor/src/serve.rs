@@ -36,32 +36,36 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             dir.display()
         ));
     }
-    let sealer = FileSealer::new(dir.join("root.key"));
-    let root = if args.dev {
-        sealer.load_or_create()
-    } else if sealer.exists() {
-        tracing::warn!(
-            "the root key is sealed in a plain file ({}): fit for development only",
-            sealer.path().display()
-        );
-        sealer.load()
+    if args.dev {
+        crate::init::check_dev_dir(dir)?;
     } else {
-        return Err(format!(
-            "{} holds no root key; run `tresor serve --dev` to create one",
-            dir.display()
-        ));
+        crate::init::check_production_dir(dir)?;
     }
-    .map_err(|e| e.to_string())?;
-    let store =
-        tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?;
+    let store = Arc::new(
+        tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?,
+    );
     let clock = Arc::new(SystemClock::new());
-    let mut kms = Kms::new(Arc::new(store), root, clock.clone(), KmsConfig::default());
+    let mut kms = if args.dev {
+        let root = FileSealer::new(dir.join("root.key"))
+            .load_or_create()
+            .map_err(|e| e.to_string())?;
+        Kms::new(store, root, clock.clone(), KmsConfig::default())
+            .map_err(|e| format!("opening the data directory: {e:?}"))?
+    } else {
+        // Unsealed below: from the HSM at once, or by shares over the API.
+        Kms::new_sealed(store, clock.clone(), KmsConfig::default())
+    };
     if let Some(quotas) = quotas(&args)? {
         kms = kms.with_quota(Arc::new(quotas));
     }
     let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
     kms = kms.with_audit(audit_sink);
     let kms = Arc::new(kms);
+    let seal = if args.dev {
+        None
+    } else {
+        Some(crate::init::open_seal(&args, dir, kms.clone())?)
+    };
 
     let dev_key = if args.dev {
         let akid =
@@ -87,6 +91,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     print_banner(addr, dev_key.as_ref());
+    if kms.is_sealed() {
+        println!("Tresor is sealed: unseal it with `tresor operator unseal --endpoint http://{addr}` (one share per call)");
+    }
 
     tokio::spawn(tresor_server::run_scheduler(
         kms.clone(),
@@ -98,6 +105,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         test_clock: args.test_clock.then_some(clock),
         rejections: Rejections::new(rejection_config(&args)?),
         accept_example_key: args.dev,
+        seal: seal.map(|s| s as Arc<dyn tresor_server::operator::SealControl>),
     });
     tresor_server::serve(listener, state, shutdown_signal())
         .await

@@ -215,7 +215,10 @@ impl Operation for CreateAccessKey {
         let p = resolve(call, selector!(req))?;
         let (access_key_id, secret) = new_access_key()?;
         let kms = call.kms;
+        // Held until the record is written (a root rotation waits for it).
+        let ring = kms.ring()?;
         let record = kms.access_key_record(
+            &ring,
             &access_key_id,
             &SecretBytes::from_slice(secret.expose().as_bytes()),
             &p.account,

@@ -90,7 +90,7 @@ const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A fresh access key pair: `AKIA` + 16 characters, and a 40-character secret.
-pub(crate) fn new_access_key() -> crate::KmsResult<(String, SecretString)> {
+pub fn new_access_key() -> crate::KmsResult<(String, SecretString)> {
     let id = format!("AKIA{}", random_string(ID_ALPHABET, 16)?.as_str());
     Ok((id, SecretString(random_string(SECRET_ALPHABET, 40)?)))
 }

@@ -285,14 +285,18 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         },
     ];
     let mut materials = Vec::new();
+    // Held until the material is written and cached (a root rotation waits for it).
+    let ring = kms.ring()?;
     if let Some(material) = material {
+        let (wrapped, root_generation) = crate::Kms::wrap_material(&ring, &arn, 1, &material)?;
         writes.push(Write::InsertMaterial(MaterialRecord {
             key_id: key_id.clone(),
             version: 1,
             material_id: material_id.clone(),
-            wrapped: kms.wrap_material(&arn, 1, &material)?,
+            wrapped,
             created_ms: now,
             rotation_type: None,
+            root_generation,
         }));
         materials.push((
             1,
@@ -315,6 +319,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     )?);
     call.created(&cached.arn);
     kms.cache_key(cached);
+    drop(ring);
     Ok(Response {
         key_metadata: metadata,
     })

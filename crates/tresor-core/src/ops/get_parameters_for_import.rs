@@ -135,15 +135,13 @@ impl Operation for GetParametersForImport {
         tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
         let token_id = hex::encode(id);
         let kms = call.kms;
-        let wrapped_private_key = kms
-            .root()
-            .wrap(
-                WrapPurpose::ImportWrappingKey {
-                    token_id: &token_id,
-                },
-                wrapping.pkcs8(),
-            )
-            .map_err(KmsError::internal)?;
+        let ring = kms.ring()?;
+        let (wrapped_private_key, root_generation) = ring.wrap(
+            WrapPurpose::ImportWrappingKey {
+                token_id: &token_id,
+            },
+            wrapping.pkcs8(),
+        )?;
         let expires_ms = call.now_ms() + TOKEN_LIFETIME_MS;
         let record = ImportTokenRecord {
             token_id,
@@ -152,8 +150,10 @@ impl Operation for GetParametersForImport {
             wrapping_key_spec: spec.to_string(),
             wrapped_private_key,
             expires_ms,
+            root_generation,
         };
         kms.write(|| Ok((vec![Write::PutImportToken(record)], ())))?;
+        drop(ring);
         let mut token = vec![TOKEN_FORMAT];
         token.extend_from_slice(&id);
         Ok(Response {

@@ -216,13 +216,13 @@ impl Operation for ImportKeyMaterial {
                 "The import token has expired; call GetParametersForImport again.".into(),
             ));
         }
-        let wrapping_pkcs8 = kms
-            .root()
-            .unwrap(
-                WrapPurpose::ImportWrappingKey { token_id: &token },
-                &record.wrapped_private_key,
-            )
-            .map_err(KmsError::internal)?;
+        let ring = kms.ring()?;
+        let wrapping_pkcs8 = kms.unwrap_under(
+            &ring,
+            record.root_generation,
+            WrapPurpose::ImportWrappingKey { token_id: &token },
+            &record.wrapped_private_key,
+        )?;
         let wrapping = PrivateKey::from_pkcs8(
             match record.wrapping_key_spec.as_str() {
                 "RSA_2048" => tresor_crypto::asymmetric::AsymmetricSpec::Rsa2048,
@@ -243,7 +243,7 @@ impl Operation for ImportKeyMaterial {
             &record.wrapping_key_spec,
             encrypted,
         )?;
-        let fingerprint = hex::encode(kms.root().fingerprint(
+        let fingerprint = hex::encode(ring.current().1.fingerprint(
             &format!("tresor:imported-material:v1:{}", key.record.key_id),
             &bytes,
         ));
@@ -261,7 +261,7 @@ impl Operation for ImportKeyMaterial {
             KeyMaterial::Asymmetric(k) => Some(k.public_key()?.spki().to_vec()),
             _ => None,
         };
-        let wrapped = kms.wrap_material(&key.arn, 1, &material)?;
+        let (wrapped, root_generation) = crate::Kms::wrap_material(&ring, &key.arn, 1, &material)?;
         kms.update_key(&key.record.key_id, |rec| {
             if rec
                 .imported_material_id
@@ -286,6 +286,7 @@ impl Operation for ImportKeyMaterial {
                     wrapped,
                     created_ms: now,
                     rotation_type: None,
+                    root_generation,
                 }));
             }
             rec.current_version = 1;

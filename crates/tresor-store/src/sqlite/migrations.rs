@@ -110,4 +110,19 @@ CREATE TABLE grants (
 CREATE INDEX grants_by_key ON grants(key_id, created_ms);
 CREATE INDEX grants_by_retiring ON grants(retiring);
 "#,
+    r#"
+ALTER TABLE materials ADD COLUMN root_generation INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE access_keys ADD COLUMN root_generation INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE import_tokens ADD COLUMN root_generation INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX materials_by_root ON materials(root_generation);
+CREATE INDEX access_keys_by_root ON access_keys(root_generation);
+CREATE INDEX import_tokens_by_root ON import_tokens(root_generation);
+CREATE TABLE root_generations (
+    generation INTEGER PRIMARY KEY,
+    check_value BLOB NOT NULL,
+    wrapped_fingerprint_seed BLOB NOT NULL,
+    wrapped_previous BLOB,
+    created_ms INTEGER NOT NULL
+);
+"#,
 ];

@@ -281,7 +281,7 @@ impl Store for SqliteStore {
         let conn = self.conn.lock();
         Ok(conn
             .query_row(
-                "SELECT token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms \
+                "SELECT token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms, root_generation \
                  FROM import_tokens WHERE token_id = ?1",
                 [token_id],
                 |r| {
@@ -292,6 +292,7 @@ impl Store for SqliteStore {
                         wrapping_key_spec: r.get(3)?,
                         wrapped_private_key: r.get(4)?,
                         expires_ms: r.get(5)?,
+                        root_generation: r.get(6)?,
                     })
                 },
             )
@@ -301,7 +302,7 @@ impl Store for SqliteStore {
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type FROM materials \
+            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation FROM materials \
              WHERE key_id = ?1 ORDER BY version",
         )?;
         let rows = stmt.query_map([key_id], |r| {
@@ -312,6 +313,7 @@ impl Store for SqliteStore {
                 wrapped: r.get(3)?,
                 created_ms: r.get(4)?,
                 rotation_type: r.get(5)?,
+                root_generation: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -384,7 +386,7 @@ impl Store for SqliteStore {
         let conn = self.conn.lock();
         Ok(conn
             .query_row(
-                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator \
+                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation \
                  FROM access_keys WHERE access_key_id = ?1",
                 [access_key_id],
                 access_key_from_row,
@@ -395,7 +397,7 @@ impl Store for SqliteStore {
     fn access_keys_of(&self, principal_arn: &str) -> StoreResult<Vec<AccessKeyRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator \
+            "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation \
              FROM access_keys WHERE principal_arn = ?1 ORDER BY created_ms, access_key_id",
         )?;
         let rows = stmt.query_map([principal_arn], access_key_from_row)?;
@@ -450,6 +452,72 @@ impl Store for SqliteStore {
             .grants_where("grant_id = ?1", grant_id)?
             .into_iter()
             .next())
+    }
+
+    fn root_generations(&self) -> StoreResult<Vec<RootGenerationRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT generation, check_value, wrapped_fingerprint_seed, wrapped_previous, created_ms \
+             FROM root_generations ORDER BY generation",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RootGenerationRecord {
+                generation: r.get(0)?,
+                check: r.get(1)?,
+                wrapped_fingerprint_seed: r.get(2)?,
+                wrapped_previous: r.get(3)?,
+                created_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>> {
+        let conn = self.conn.lock();
+        let limit = limit_i64(limit);
+        let mut out = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.key_id, k.account, k.region, m.version, m.wrapped FROM materials m \
+             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = ?1 LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![generation, limit], |r| {
+            Ok(WrappedValue {
+                target: WrappedRef::Material {
+                    key_id: r.get(0)?,
+                    account: r.get(1)?,
+                    region: r.get(2)?,
+                    version: r.get(3)?,
+                },
+                wrapped: r.get(4)?,
+                root_generation: generation,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+        let tables = [
+            ("SELECT access_key_id, wrapped_secret FROM access_keys WHERE root_generation = ?1 LIMIT ?2", true),
+            ("SELECT token_id, wrapped_private_key FROM import_tokens WHERE root_generation = ?1 LIMIT ?2", false),
+        ];
+        for (sql, access_key) in tables {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![generation, limit], |r| {
+                let id: String = r.get(0)?;
+                Ok(WrappedValue {
+                    target: if access_key {
+                        WrappedRef::AccessKey { access_key_id: id }
+                    } else {
+                        WrappedRef::ImportToken { token_id: id }
+                    },
+                    wrapped: r.get(1)?,
+                    root_generation: generation,
+                })
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
     }
 
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
@@ -530,9 +598,9 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
         Write::InsertMaterial(m) => {
             tx.execute(
-                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type) \
-                 VALUES (?1,?2,?3,?4,?5,?6)",
-                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type],
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation],
             )
             .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
         }
@@ -546,9 +614,9 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 params![t.key_id, t.expires_ms - 2 * 86_400_000],
             )?;
             tx.execute(
-                "INSERT INTO import_tokens (token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms) \
-                 VALUES (?1,?2,?3,?4,?5,?6)",
-                params![t.token_id, t.key_id, t.wrapping_algorithm, t.wrapping_key_spec, t.wrapped_private_key, t.expires_ms],
+                "INSERT INTO import_tokens (token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms, root_generation) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                params![t.token_id, t.key_id, t.wrapping_algorithm, t.wrapping_key_spec, t.wrapped_private_key, t.expires_ms, t.root_generation],
             )?;
         }
         Write::InsertAlias(a) => {
@@ -588,11 +656,13 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
         Write::PutAccessKey(a) => {
             tx.execute(
-                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
-                 principal_arn=excluded.principal_arn, wrapped_secret=excluded.wrapped_secret, enabled=excluded.enabled, \
-                 operator=excluded.operator",
-                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator],
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
+                 principal_arn=excluded.principal_arn, enabled=excluded.enabled, operator=excluded.operator, \
+                 wrapped_secret=CASE WHEN excluded.root_generation >= access_keys.root_generation \
+                   THEN excluded.wrapped_secret ELSE access_keys.wrapped_secret END, \
+                 root_generation=MAX(excluded.root_generation, access_keys.root_generation)",
+                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator, a.root_generation],
             )?;
         }
         Write::DeleteAccessKey { access_key_id } => {
@@ -640,6 +710,50 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         Write::DeleteGrant { grant_id } => {
             tx.execute("DELETE FROM grants WHERE grant_id = ?1", [grant_id])?;
         }
+        Write::PutRootGeneration(g) => {
+            tx.execute(
+                "INSERT INTO root_generations (generation, check_value, wrapped_fingerprint_seed, wrapped_previous, created_ms) \
+                 VALUES (?1,?2,?3,?4,?5) ON CONFLICT(generation) DO UPDATE SET check_value=excluded.check_value, \
+                 wrapped_fingerprint_seed=excluded.wrapped_fingerprint_seed, wrapped_previous=excluded.wrapped_previous",
+                params![g.generation, g.check, g.wrapped_fingerprint_seed, g.wrapped_previous, g.created_ms],
+            )?;
+        }
+        Write::DeleteRootGeneration { generation } => {
+            tx.execute(
+                "DELETE FROM root_generations WHERE generation = ?1",
+                [generation],
+            )?;
+        }
+        Write::Rewrap {
+            target,
+            from_generation,
+            wrapped,
+            to_generation,
+        } => match target {
+            WrappedRef::Material {
+                key_id, version, ..
+            } => {
+                tx.execute(
+                    "UPDATE materials SET wrapped = ?1, root_generation = ?2 \
+                     WHERE key_id = ?3 AND version = ?4 AND root_generation = ?5",
+                    params![wrapped, to_generation, key_id, version, from_generation],
+                )?;
+            }
+            WrappedRef::AccessKey { access_key_id } => {
+                tx.execute(
+                    "UPDATE access_keys SET wrapped_secret = ?1, root_generation = ?2 \
+                     WHERE access_key_id = ?3 AND root_generation = ?4",
+                    params![wrapped, to_generation, access_key_id, from_generation],
+                )?;
+            }
+            WrappedRef::ImportToken { token_id } => {
+                tx.execute(
+                    "UPDATE import_tokens SET wrapped_private_key = ?1, root_generation = ?2 \
+                     WHERE token_id = ?3 AND root_generation = ?4",
+                    params![wrapped, to_generation, token_id, from_generation],
+                )?;
+            }
+        },
     }
     Ok(())
 }
@@ -653,6 +767,7 @@ fn access_key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecor
         enabled: r.get(4)?,
         created_ms: r.get(5)?,
         operator: r.get(6)?,
+        root_generation: r.get(7)?,
     })
 }
 

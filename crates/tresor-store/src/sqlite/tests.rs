@@ -88,6 +88,7 @@ fn delete_key_cascades() {
             wrapped: vec![1],
             created_ms: 1,
             rotation_type: None,
+            root_generation: 1,
         }),
         Write::InsertAlias(AliasRecord {
             account: "111122223333".into(),
@@ -177,6 +178,7 @@ fn access_keys_of_a_principal_and_deletion() {
         enabled: true,
         operator: false,
         created_ms,
+        root_generation: 1,
     };
     let alice = "arn:aws:iam::111122223333:user/alice";
     s.apply(vec![
@@ -200,4 +202,72 @@ fn access_keys_of_a_principal_and_deletion() {
     assert_eq!(ids(alice), ["AKIAB"]);
     assert!(s.access_key("AKIAA").unwrap().is_none());
     assert!(s.access_key("AKIAC").unwrap().is_some());
+}
+
+#[test]
+fn rewrap_moves_values_between_root_generations() {
+    let (_d, s) = open();
+    let ak = |wrapped: Vec<u8>, root_generation: u32| AccessKeyRecord {
+        access_key_id: "AKIAA".into(),
+        account: "111122223333".into(),
+        principal_arn: "arn:aws:iam::111122223333:root".into(),
+        wrapped_secret: wrapped,
+        enabled: true,
+        operator: false,
+        created_ms: 1,
+        root_generation,
+    };
+    s.apply(vec![
+        Write::InsertKey(key("a")),
+        Write::InsertMaterial(MaterialRecord {
+            key_id: "a".into(),
+            version: 1,
+            material_id: "00".into(),
+            wrapped: vec![1],
+            created_ms: 1,
+            rotation_type: None,
+            root_generation: 1,
+        }),
+        Write::PutAccessKey(ak(vec![2], 1)),
+    ])
+    .unwrap();
+    let under1 = s.wrapped_under(1, 100).unwrap();
+    assert_eq!(under1.len(), 2);
+    let writes = under1
+        .into_iter()
+        .map(|v| Write::Rewrap {
+            target: v.target,
+            from_generation: 1,
+            wrapped: vec![9],
+            to_generation: 2,
+        })
+        .collect();
+    s.apply(writes).unwrap();
+    assert!(s.wrapped_under(1, 100).unwrap().is_empty());
+    assert_eq!(s.wrapped_under(2, 100).unwrap().len(), 2);
+    assert_eq!(s.materials("a").unwrap()[0].root_generation, 2);
+    // A record read before the rotation and written back after it keeps the new wrap.
+    s.apply(vec![Write::PutAccessKey(AccessKeyRecord {
+        enabled: false,
+        ..ak(vec![2], 1)
+    })])
+    .unwrap();
+    let rec = s.access_key("AKIAA").unwrap().unwrap();
+    assert_eq!(
+        (rec.wrapped_secret, rec.root_generation, rec.enabled),
+        (vec![9], 2, false)
+    );
+    // Generation records round-trip.
+    let g = RootGenerationRecord {
+        generation: 1,
+        check: vec![1],
+        wrapped_fingerprint_seed: vec![2],
+        wrapped_previous: None,
+        created_ms: 3,
+    };
+    s.apply(vec![Write::PutRootGeneration(g.clone())]).unwrap();
+    assert_eq!(s.root_generations().unwrap(), vec![g]);
+    s.apply(vec![Write::DeleteRootGeneration { generation: 1 }])
+        .unwrap();
+    assert!(s.root_generations().unwrap().is_empty());
 }

@@ -1,0 +1,254 @@
+//! The running server's seal: collects unseal and rekey shares (Shamir), seals, and
+//! rotates the root key, on the data directory's `seal.json`.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tresor_core::{Kms, KmsError};
+use tresor_seal::pkcs11::{Pkcs11Config, Pkcs11Sealer};
+use tresor_seal::shamir::{Resealer, ShamirParams, Step, Unsealer};
+use tresor_seal::{RootMaterial, SealError, SealFile, Sealer, SealerKind};
+use tresor_server::operator::SealControl;
+
+/// The seal of a production data directory.
+pub struct ServerSeal {
+    dir: PathBuf,
+    kms: Arc<Kms>,
+    kind: SealerKind,
+    pkcs11: Option<Pkcs11Config>,
+    state: parking_lot::Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Shamir, while sealed: the shares submitted so far.
+    unsealer: Option<Unsealer>,
+    /// Shamir, while unsealed: re-encrypts a new root under the current share set.
+    resealer: Option<Arc<Resealer>>,
+    /// A rekey in progress: a fresh quorum of the current shares, and the new layout.
+    rekey: Option<(Unsealer, ShamirParams)>,
+}
+
+/// How a refused share is reported: nothing but the reason.
+fn share_error(e: SealError) -> KmsError {
+    match e {
+        SealError::MalformedShare(_) | SealError::DuplicateShare(_) => {
+            KmsError::Validation(e.to_string())
+        }
+        SealError::ForeignShare | SealError::WrongShares => KmsError::AccessDenied(e.to_string()),
+        other => KmsError::internal(other),
+    }
+}
+
+impl ServerSeal {
+    /// A Shamir-sealed server, starting sealed.
+    pub fn shamir(dir: &Path, kms: Arc<Kms>) -> Result<Self, String> {
+        let unsealer = Unsealer::open(dir).map_err(|e| e.to_string())?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            kms,
+            kind: SealerKind::Shamir,
+            pkcs11: None,
+            state: parking_lot::Mutex::new(State {
+                unsealer: Some(unsealer),
+                ..State::default()
+            }),
+        })
+    }
+
+    /// A PKCS#11-sealed server (already unsealed from the token).
+    pub fn pkcs11(dir: &Path, kms: Arc<Kms>, config: Pkcs11Config) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            kms,
+            kind: SealerKind::Pkcs11,
+            pkcs11: Some(config),
+            state: parking_lot::Mutex::new(State::default()),
+        }
+    }
+
+    fn status_of(&self, state: &State) -> Value {
+        let progress = state.unsealer.as_ref().map(Unsealer::progress);
+        let mut v = json!({
+            "Sealed": self.kms.is_sealed(),
+            "Sealer": self.kind.name(),
+        });
+        if let Some(p) = progress {
+            set(&mut v, "Threshold", json!(p.threshold));
+            set(&mut v, "Progress", json!(p.progress));
+        } else if let Ok(SealFile {
+            sealer: tresor_seal::SealerRecord::Shamir(r),
+            ..
+        }) = SealFile::read(&self.dir)
+        {
+            set(&mut v, "Threshold", json!(r.threshold));
+            set(&mut v, "Progress", json!(0));
+        }
+        if let Some((u, _)) = &state.rekey {
+            set(&mut v, "RekeyProgress", json!(u.progress().progress));
+        }
+        v
+    }
+
+    /// Replaces the PKCS#11 seal with one of `root` (a new wrapping key in the token).
+    fn reseal_pkcs11(&self, root: &RootMaterial) -> Result<(), String> {
+        let config = self.pkcs11.clone().ok_or("no PKCS#11 configuration")?;
+        let tmp = self.dir.join(".seal-rotation");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let result = Pkcs11Sealer::new(config)
+            .init(&tmp, Some(root.clone()))
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                std::fs::rename(SealFile::path_in(&tmp), SealFile::path_in(&self.dir))
+                    .map_err(|e| e.to_string())?;
+                std::fs::File::open(&self.dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| e.to_string())
+            });
+        let _ = std::fs::remove_dir_all(&tmp);
+        result
+    }
+}
+
+impl SealControl for ServerSeal {
+    fn status(&self) -> Value {
+        self.status_of(&self.state.lock())
+    }
+
+    fn unseal(&self, share: &str) -> Result<Value, KmsError> {
+        let mut state = self.state.lock();
+        if !self.kms.is_sealed() {
+            return Ok(self.status_of(&state));
+        }
+        let Some(unsealer) = state.unsealer.as_mut() else {
+            return Err(KmsError::UnsupportedOperation(
+                "This server unseals from its HSM at start; restart it to unseal.".into(),
+            ));
+        };
+        match unsealer.submit(share).map_err(share_error)? {
+            Step::Progress(_) => {}
+            Step::Unsealed(done) => {
+                let (material, resealer) = done.into_parts();
+                let root = material.root_key().map_err(KmsError::internal)?;
+                self.kms.unseal(root)?;
+                state.unsealer = None;
+                state.resealer = Some(Arc::new(resealer));
+            }
+        }
+        Ok(self.status_of(&state))
+    }
+
+    fn reset(&self) -> Value {
+        let mut state = self.state.lock();
+        if let Some(u) = state.unsealer.as_mut() {
+            u.reset();
+        }
+        self.status_of(&state)
+    }
+
+    fn seal(&self) -> Result<Value, KmsError> {
+        let mut state = self.state.lock();
+        if self.kind != SealerKind::Shamir {
+            return Err(KmsError::UnsupportedOperation(
+                "A PKCS#11 server unseals itself from the HSM; stop the process instead of sealing it.".into(),
+            ));
+        }
+        let unsealer = Unsealer::open(&self.dir).map_err(KmsError::internal)?;
+        self.kms.seal();
+        state.resealer = None;
+        state.rekey = None;
+        state.unsealer = Some(unsealer);
+        Ok(self.status_of(&state))
+    }
+
+    fn rekey(&self, request: &Value) -> Result<Value, KmsError> {
+        let mut state = self.state.lock();
+        if self.kind != SealerKind::Shamir || self.kms.is_sealed() {
+            return Err(KmsError::InvalidState(
+                "Rekey needs an unsealed server with Shamir shares.".into(),
+            ));
+        }
+        if request.get("Cancel").and_then(Value::as_bool) == Some(true) {
+            state.rekey = None;
+            return Ok(json!({ "Started": false }));
+        }
+        let Some(share) = request.get("Share").and_then(Value::as_str) else {
+            let n = request.get("Shares").and_then(Value::as_u64).unwrap_or(5);
+            let t = request
+                .get("Threshold")
+                .and_then(Value::as_u64)
+                .unwrap_or(3);
+            let params =
+                ShamirParams::new(u8::try_from(n).unwrap_or(0), u8::try_from(t).unwrap_or(0))
+                    .map_err(|e| KmsError::Validation(e.to_string()))?;
+            let unsealer = Unsealer::open(&self.dir).map_err(KmsError::internal)?;
+            let p = unsealer.progress();
+            state.rekey = Some((unsealer, params));
+            return Ok(json!({ "Started": true, "Threshold": p.threshold, "Progress": 0 }));
+        };
+        let Some((unsealer, params)) = state.rekey.as_mut() else {
+            return Err(KmsError::InvalidState(
+                "No rekey in progress; start one with `tresor operator rekey --start`.".into(),
+            ));
+        };
+        let params = *params;
+        let done = match unsealer.submit(share).map_err(share_error)? {
+            Step::Progress(p) => {
+                return Ok(
+                    json!({ "Started": true, "Threshold": p.threshold, "Progress": p.progress }),
+                )
+            }
+            Step::Unsealed(done) => done,
+        };
+        state.rekey = None;
+        let shares = done.rekey(&self.dir, params).map_err(KmsError::internal)?;
+        // The new share set's resealer, for later root rotations.
+        let mut fresh = Unsealer::open(&self.dir).map_err(KmsError::internal)?;
+        for s in &shares {
+            if let Step::Unsealed(u) = fresh.submit_share(s.clone()).map_err(KmsError::internal)? {
+                state.resealer = Some(Arc::new(u.into_parts().1));
+                break;
+            }
+        }
+        tracing::info!(
+            shares = params.shares(),
+            threshold = params.threshold(),
+            "rekeyed: new shares issued, the old ones no longer unseal"
+        );
+        let texts: Vec<String> = shares
+            .iter()
+            .map(|s| s.encode().expose().to_string())
+            .collect();
+        Ok(json!({ "Shares": texts, "Threshold": params.threshold() }))
+    }
+
+    fn rotate_root(&self) -> Result<Value, KmsError> {
+        let resealer = self.state.lock().resealer.clone();
+        let report = if self.kms.root_rotation_pending()? {
+            self.kms.finish_root_rotation()?
+        } else {
+            let material = RootMaterial::generate().map_err(KmsError::internal)?;
+            let root = material.root_key().map_err(KmsError::internal)?;
+            self.kms.rotate_root(root, || match self.kind {
+                SealerKind::Shamir => resealer
+                    .ok_or_else(|| "the server is not unsealed with shares".to_string())?
+                    .replace_root(&self.dir, &material)
+                    .map_err(|e| e.to_string()),
+                _ => self.reseal_pkcs11(&material),
+            })?
+        };
+        Ok(json!({
+            "Generation": report.generation,
+            "Rewrapped": report.rewrapped,
+            "Seconds": report.elapsed.as_secs_f64(),
+        }))
+    }
+}
+
+/// Sets `key` of a JSON object (no-op on anything else).
+fn set(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
+}
