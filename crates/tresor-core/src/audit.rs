@@ -48,6 +48,12 @@ pub trait AuditSink: Send + Sync {
     /// durable when this returns `Ok`; other records may be written with group commit.
     /// An error fails the request.
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError>;
+
+    /// Whether records can be kept now (`GET /health` answers 503 otherwise). Sinks
+    /// that cannot fail short of a failed `record` keep this default.
+    fn health(&self) -> Result<(), AuditError> {
+        Ok(())
+    }
 }
 
 /// Members never written to an audit record: every blob of the API (plaintexts,
