@@ -156,6 +156,7 @@ impl Connection {
         let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             req.extensions_mut().insert(Transport { secure });
+            host_from_authority(&mut req);
             let mut app = app.clone();
             tower_service::Service::call(&mut app, req)
         });
@@ -163,5 +164,20 @@ impl Connection {
         if let Err(e) = self.watcher.watch(conn.into_owned()).await {
             tracing::debug!(%peer, "connection ended: {e}");
         }
+    }
+}
+
+/// HTTP/2 carries the host in `:authority`; SigV4 signs it as `host`, so it becomes
+/// the `Host` header when the request has none.
+fn host_from_authority<B>(req: &mut hyper::Request<B>) {
+    if req.headers().contains_key(hyper::header::HOST) {
+        return;
+    }
+    let host = req
+        .uri()
+        .authority()
+        .and_then(|a| hyper::header::HeaderValue::from_str(a.as_str()).ok());
+    if let Some(h) = host {
+        req.headers_mut().insert(hyper::header::HOST, h);
     }
 }
