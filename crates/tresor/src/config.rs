@@ -167,6 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn deploy_samples_are_valid() {
+        for sample in [
+            include_str!("../../../deploy/dev.toml"),
+            include_str!("../../../deploy/single-node-shamir-tls.toml"),
+            include_str!("../../../deploy/single-node-pkcs11.toml"),
+        ] {
+            serve_args(sample, &[]).unwrap();
+        }
+    }
+
+    #[test]
     fn seal_table_and_bad_values() {
         let a = serve_args(
             "dev = true\n[seal]\nsealer = \"shamir\"\nshares = 5\nthreshold = 3\n",
