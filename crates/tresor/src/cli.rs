@@ -145,10 +145,20 @@ pub struct ServeArgs {
 /// `tresor bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// KMS endpoint to measure, `http://HOST:PORT`. Default: start `tresor serve --dev` on a
-    /// temporary data directory and a free port, and stop it at the end.
+    /// KMS endpoint to measure, `http(s)://HOST:PORT`. Default: start `tresor serve --dev`
+    /// on a temporary data directory and a free port, and stop it at the end.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+
+    /// CA certificates (PEM) to trust for an https endpoint.
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "PEM")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Without --endpoint: measure the started server over `plain` HTTP, over `tls`
+    /// (`serve --dev --tls`), or `both` (two servers, one after the other, and the
+    /// TLS/plain throughput ratio of each operation).
+    #[arg(long, default_value = "plain", value_parser = ["plain", "tls", "both"], conflicts_with = "endpoint")]
+    pub transport: String,
 
     /// Concurrent workers, each with its own keep-alive connection.
     #[arg(long, default_value_t = 32)]
