@@ -262,3 +262,38 @@ async fn secure_transport_condition_follows_the_connection() {
         .send()
         .await);
 }
+
+#[test]
+fn admin_commands_over_tls_trust_aws_ca_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = start_dev_tls(tmp.path(), &[]);
+    let ca = srv.ca_bundle.clone().unwrap();
+    let admin = |ca: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"));
+        cmd.args(["admin", "user", "list", "--account", ACCOUNT])
+            .args(["--output", "json", "--endpoint", &srv.endpoint])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_CA_BUNDLE");
+        if let Some(ca) = ca {
+            cmd.env("AWS_CA_BUNDLE", ca);
+        }
+        cmd.output().unwrap()
+    };
+    let out = admin(Some(&ca));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without the CA there is nothing to trust the server by.
+    let out = admin(None);
+    assert!(!out.status.success());
+    // A CA that did not issue the server's certificate fails the handshake.
+    let other = tmp.path().join("other-ca.pem");
+    std::fs::write(&other, TestCa::new("other").cert_pem).unwrap();
+    let out = admin(Some(&other));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TLS handshake"), "{err}");
+}
