@@ -8,7 +8,9 @@
 #   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
 #   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
 #   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
-#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk (default: all)
+#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,tls (default: all);
+#                  tls runs the boto3 and CLI round trips against a second server
+#                  started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE
 #   INTEROP_VERBOSE=1  print Python tracebacks of failed checks
 #
 # Prints per-check results and ends with one line `N passed, N failed`
@@ -19,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 REQUIREMENTS="$HERE/requirements.txt"
 VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
-ONLY=${INTEROP_ONLY:-boto3,cli,esdk}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk,tls}
 START_TIMEOUT=60
 t_start=$SECONDS
 
@@ -95,8 +97,13 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tresor-interop.XXXXXX")
 SERVER_PID=""
+TLS_PID=""
 cleanup() {
   local rc=$?
+  if [[ -n $TLS_PID ]]; then
+    kill -TERM -- "-$TLS_PID" 2>/dev/null || kill -TERM "$TLS_PID" 2>/dev/null || true
+    wait "$TLS_PID" 2>/dev/null || true
+  fi
   if [[ -n $SERVER_PID ]]; then
     # The server runs in its own session/process group (setsid): stop the whole group.
     kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -184,6 +191,38 @@ fi
 if wants esdk; then
   # The ESDK makes its own KMS clients; botocore >= 1.31 takes their endpoint from here.
   run_part esdk env AWS_ENDPOINT_URL_KMS="$TRESOR_ENDPOINT" "$PY" "$HERE/esdk_roundtrip.py"
+fi
+
+if wants tls; then
+  # A second server speaking TLS with a generated certificate; the clients trust
+  # its CA through AWS_CA_BUNDLE, as an operator's would.
+  mkdir -p "$TMP/data-tls"
+  setsid "$TRESOR_BIN" serve --dev --tls --listen 127.0.0.1:0 --data-dir "$TMP/data-tls" \
+    >"$TMP/tls.out" 2>"$TMP/tls.err" </dev/null &
+  TLS_PID=$!
+  TLS_PORT=""
+  deadline=$((SECONDS + START_TIMEOUT))
+  while [[ -z $TLS_PORT ]] && kill -0 "$TLS_PID" 2>/dev/null && ((SECONDS < deadline)); do
+    TLS_PORT=$(sed -n 's#^Tresor listening on https://127\.0\.0\.1:\([0-9][0-9]*\)[[:space:]]*$#\1#p' "$TMP/tls.out" | head -n 1)
+    [[ -n $TLS_PORT ]] || sleep 0.1
+  done
+  CA_BUNDLE=$(sed -n 's#^AWS_CA_BUNDLE=##p' "$TMP/tls.out" | head -n 1)
+  if [[ -z $TLS_PORT || -z $CA_BUNDLE ]]; then
+    tail -n 20 "$TMP/tls.out" "$TMP/tls.err" >&2 || true
+    printf 'FAIL\t%s\t%s\t%s\n' tls "TLS server start" "no https ready line or AWS_CA_BUNDLE line" >>"$INTEROP_RESULTS"
+  else
+    log "TLS server up at https://127.0.0.1:$TLS_PORT (CA $CA_BUNDLE)"
+    tls_env=(env TRESOR_ENDPOINT="https://127.0.0.1:$TLS_PORT" AWS_CA_BUNDLE="$CA_BUNDLE")
+    run_part boto3-tls "${tls_env[@]}" INTEROP_PART=boto3-tls "$PY" "$HERE/boto3_roundtrip.py"
+    run_part cli-tls "${tls_env[@]}" INTEROP_PART=cli-tls AWS_BIN="$AWS_BIN" bash "$HERE/cli_roundtrip.sh"
+    # Plain HTTP to the TLS port gets no answer a client accepts.
+    if "$AWS_BIN" --endpoint-url "http://127.0.0.1:$TLS_PORT" --region us-east-1 kms list-keys \
+        >/dev/null 2>&1; then
+      printf 'FAIL\t%s\t%s\t%s\n' tls "plain HTTP to the TLS port is refused" "the CLI succeeded" >>"$INTEROP_RESULTS"
+    else
+      printf 'PASS\t%s\t%s\t\n' tls "plain HTTP to the TLS port is refused" >>"$INTEROP_RESULTS"
+    fi
+  fi
 fi
 
 # ---------------------------------------------------------------- summary

@@ -10,6 +10,8 @@ set -euo pipefail
 : "${TRESOR_ENDPOINT:?TRESOR_ENDPOINT must be set}"
 AWS_BIN=${AWS_BIN:-aws}
 RESULTS=${INTEROP_RESULTS:-/dev/null}
+# The part name in the results (the TLS run reports as cli-tls).
+PART=${INTEROP_PART:-cli}
 RUN_ID=$(head -c 5 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ALIAS="alias/interop-cli-$RUN_ID"
 CONTEXT="purpose=cli-interop,run=$RUN_ID"
@@ -47,15 +49,15 @@ run() {
   if [[ $rc -eq 0 ]]; then
     passed=$((passed + 1))
     echo "  ok   $name"
-    printf 'PASS\tcli\t%s\t\n' "$name" >>"$RESULTS"
+    printf 'PASS\t%s\t%s\t\n' "$PART" "$name" >>"$RESULTS"
   elif [[ $rc -eq 77 ]]; then
     skipped=$((skipped + 1))
     echo "  SKIP $name ($detail)"
-    printf 'SKIP\tcli\t%s\t%s\n' "$name" "$detail" >>"$RESULTS"
+    printf 'SKIP\t%s\t%s\t%s\n' "$PART" "$name" "$detail" >>"$RESULTS"
   else
     failed=$((failed + 1))
     echo "  FAIL $name: ${detail:-exit code $rc}"
-    printf 'FAIL\tcli\t%s\t%s\n' "$name" "${detail:-exit code $rc}" >>"$RESULTS"
+    printf 'FAIL\t%s\t%s\t%s\n' "$PART" "$name" "${detail:-exit code $rc}" >>"$RESULTS"
   fi
 }
 
@@ -144,7 +146,7 @@ check_describe_unknown() {
   grep -q NotFoundException "$work/err.txt" || fail "stderr does not mention NotFoundException: $(cat "$work/err.txt")"
 }
 
-echo "== cli: $("$AWS_BIN" --version 2>&1)"
+echo "== $PART: $("$AWS_BIN" --version 2>&1)"
 run "create-key" check_create_key
 run "create-alias" check_create_alias
 run "encrypt --plaintext fileb:// by alias" check_encrypt
@@ -156,5 +158,5 @@ run "describe-key --key-id alias/..." check_describe_alias
 run "generate-random" check_generate_random
 run "describe-key of an unknown key fails with NotFoundException" check_describe_unknown
 
-echo "cli summary: passed=$passed failed=$failed skipped=$skipped"
+echo "$PART summary: passed=$passed failed=$failed skipped=$skipped"
 [[ $failed -eq 0 && $skipped -eq 0 ]]

@@ -213,6 +213,7 @@ mod tests {
             source_ip: "127.0.0.1".into(),
             user_agent: "test".into(),
             request_id: "req-1".into(),
+            secure_transport: false,
         }
     }
 

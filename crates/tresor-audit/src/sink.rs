@@ -267,6 +267,7 @@ mod tests {
             source_ip: "127.0.0.1".into(),
             user_agent: "unit".into(),
             request_id: format!("req-{n}"),
+            secure_transport: false,
         }
     }
 

@@ -1,5 +1,5 @@
-//! One keep-alive HTTP/1.1 connection (hyper 1's client connection API) sending signed
-//! KMS requests one after the other, reconnecting after a transport error.
+//! One keep-alive HTTP/1.1 connection (hyper 1's client connection API), plain or TLS,
+//! sending signed KMS requests one after the other, reconnecting after a transport error.
 
 use crate::sigv4::{Signer, CONTENT_TYPE};
 use bytes::Bytes;
@@ -8,6 +8,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::net::TcpStream;
@@ -15,25 +17,89 @@ use tokio::net::TcpStream;
 /// How long one request may take before it counts as a `Timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Where to send requests: the address to connect to and the `Host` to sign.
+/// Where to send requests: the address to connect to, the `Host` to sign, and for
+/// `https://` the TLS client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// Socket address.
     pub addr: SocketAddr,
     /// `host[:port]` as given in the URL (the `Host` header).
     pub host: String,
+    /// TLS, for `https://`.
+    pub tls: Option<TlsClient>,
+}
+
+/// A TLS client configuration and the server name to verify.
+#[derive(Clone)]
+pub struct TlsClient {
+    connector: tokio_rustls::TlsConnector,
+    name: rustls_pki_types::ServerName<'static>,
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TlsClient({:?})", self.name)
+    }
+}
+
+impl PartialEq for TlsClient {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TlsClient {}
+
+impl TlsClient {
+    /// Trusts the CA certificates in `ca` (PEM) to vouch for `host`.
+    pub fn new(ca: &Path, host: &str) -> Result<Self, String> {
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_pki_types::CertificateDer::pem_file_iter(ca)
+            .map_err(|e| format!("reading {}: {e}", ca.display()))?
+        {
+            let c = c.map_err(|e| format!("reading {}: {e}", ca.display()))?;
+            roots.add(c).map_err(|e| format!("{}: {e}", ca.display()))?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let name = rustls_pki_types::ServerName::try_from(host.to_string())
+            .map_err(|e| format!("TLS server name {host:?}: {e}"))?;
+        Ok(Self {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            name,
+        })
+    }
 }
 
 impl Endpoint {
-    /// Parses and resolves `http://host[:port][/]`.
+    /// Parses and resolves `http://host[:port][/]` or `https://…`, trusting the CA
+    /// bundle named by `AWS_CA_BUNDLE` for `https`.
     pub async fn parse(url: &str) -> Result<Self, String> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("endpoint {url:?}: only http:// URLs are supported"))?;
+        let ca = std::env::var_os("AWS_CA_BUNDLE").map(std::path::PathBuf::from);
+        Self::parse_with_ca(url, ca.as_deref()).await
+    }
+
+    /// Parses and resolves `http://host[:port][/]` or `https://…` (trusting `ca`).
+    pub async fn parse_with_ca(url: &str, ca: Option<&Path>) -> Result<Self, String> {
+        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(r), _) => (r, false),
+            (_, Some(r)) => (r, true),
+            _ => {
+                return Err(format!(
+                    "endpoint {url:?}: only http:// and https:// URLs are supported"
+                ))
+            }
+        };
         let host = rest.strip_suffix('/').unwrap_or(rest);
         if host.is_empty() || host.contains('/') || host.contains('?') {
             return Err(format!(
-                "endpoint {url:?}: expected http://HOST[:PORT] with no path"
+                "endpoint {url:?}: expected http(s)://HOST[:PORT] with no path"
             ));
         }
         let with_port = if host
@@ -42,16 +108,30 @@ impl Endpoint {
         {
             host.to_string()
         } else {
-            format!("{host}:80")
+            format!("{host}:{}", if https { 443 } else { 80 })
         };
         let addr = tokio::net::lookup_host(with_port.as_str())
             .await
             .map_err(|e| format!("resolving {host}: {e}"))?
             .next()
             .ok_or_else(|| format!("resolving {host}: no address"))?;
+        let tls = if https {
+            let ca = ca.ok_or_else(|| {
+                format!("endpoint {url:?}: https needs a CA bundle (--ca-bundle or AWS_CA_BUNDLE)")
+            })?;
+            let name = match host.rsplit_once(':') {
+                Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+                _ => host,
+            };
+            let name = name.trim_start_matches('[').trim_end_matches(']');
+            Some(TlsClient::new(ca, name)?)
+        } else {
+            None
+        };
         Ok(Self {
             addr,
             host: host.to_string(),
+            tls,
         })
     }
 
@@ -60,6 +140,7 @@ impl Endpoint {
         Self {
             addr,
             host: addr.to_string(),
+            tls: None,
         }
     }
 }
@@ -128,14 +209,17 @@ impl Client {
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.endpoint.addr))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            // Ends when the sender is dropped or the peer closes.
-            let _ = conn.await;
-        });
-        Ok(sender)
+        match &self.endpoint.tls {
+            None => handshake(stream).await,
+            Some(tls) => {
+                let stream = tls
+                    .connector
+                    .connect(tls.name.clone(), stream)
+                    .await
+                    .map_err(|e| format!("TLS handshake with {}: {e}", self.endpoint.addr))?;
+                handshake(stream).await
+            }
+        }
     }
 
     /// Opens the connection now unless one is open.
@@ -209,6 +293,21 @@ impl Client {
     }
 }
 
+/// An HTTP/1.1 client connection over `io`, driven by a background task.
+async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        // Ends when the sender is dropped or the peer closes.
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
 /// The error type and message of an AWS JSON error body.
 pub fn error_of(status: u16, body: &[u8]) -> (String, String) {
     let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
@@ -251,7 +350,8 @@ mod tests {
         let e = Endpoint::parse("http://127.0.0.1:7390/").await.unwrap();
         assert_eq!(e.host, "127.0.0.1:7390");
         assert_eq!(e.addr.port(), 7390);
-        assert!(Endpoint::parse("https://127.0.0.1:1").await.is_err());
+        let e = Endpoint::parse_with_ca("https://127.0.0.1:1", None).await;
+        assert!(e.unwrap_err().contains("CA bundle"));
         assert!(Endpoint::parse("http://127.0.0.1:1/kms").await.is_err());
     }
 }

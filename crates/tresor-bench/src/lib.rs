@@ -30,8 +30,10 @@ pub use report::{render_table, Report};
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `http://host:port` of the KMS endpoint.
+    /// `http://host:port` or `https://host:port` of the KMS endpoint.
     pub endpoint: String,
+    /// CA certificates (PEM) to trust for an `https` endpoint.
+    pub ca_bundle: Option<std::path::PathBuf>,
     /// Credentials and region to sign with.
     pub credentials: Credentials,
     /// Concurrent workers (one connection each).
@@ -53,6 +55,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             endpoint: "http://127.0.0.1:7390".into(),
+            ca_bundle: None,
             credentials: Credentials::default(),
             concurrency: 32,
             duration: Duration::from_secs(10),
@@ -123,7 +126,7 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
     if config.ops.is_empty() {
         return Err("no operation to run".into());
     }
-    let endpoint = Endpoint::parse(&config.endpoint).await?;
+    let endpoint = Endpoint::parse_with_ca(&config.endpoint, config.ca_bundle.as_deref()).await?;
     let creds = &config.credentials;
 
     let baseline = if config.baseline {

@@ -58,6 +58,12 @@ pub trait AuditSink: Send + Sync {
     /// durable when this returns `Ok`; other records may be written with group commit.
     /// An error fails the request.
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError>;
+
+    /// Whether records can be kept now (`GET /health` answers 503 otherwise). Sinks
+    /// that cannot fail short of a failed `record` keep this default.
+    fn health(&self) -> Result<(), AuditError> {
+        Ok(())
+    }
 }
 
 /// An upper bound of the size of the record of a request with a `body_len`-byte body:

@@ -8,6 +8,7 @@ use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tresor_crypto::asymmetric::{HmacKey, PrivateKey, PublicKey};
 use tresor_crypto::symmetric::SymmetricKey;
@@ -233,6 +234,8 @@ pub fn uuid_bytes(id: &str) -> KmsResult<[u8; 16]> {
 pub struct BoundedMap<K, V> {
     inner: RwLock<Inner<K, V>>,
     capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -251,12 +254,29 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
                 generation: 0,
             }),
             capacity: capacity.max(1),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
     /// A clone of the value for `k`.
     pub fn get(&self, k: &K) -> Option<V> {
-        self.inner.read().map.get(k).cloned()
+        let v = self.inner.read().map.get(k).cloned();
+        self.count(v.is_some());
+        v
+    }
+
+    fn count(&self, hit: bool) {
+        let c = if hit { &self.hits } else { &self.misses };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Lookups answered from the map and lookups that were not, since it was made.
+    pub fn hits_misses(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// The value for `k`, or the one `load` reads from storage. The loaded value is
@@ -270,10 +290,14 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
         let generation = {
             let inner = self.inner.read();
             if let Some(v) = inner.map.get(k) {
-                return Ok(Some(v.clone()));
+                let v = v.clone();
+                drop(inner);
+                self.count(true);
+                return Ok(Some(v));
             }
             inner.generation
         };
+        self.count(false);
         let Some(v) = load()? else {
             return Ok(None);
         };

@@ -21,6 +21,8 @@ pub struct Caller {
     pub user_agent: String,
     /// The request id returned in `x-amzn-RequestId`.
     pub request_id: String,
+    /// The request came over TLS (the `aws:SecureTransport` condition key).
+    pub secure_transport: bool,
 }
 
 /// An access key's secret and the principal it authenticates as.

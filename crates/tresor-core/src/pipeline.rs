@@ -483,6 +483,7 @@ impl Kms {
             source_ip: "AWS Internal".into(),
             user_agent: "AWS Internal".into(),
             request_id: uuid::Uuid::new_v4().to_string(),
+            secure_transport: false,
         };
         let resources = [crate::ids::key_arn(
             &record.region,

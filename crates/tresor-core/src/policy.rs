@@ -200,7 +200,14 @@ pub fn request_facts(
             "User"
         }],
     );
-    c.insert("aws:SecureTransport", ["false"]);
+    c.insert(
+        "aws:SecureTransport",
+        [if caller.secure_transport {
+            "true"
+        } else {
+            "false"
+        }],
+    );
     c.insert("kms:GrantIsForAWSResource", ["false"]);
     let now = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -290,6 +297,7 @@ mod tests {
             source_ip: "127.0.0.1".into(),
             user_agent: String::new(),
             request_id: String::new(),
+            secure_transport: false,
         };
         let ctx: EncryptionContext = [("Dept".to_string(), "IT".to_string())].into();
         let ops = ["Encrypt".to_string(), "Decrypt".to_string()];

@@ -214,6 +214,7 @@ mod tests {
             source_ip: String::new(),
             user_agent: String::new(),
             request_id: String::new(),
+            secure_transport: false,
         }
     }
 

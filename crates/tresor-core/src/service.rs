@@ -122,6 +122,37 @@ impl Kms {
         self.clock.now_ms()
     }
 
+    /// Each cache by name: (hits, misses, entries), for metrics.
+    pub fn cache_stats(&self) -> [(&'static str, u64, u64, usize); 7] {
+        fn s<K: Eq + std::hash::Hash + Clone, V: Clone>(
+            name: &'static str,
+            m: &BoundedMap<K, V>,
+        ) -> (&'static str, u64, u64, usize) {
+            let (h, miss) = m.hits_misses();
+            (name, h, miss, m.len())
+        }
+        [
+            s("keys", &self.keys),
+            s("aliases", &self.aliases),
+            s("credentials", &self.credentials),
+            s("refused_keys", &self.refused_keys),
+            s("identity_policies", &self.identity_policies),
+            s("key_policies", &self.key_policies),
+            s("grants", &self.grants),
+        ]
+    }
+
+    /// How many keys are stored (every account and state); reads the store, so it
+    /// doubles as the storage health probe.
+    pub fn key_count(&self) -> KmsResult<u64> {
+        Ok(self.store.key_count()?)
+    }
+
+    /// Whether the audit sink can currently keep records.
+    pub fn audit_health(&self) -> Result<(), crate::audit::AuditError> {
+        self.audit.health()
+    }
+
     // ----- identities -------------------------------------------------------------
 
     /// Makes sure `access_key_id` exists with `secret` for `principal_arn` of `account`.

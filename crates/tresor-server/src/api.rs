@@ -1,13 +1,15 @@
 //! The handlers: read the body (bounded), authenticate, dispatch, respond.
 
+use crate::metrics::Outcome;
 use crate::rejection::Suppressed;
 use crate::response;
 use crate::sigv4::{self, SignedRequest};
+use crate::transport::Transport;
 use crate::{AppState, MAX_BODY_BYTES};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,12 +17,40 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use tresor_core::{error_name, operation, Caller, KmsError, KmsResult};
 
-/// `POST /`: one KMS API call.
+/// `POST /`: one KMS API call, counted and timed for `/metrics`.
 pub async fn kms_api(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request<Body>,
 ) -> Response {
+    let started = Instant::now();
+    let op = operation_label(&req);
+    let resp = call(state.clone(), peer, req).await;
+    let outcome = resp.extensions().get::<Outcome>().map_or("ok", |o| o.0);
+    state.metrics.observe(op, outcome, started.elapsed());
+    resp
+}
+
+/// The operation a request names, as a static label (`Unknown` for anything else).
+fn operation_label(req: &Request<Body>) -> &'static str {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match target.split_once('.') {
+        Some(("TrentService", name)) => operation(name),
+        Some(("TresorAdmin", name)) => tresor_core::admin::operation(name),
+        _ => None,
+    }
+    .map_or("Unknown", |o| o.name)
+}
+
+async fn call(state: Arc<AppState>, peer: SocketAddr, req: Request<Body>) -> Response {
+    let secure = req
+        .extensions()
+        .get::<Transport>()
+        .is_some_and(|t| t.secure);
     let request_id = uuid::Uuid::new_v4().to_string();
     if state.kms.is_sealed() {
         // Nothing can be authenticated, decrypted or written until unsealed.
@@ -61,7 +91,7 @@ pub async fn kms_api(
             );
         }
     };
-    let caller = match authenticate(&state, &parts, &body, peer, &request_id) {
+    let caller = match authenticate(&state, &parts, &body, peer, &request_id, secure) {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(request_id, "authentication failed: {e}");
@@ -114,6 +144,7 @@ fn authenticate(
     body: &[u8],
     peer: SocketAddr,
     request_id: &str,
+    secure_transport: bool,
 ) -> KmsResult<Caller> {
     let Some(header) = parts.headers.get("authorization") else {
         return Err(KmsError::MissingAuthenticationToken(
@@ -175,6 +206,7 @@ fn authenticate(
             .take(1024)
             .collect(),
         request_id: request_id.to_string(),
+        secure_transport,
     })
 }
 
@@ -280,12 +312,68 @@ fn unauthenticated_caller(
             .take(1024)
             .collect(),
         request_id: request_id.to_string(),
+        secure_transport: false,
     }
 }
 
-/// `GET /health`.
-pub async fn health() -> &'static str {
-    "ok\n"
+/// `GET /health` (unauthenticated): `{"sealed", "storage", "audit", "version"}`, 200
+/// while the service serves, 503 when it is sealed or its storage or audit log fails.
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let kms = state.kms.clone();
+    let probe = tokio::task::spawn_blocking(move || {
+        let storage = kms.key_count().map(|_| ());
+        (kms.is_sealed(), storage, kms.audit_health())
+    })
+    .await;
+    let (sealed, storage, audit) = match probe {
+        Ok((sealed, storage, audit)) => (
+            sealed,
+            storage.map_err(|e| e.to_string()),
+            audit.map_err(|e| e.to_string()),
+        ),
+        Err(e) => (false, Err(e.to_string()), Err(e.to_string())),
+    };
+    let word = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => {
+            tracing::warn!("health check: {e}");
+            "failing".to_string()
+        }
+    };
+    let serving = !sealed && storage.is_ok() && audit.is_ok();
+    let body = serde_json::json!({
+        "sealed": sealed,
+        "storage": word(&storage),
+        "audit": word(&audit),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let status = if serving {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// `GET /metrics` (unauthenticated; see the operator guide): Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let s = state.clone();
+    match tokio::task::spawn_blocking(move || s.metrics.render()).await {
+        Ok(text) => {
+            let mut resp = (StatusCode::OK, text).into_response();
+            resp.headers_mut().insert(
+                "content-type",
+                axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            resp
+        }
+        Err(e) => response::error(&KmsError::internal(e), &uuid::Uuid::new_v4().to_string()),
+    }
 }
 
 /// Anything else.

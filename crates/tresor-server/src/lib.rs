@@ -1,17 +1,19 @@
-//! Tresor's HTTP front: the AWS JSON 1.1 protocol over HTTP/1.1, SigV4 authentication,
-//! and hand-off to the core's pipeline.
+//! Tresor's HTTP front: the AWS JSON 1.1 protocol over HTTP/1.1 or h2, plain or TLS,
+//! SigV4 authentication, and hand-off to the core's pipeline; health and metrics.
 #![deny(missing_docs)]
 
 mod api;
+pub mod metrics;
 pub mod operator;
 pub mod rejection;
 mod response;
 pub mod sigv4;
+pub mod transport;
 
 use axum::routing::{get, post};
 use axum::Router;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tresor_core::{Kms, SystemClock};
 
@@ -37,32 +39,41 @@ pub struct AppState {
     pub accept_example_key: bool,
     /// The seal (unseal, seal, rekey, root rotation); `None` in dev mode.
     pub seal: Option<Arc<dyn operator::SealControl>>,
+    /// Request counters and latency histograms.
+    pub metrics: metrics::Metrics,
+    /// Route `GET /metrics`.
+    pub serve_metrics: bool,
 }
 
-/// The router: the KMS API at `POST /`, `GET /health`, and the test clock when enabled.
+/// The router: the KMS API at `POST /`, `GET /health`, `GET /metrics` and the test
+/// clock when enabled.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
         .route("/", post(api::kms_api).fallback(api::not_found))
         .route("/health", get(api::health))
         .route("/tresor/operator/seal-status", get(operator::seal_status))
         .route("/tresor/operator/unseal", post(operator::unseal));
+    if state.serve_metrics {
+        r = r.route("/metrics", get(api::metrics));
+    }
     if state.test_clock.is_some() {
         r = r.route("/_tresor/test/advance-clock", post(api::advance_clock));
     }
     r.fallback(api::not_found).with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `router` on `listener` (over TLS when `tls` is set) until `shutdown`
+/// completes, then drains in-flight requests for at most `drain`. Returns whether the
+/// drain completed in time.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+    drain: Duration,
+) -> bool {
     let flusher = tokio::spawn(flush_rejections(state.clone()));
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = transport::serve(listener, router(state.clone()), tls, shutdown, drain).await;
     flusher.abort();
     // Whatever is still counted goes on the record before the log is closed.
     let window = state.rejections.window();

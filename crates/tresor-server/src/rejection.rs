@@ -266,6 +266,7 @@ mod tests {
                 source_ip: "192.0.2.1".into(),
                 user_agent: String::new(),
                 request_id: "r".into(),
+                secure_transport: false,
             },
             event_name: "ListKeys".into(),
             error_code: code,

@@ -38,6 +38,9 @@ pub fn error(e: &KmsError, request_id: &str) -> Response {
 
 /// An AWS-style error response with an explicit status.
 pub fn error_with_status(e: &KmsError, status: StatusCode, request_id: &str) -> Response {
-    let body = serde_json::json!({ "__type": error_name(e), "message": e.to_string() });
-    with_headers(status, body.to_string().into_bytes(), request_id)
+    let name = error_name(e);
+    let body = serde_json::json!({ "__type": name, "message": e.to_string() });
+    let mut resp = with_headers(status, body.to_string().into_bytes(), request_id);
+    resp.extensions_mut().insert(crate::metrics::Outcome(name));
+    resp
 }

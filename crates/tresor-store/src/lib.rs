@@ -40,6 +40,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// A key by its UUID.
     fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// How many keys there are, in every account, region and state.
+    fn key_count(&self) -> StoreResult<u64>;
     /// Keys of an account in a region, ordered by key id, after `after` (exclusive).
     fn list_keys(
         &self,

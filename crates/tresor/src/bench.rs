@@ -18,21 +18,74 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
-    let report = runtime.block_on(async {
-        tokio::select! {
-            r = bench(&args, config) => r,
-            _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
-        }
-    })?;
+    let tls_runs: &[bool] = match (args.endpoint.is_some(), args.transport.as_str()) {
+        (true, _) | (false, "plain") => &[false],
+        (false, "tls") => &[true],
+        _ => &[false, true],
+    };
+    let mut reports = Vec::new();
+    for &tls in tls_runs {
+        let report = runtime.block_on(async {
+            tokio::select! {
+                r = bench(&args, config.clone(), tls) => r,
+                _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+            }
+        })?;
+        reports.push((if tls { "tls" } else { "plain" }, report));
+    }
+    let (text, json) = match reports.as_slice() {
+        [(_, one)] => (tresor_bench::render_table(one), one.to_json()?),
+        [(_, plain), (_, tls)] => compare(plain, tls)?,
+        _ => return Err("no run".into()),
+    };
     match args.output.as_str() {
-        "json" => println!("{}", report.to_json()?),
-        _ => print!("{}", tresor_bench::render_table(&report)),
+        "json" => println!("{json}"),
+        _ => print!("{text}"),
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, report.to_json()? + "\n")
+        std::fs::write(path, json + "\n")
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Both tables, then each operation's TLS/plain throughput ratio; and the JSON
+/// `{"plain": …, "tls": …, "tls_over_plain": {op: ratio}}`.
+fn compare(
+    plain: &tresor_bench::Report,
+    tls: &tresor_bench::Report,
+) -> Result<(String, String), String> {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let mut ratios = serde_json::Map::new();
+    let _ = writeln!(text, "== plain HTTP ==");
+    text.push_str(&tresor_bench::render_table(plain));
+    let _ = writeln!(text, "\n== TLS ==");
+    text.push_str(&tresor_bench::render_table(tls));
+    let _ = writeln!(text, "\nTLS / plain throughput:");
+    for p in &plain.operations {
+        let Some(t) = tls.operations.iter().find(|t| t.name == p.name) else {
+            continue;
+        };
+        if p.summary.rps > 0.0 {
+            let r = t.summary.rps / p.summary.rps;
+            let _ = writeln!(
+                text,
+                "  {:<16} {:>10.0} req/s plain  {:>10.0} req/s TLS  ratio {r:.3}",
+                p.name, p.summary.rps, t.summary.rps
+            );
+            ratios.insert(p.name.clone(), serde_json::json!(r));
+        }
+    }
+    let json = serde_json::json!({
+        "plain": serde_json::from_str::<serde_json::Value>(&plain.to_json()?).map_err(|e| e.to_string())?,
+        "tls": serde_json::from_str::<serde_json::Value>(&tls.to_json()?).map_err(|e| e.to_string())?,
+        "tls_over_plain": ratios,
+    });
+    Ok((
+        text,
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+    ))
 }
 
 fn seconds(name: &str, v: f64) -> Result<Duration, String> {
@@ -49,6 +102,7 @@ fn config(args: &BenchArgs) -> Result<tresor_bench::Config, String> {
     }
     Ok(tresor_bench::Config {
         endpoint: args.endpoint.clone().unwrap_or_default(),
+        ca_bundle: args.ca_bundle.clone(),
         credentials: Credentials {
             access_key_id: args.access_key_id.clone(),
             secret_access_key: args.secret_access_key.clone(),
@@ -66,19 +120,23 @@ fn config(args: &BenchArgs) -> Result<tresor_bench::Config, String> {
 async fn bench(
     args: &BenchArgs,
     mut config: tresor_bench::Config,
+    tls: bool,
 ) -> Result<tresor_bench::Report, String> {
     let progress = |m: &str| eprintln!("tresor bench: {m}");
     // Kept alive (and the child with it) until the run ends; dropping kills the child.
     let server = match &args.endpoint {
         Some(_) => None,
         None => {
-            let server = DevServer::start(&config.credentials).await?;
+            let server = DevServer::start(&config.credentials, tls).await?;
             progress(&format!(
                 "started tresor serve --dev at {} (data in {})",
                 server.endpoint,
                 server.dir.path().display()
             ));
             config.endpoint = server.endpoint.clone();
+            if tls {
+                config.ca_bundle = Some(server.dir.path().join("tls").join("ca.pem"));
+            }
             Some(server)
         }
     };
@@ -95,7 +153,7 @@ struct DevServer {
 }
 
 impl DevServer {
-    async fn start(creds: &Credentials) -> Result<Self, String> {
+    async fn start(creds: &Credentials, tls: bool) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("finding the tresor binary: {e}"))?;
         let dir = tempfile::Builder::new()
             .prefix("tresor-bench-")
@@ -104,6 +162,7 @@ impl DevServer {
         let mut cmd = Command::new(exe);
         cmd.args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
+            .args(tls.then_some("--tls"))
             .env("TRESOR_LOG", "warn")
             .env("TRESOR_DEV_ACCESS_KEY_ID", &creds.access_key_id)
             .env("TRESOR_DEV_SECRET_ACCESS_KEY", &creds.secret_access_key)

@@ -30,9 +30,14 @@ pub enum Command {
     Operator(crate::operator_cmd::OperatorArgs),
 }
 
-/// `tresor serve`.
+/// `tresor serve`. Every option can also be set by its `TRESOR_*` variable or in the
+/// `--config` file (key: the flag's name with `_` for `-`); flag > env > file > default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// TOML configuration file (see deploy/ and the operator guide).
+    #[arg(long, env = "TRESOR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Address and port to listen on (port 0 picks a free port and prints it).
     #[arg(long, env = "TRESOR_LISTEN", default_value = "127.0.0.1:7390")]
     pub listen: SocketAddr,
@@ -44,8 +49,54 @@ pub struct ServeArgs {
     /// Development mode: create the data directory, a file-sealed root key, the account
     /// 111122223333 and an access key for its root (TRESOR_DEV_ACCESS_KEY_ID /
     /// TRESOR_DEV_SECRET_ACCESS_KEY, default AWS's documented example pair).
-    #[arg(long)]
+    #[arg(long, env = "TRESOR_DEV")]
     pub dev: bool,
+
+    /// Serve TLS with this certificate chain (PEM; the server certificate first).
+    #[arg(
+        long,
+        env = "TRESOR_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "TRESOR_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates issued by these CAs (PEM) on every connection.
+    #[arg(long, env = "TRESOR_TLS_CLIENT_CA", value_name = "PEM")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// With --dev: serve TLS with a self-signed development certificate made in
+    /// DATA_DIR/tls (trust DATA_DIR/tls/ca.pem, e.g. by AWS_CA_BUNDLE).
+    #[arg(
+        long,
+        env = "TRESOR_TLS",
+        requires = "dev",
+        conflicts_with = "tls_cert"
+    )]
+    pub tls: bool,
+
+    /// `GET /metrics` (Prometheus text format): `public` serves it without
+    /// authentication, `off` does not serve it.
+    #[arg(long, env = "TRESOR_METRICS", default_value = "public", value_parser = ["public", "off"])]
+    pub metrics: String,
+
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(
+        long,
+        env = "TRESOR_SHUTDOWN_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
+    pub shutdown_timeout: u64,
 
     /// Request quotas: `none` (default) limits nothing; `aws` applies AWS KMS's default
     /// per-account request rates.
@@ -83,7 +134,7 @@ pub struct ServeArgs {
     pub auth_failure_burst: f64,
 
     /// Seconds between runs of the background scheduler (rotation, expiry, deletion).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, env = "TRESOR_SCHEDULER_INTERVAL", default_value_t = 60)]
     pub scheduler_interval: u64,
 
     /// Tests only: expose POST /_tresor/test/advance-clock to move the service clock.
@@ -106,10 +157,20 @@ pub struct ServeArgs {
 /// `tresor bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// KMS endpoint to measure, `http://HOST:PORT`. Default: start `tresor serve --dev` on a
-    /// temporary data directory and a free port, and stop it at the end.
+    /// KMS endpoint to measure, `http(s)://HOST:PORT`. Default: start `tresor serve --dev`
+    /// on a temporary data directory and a free port, and stop it at the end.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+
+    /// CA certificates (PEM) to trust for an https endpoint.
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "PEM")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Without --endpoint: measure the started server over `plain` HTTP, over `tls`
+    /// (`serve --dev --tls`), or `both` (two servers, one after the other, and the
+    /// TLS/plain throughput ratio of each operation).
+    #[arg(long, default_value = "plain", value_parser = ["plain", "tls", "both"], conflicts_with = "endpoint")]
+    pub transport: String,
 
     /// Concurrent workers, each with its own keep-alive connection.
     #[arg(long, default_value_t = 32)]

@@ -1,5 +1,6 @@
 //! A minimal signed client for Tresor's own commands (`tresor admin …`): one JSON 1.1
-//! request per connection over plain HTTP, signed with SigV4 like an AWS SDK would.
+//! request per connection over plain HTTP or TLS (trusting `AWS_CA_BUNDLE`), signed
+//! with SigV4 like an AWS SDK would.
 
 use axum::http::{HeaderMap, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -9,6 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct Target {
     /// `host:port` of the endpoint.
     pub authority: String,
+    /// For `https://`: the CA bundle to trust (`AWS_CA_BUNDLE`).
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Access key id.
     pub access_key_id: String,
     /// Secret access key.
@@ -30,11 +33,20 @@ impl Target {
             .or_else(|| env("AWS_ENDPOINT_URL_KMS"))
             .or_else(|| env("AWS_ENDPOINT_URL"))
             .unwrap_or_else(|| "http://127.0.0.1:7390".into());
-        let authority = endpoint
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("endpoint {endpoint} must be an http:// URL"))?
-            .trim_end_matches('/')
-            .to_string();
+        let (authority, tls_ca) = match (
+            endpoint.strip_prefix("http://"),
+            endpoint.strip_prefix("https://"),
+        ) {
+            (Some(a), _) => (a, None),
+            (_, Some(a)) => (
+                a,
+                Some(env("AWS_CA_BUNDLE").map(Into::into).ok_or_else(|| {
+                    format!("endpoint {endpoint}: set AWS_CA_BUNDLE to the CA to trust")
+                })?),
+            ),
+            _ => return Err(format!("endpoint {endpoint} must be an http(s):// URL")),
+        };
+        let authority = authority.trim_end_matches('/').to_string();
         let access_key_id = env("AWS_ACCESS_KEY_ID")
             .or_else(|| env("TRESOR_DEV_ACCESS_KEY_ID"))
             .unwrap_or_else(|| DEV_ACCESS_KEY_ID.into());
@@ -48,6 +60,7 @@ impl Target {
             .unwrap_or_else(|| "us-east-1".into());
         Ok(Self {
             authority,
+            tls_ca,
             access_key_id,
             secret_access_key,
             region,
@@ -89,19 +102,22 @@ impl Target {
             ));
         }
         request.push_str("\r\n");
-        let mut stream = tokio::net::TcpStream::connect(&self.authority)
+        let stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.authority))?;
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        stream.write_all(&body).await.map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut message = request.into_bytes();
+        message.extend_from_slice(&body);
+        let raw = match &self.tls_ca {
+            None => exchange(stream, &message).await?,
+            Some(ca) => {
+                let (connector, name) = tls_connector(ca, &self.authority)?;
+                let tls = connector
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| format!("TLS handshake with {}: {e}", self.authority))?;
+                exchange(tls, &message).await?
+            }
+        };
         let text = String::from_utf8_lossy(&raw);
         let (head, payload) = text
             .split_once("\r\n\r\n")
@@ -126,4 +142,57 @@ impl Target {
             .unwrap_or_default();
         Err(format!("{kind}: {message}"))
     }
+}
+
+/// Writes `message` and reads until the server closes.
+async fn exchange<S>(mut stream: S, message: &[u8]) -> Result<Vec<u8>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream.write_all(message).await.map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    match stream.read_to_end(&mut raw).await {
+        Ok(_) => Ok(raw),
+        // A peer that closes without close_notify after a whole answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => Ok(raw),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A TLS connector trusting the CA certificates in `ca`, and the name to verify.
+fn tls_connector(
+    ca: &std::path::Path,
+    authority: &str,
+) -> Result<
+    (
+        tokio_rustls::TlsConnector,
+        rustls_pki_types::ServerName<'static>,
+    ),
+    String,
+> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(ca)
+        .map_err(|e| format!("reading {}: {e}", ca.display()))?
+    {
+        let c = c.map_err(|e| format!("reading {}: {e}", ca.display()))?;
+        roots.add(c).map_err(|e| format!("{}: {e}", ca.display()))?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = rustls_pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("TLS server name {host:?}: {e}"))?;
+    Ok((
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)),
+        name,
+    ))
 }

@@ -1,4 +1,5 @@
-//! `tresor serve`: open the data directory, unseal, bind, print the endpoint, serve.
+//! `tresor serve`: open the data directory, unseal, bind, print the endpoint, serve
+//! (plain or TLS), and on SIGTERM/SIGINT drain, then close and sign the audit log.
 
 use crate::cli::ServeArgs;
 use std::io::Write;
@@ -86,13 +87,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None
     };
 
+    let (tls, ca_bundle) = tls_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    print_banner(addr, dev_key.as_ref());
+    let banner = Banner {
+        scheme: if tls.is_some() { "https" } else { "http" },
+        addr,
+        dev_key: dev_key.as_ref(),
+        ca_bundle: ca_bundle.as_deref(),
+    };
+    banner.print();
     if kms.is_sealed() {
-        println!("Tresor is sealed: unseal it with `tresor operator unseal --endpoint http://{addr}` (one share per call)");
+        println!(
+            "Tresor is sealed: unseal it with `tresor operator unseal --endpoint {}://{addr}` (one share per call)",
+            banner.scheme
+        );
     }
 
     tokio::spawn(tresor_server::run_scheduler(
@@ -100,16 +111,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         std::time::Duration::from_secs(args.scheduler_interval.max(1)),
     ));
     let state = Arc::new(AppState {
+        metrics: tresor_server::metrics::Metrics::new(kms.clone()),
         kms,
         signing_keys: Default::default(),
         test_clock: args.test_clock.then_some(clock),
         rejections: Rejections::new(rejection_config(&args)?),
         accept_example_key: args.dev,
         seal: seal.map(|s| s as Arc<dyn tresor_server::operator::SealControl>),
+        serve_metrics: args.metrics == "public",
     });
-    tresor_server::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    let drain = std::time::Duration::from_secs(args.shutdown_timeout);
+    let drained = tresor_server::serve(listener, state, tls, shutdown_signal(), drain).await;
+    if drained {
+        tracing::info!("in-flight requests finished");
+    }
     if let Some(audit) = audit_file {
         // Seal the current audit file with a signed digest.
         audit
@@ -118,6 +133,29 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The TLS configuration the flags ask for, and the CA file to print for `--dev --tls`.
+fn tls_config(
+    args: &ServeArgs,
+) -> Result<(Option<Arc<rustls::ServerConfig>>, Option<String>), String> {
+    let client_ca = args.tls_client_ca.as_deref();
+    if args.tls {
+        let files = crate::dev_tls::ensure(&args.data_dir)?;
+        let config = tresor_server::transport::tls_config(&files.cert, &files.key, client_ca)?;
+        let ca = files.ca.canonicalize().unwrap_or(files.ca);
+        return Ok((Some(Arc::new(config)), Some(ca.display().to_string())));
+    }
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = tresor_server::transport::tls_config(cert, key, client_ca)?;
+            Ok((Some(Arc::new(config)), None))
+        }
+        _ if client_ca.is_some() => {
+            Err("--tls-client-ca needs TLS: give --tls-cert and --tls-key (or --dev --tls)".into())
+        }
+        _ => Ok((None, None)),
+    }
 }
 
 /// The limits on failed authentications the flags ask for.
@@ -152,26 +190,51 @@ fn quotas(args: &ServeArgs) -> Result<Option<RateQuotas>, String> {
     Ok(Some(q))
 }
 
-fn print_banner(addr: std::net::SocketAddr, dev_key: Option<&(String, bool)>) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Tresor listening on http://{addr}");
-    if let Some((akid, default_secret)) = dev_key {
-        let secret = if *default_secret {
-            DEV_SECRET_ACCESS_KEY
-        } else {
-            "$TRESOR_DEV_SECRET_ACCESS_KEY"
-        };
-        let _ = writeln!(
-            out,
-            "Development mode: account {DEV_ACCOUNT}, access key {akid}"
-        );
-        let _ = writeln!(out, "Try:");
-        let _ = writeln!(
-            out,
-            "  AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1 \\\n    aws --endpoint-url http://{addr} kms create-key"
-        );
+/// What `serve` prints once it listens.
+struct Banner<'a> {
+    scheme: &'static str,
+    addr: std::net::SocketAddr,
+    dev_key: Option<&'a (String, bool)>,
+    ca_bundle: Option<&'a str>,
+}
+
+impl Banner<'_> {
+    fn print(&self) {
+        let (scheme, addr) = (self.scheme, self.addr);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Tresor listening on {scheme}://{addr}");
+        if let Some(ca) = self.ca_bundle {
+            let _ = writeln!(out, "AWS_CA_BUNDLE={ca}");
+        }
+        if let Some(dev_key) = self.dev_key {
+            dev_hint(&mut out, scheme, addr, dev_key, self.ca_bundle);
+        }
+        let _ = out.flush();
     }
-    let _ = out.flush();
+}
+
+fn dev_hint(
+    out: &mut impl Write,
+    scheme: &str,
+    addr: std::net::SocketAddr,
+    (akid, default_secret): &(String, bool),
+    ca_bundle: Option<&str>,
+) {
+    let secret = if *default_secret {
+        DEV_SECRET_ACCESS_KEY
+    } else {
+        "$TRESOR_DEV_SECRET_ACCESS_KEY"
+    };
+    let _ = writeln!(
+        out,
+        "Development mode: account {DEV_ACCOUNT}, access key {akid}"
+    );
+    let _ = writeln!(out, "Try:");
+    let _ = writeln!(
+            out,
+            "  {}AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1 \\\n    aws --endpoint-url {scheme}://{addr} kms create-key",
+            ca_bundle.map(|c| format!("AWS_CA_BUNDLE={c} ")).unwrap_or_default()
+        );
 }
 
 async fn shutdown_signal() {

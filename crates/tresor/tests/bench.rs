@@ -114,3 +114,35 @@ fn bench_against_an_endpoint_with_many_keys() {
         .unwrap();
     assert!(n >= 5, "only {n} keys listed");
 }
+
+/// `--transport both`: the same operations against a plain and a TLS server, and the
+/// TLS/plain throughput ratio of each.
+#[test]
+fn bench_over_plain_and_tls_in_one_run() {
+    let report = run_bench(&["--transport", "both"]);
+    check(&report["plain"]);
+    check(&report["tls"]);
+    assert!(report["tls"]["endpoint"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    for op in ["Encrypt64", "DescribeKey"] {
+        let r = report["tls_over_plain"][op].as_f64();
+        assert!(r.is_some_and(|r| r > 0.0), "{report}");
+    }
+}
+
+/// An https endpoint, trusting its CA by --ca-bundle.
+#[test]
+fn bench_against_an_https_endpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = common::Server::start_opts(tmp.path(), &["--dev", "--tls"], &[]);
+    let ca = server.ca_bundle.clone().unwrap();
+    let report = run_bench(&[
+        "--endpoint",
+        &server.endpoint,
+        "--ca-bundle",
+        ca.to_str().unwrap(),
+    ]);
+    check(&report);
+}

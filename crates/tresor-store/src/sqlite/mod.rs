@@ -358,6 +358,12 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn key_count(&self) -> StoreResult<u64> {
+        let conn = self.conn.lock();
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn alias_count(&self, key_id: &str) -> StoreResult<usize> {
         let conn = self.conn.lock();
         let n: i64 = conn.query_row(

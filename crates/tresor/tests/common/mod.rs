@@ -40,6 +40,7 @@ mod admin;
 mod audit_log;
 mod identity;
 mod raw;
+mod tls;
 #[allow(unused_imports)]
 pub use admin::*;
 #[allow(unused_imports)]
@@ -47,8 +48,10 @@ pub use audit_log::*;
 #[allow(unused_imports)]
 pub use identity::*;
 pub use raw::*;
+#[allow(unused_imports)]
+pub use tls::*;
 
-const READY_PREFIX: &str = "Tresor listening on http://";
+const READY_PREFIX: &str = "Tresor listening on ";
 
 /// A running `tresor` server. Killed on drop.
 pub struct Server {
@@ -56,6 +59,8 @@ pub struct Server {
     pub port: u16,
     pub endpoint: String,
     pub data_dir: PathBuf,
+    /// The CA to trust when the server speaks TLS (`--dev --tls`: DATA_DIR/tls/ca.pem).
+    pub ca_bundle: Option<PathBuf>,
     stderr: Arc<Mutex<String>>,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -131,7 +136,7 @@ impl Server {
 
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut seen = String::new();
-        let port = loop {
+        let (scheme, port) = loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 let _ = child.kill();
@@ -146,7 +151,11 @@ impl Server {
                     seen.push_str(&line);
                     seen.push('\n');
                     if let Some(pos) = line.find(READY_PREFIX) {
-                        let rest = &line[pos + READY_PREFIX.len()..];
+                        let url = &line[pos + READY_PREFIX.len()..];
+                        let (scheme, rest) = url
+                            .split_once("://")
+                            .unwrap_or_else(|| panic!("no URL in ready line {line:?}"));
+                        let scheme = scheme.to_string();
                         let hostport = rest
                             .split(|c: char| c.is_whitespace() || c == '/')
                             .next()
@@ -158,7 +167,7 @@ impl Server {
                             .unwrap_or_else(|| {
                                 panic!("cannot parse port from ready line {line:?}")
                             });
-                        break port;
+                        break (scheme, port);
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -180,11 +189,13 @@ impl Server {
                 }
             }
         };
+        let ca = dir.join("tls").join("ca.pem");
         Server {
             child,
             port,
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{scheme}://127.0.0.1:{port}"),
             data_dir: dir.to_path_buf(),
+            ca_bundle: (scheme == "https" && ca.is_file()).then_some(ca),
             stderr: err_buf,
             _tmp: None,
         }
@@ -193,6 +204,23 @@ impl Server {
     /// Captured stderr so far (for diagnostics).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The child's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the child to exit by itself; its status if it did.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Stop the server (kill and reap). Safe to call more than once.
@@ -218,7 +246,11 @@ impl Server {
 
     /// SDK client with explicit region and credentials. Retries are disabled.
     pub async fn client_with(&self, region: &str, access: &str, secret: &str) -> Client {
-        let conf = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(ca) = &self.ca_bundle {
+            loader = loader.http_client(https_client_trusting(ca));
+        }
+        let conf = loader
             .region(Region::new(region.to_string()))
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new(access, secret, None, None, "tresor-tests"))
@@ -276,6 +308,20 @@ impl Server {
         let headers = sign_kms_request(self.port, op, body, region, access, secret);
         http_request(self.port, "POST", "/", &headers, body)
     }
+}
+
+/// The SDK's default (rustls, aws-lc) HTTPS client, trusting only the CA in `ca`.
+pub fn https_client_trusting(ca: &Path) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let pem = std::fs::read(ca).expect("read CA bundle");
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .expect("TLS context");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 impl Drop for Server {

@@ -117,7 +117,7 @@ fn find_header_end(raw: &[u8]) -> Option<usize> {
     raw.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
-fn response_complete(raw: &[u8]) -> bool {
+pub fn response_complete(raw: &[u8]) -> bool {
     let Some(end) = find_header_end(raw) else {
         return false;
     };
@@ -136,7 +136,7 @@ fn response_complete(raw: &[u8]) -> bool {
     false
 }
 
-fn parse_response(raw: &[u8]) -> RawResponse {
+pub fn parse_response(raw: &[u8]) -> RawResponse {
     let end = find_header_end(raw).unwrap_or_else(|| {
         panic!(
             "incomplete HTTP response: {:?}",
