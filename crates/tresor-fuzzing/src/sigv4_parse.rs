@@ -80,11 +80,15 @@ fn request<'a>(headers: &'a HeaderMap, body: &'a str) -> SignedRequest<'a> {
     }
 }
 
-/// The `x-amz-date` of the request when it is valid SigV4 basic format.
+/// The `x-amz-date` of the request when it is valid SigV4 basic format; used as the
+/// verifier's clock.
 fn request_time(headers: &HeaderMap) -> Option<OffsetDateTime> {
     let raw = headers.get("x-amz-date")?.to_str().ok()?;
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    Some(time::PrimitiveDateTime::parse(raw, &fmt).ok()?.assume_utc())
+    let t = time::PrimitiveDateTime::parse(raw, &fmt).ok()?.assume_utc();
+    // The verifier compares with the server's clock ± 5 minutes; a clock at the edge of
+    // `time`'s range (year 9999) is not one a server has.
+    (1..=9000).contains(&t.year()).then_some(t)
 }
 
 #[allow(clippy::panic)]
