@@ -52,7 +52,17 @@ struct Env {
     kms: Kms,
     caller: Caller,
     key_ids: Vec<(String, String)>,
-    _dir: tempfile::TempDir,
+}
+
+/// The service's data directory; statics are never dropped, so [`remove_data_dir`]
+/// deletes it when a test is done (a fuzzing session leaves it in the temp directory).
+static DATA_DIR: std::sync::Mutex<Option<tempfile::TempDir>> = std::sync::Mutex::new(None);
+
+/// Deletes the service's data directory; no input may run afterwards.
+pub fn remove_data_dir() {
+    if let Ok(mut dir) = DATA_DIR.lock() {
+        dir.take();
+    }
 }
 
 /// Serializes every record as the file sink would, then drops it: audit formatting of
@@ -125,11 +135,13 @@ fn build_env() -> Result<Env, String> {
             .map_err(|e| format!("CreateAlias: {e}"))?;
         key_ids.push(((*alias).to_string(), id));
     }
+    if let Ok(mut slot) = DATA_DIR.lock() {
+        *slot = Some(dir);
+    }
     Ok(Env {
         kms,
         caller,
         key_ids,
-        _dir: dir,
     })
 }
 

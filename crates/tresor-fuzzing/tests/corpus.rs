@@ -18,8 +18,15 @@ fn corpus_dir(target: &str) -> PathBuf {
         .join(target)
 }
 
+/// One test, so that the request service's data directory can be removed at the end.
 #[test]
-fn committed_corpus_replays_without_a_failure() {
+fn committed_corpus_and_seeds_replay_without_a_failure() {
+    replay_committed_corpus();
+    replay_seeds();
+    request_decode::remove_data_dir();
+}
+
+fn replay_committed_corpus() {
     let mut total = 0;
     for (target, run) in TARGETS {
         let dir = corpus_dir(target);
@@ -37,8 +44,7 @@ fn committed_corpus_replays_without_a_failure() {
     assert!(total > 0);
 }
 
-#[test]
-fn seeds_reach_every_operation_and_replay() {
+fn replay_seeds() {
     let seeds = request_seeds();
     assert_eq!(seeds.len(), request_decode::operations().len());
     for seed in &seeds {
