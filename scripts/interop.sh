@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop tests: real AWS clients (boto3, aws CLI v1, AWS Encryption SDK for
-# Python) against a freshly started `tresor serve --dev`.
+# Python) against a freshly started `tresor serve --dev`, and the boundary test
+# generated from botocore's KMS model (hand-signed raw requests at and past every limit).
 #
 # Run from anywhere (CI runs it from the repo root):  scripts/interop.sh
 #
@@ -8,9 +9,9 @@
 #   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
 #   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
 #   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
-#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,tls (default: all);
-#                  tls runs the boto3 and CLI round trips against a second server
-#                  started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE
+#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls
+#                  (default: all); tls runs the boto3 and CLI round trips against a second
+#                  server started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE
 #   INTEROP_VERBOSE=1  print Python tracebacks of failed checks
 #
 # Prints per-check results and ends with one line `N passed, N failed`
@@ -21,7 +22,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 REQUIREMENTS="$HERE/requirements.txt"
 VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
-ONLY=${INTEROP_ONLY:-boto3,cli,esdk,tls}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls}
 START_TIMEOUT=60
 t_start=$SECONDS
 
@@ -191,6 +192,11 @@ fi
 if wants esdk; then
   # The ESDK makes its own KMS clients; botocore >= 1.31 takes their endpoint from here.
   run_part esdk env AWS_ENDPOINT_URL_KMS="$TRESOR_ENDPOINT" "$PY" "$HERE/esdk_roundtrip.py"
+fi
+if wants boundary; then
+  # Every member of every operation at its model limits and past them, wrong types,
+  # missing members, non-objects: never 5xx, always an AWS-style __type.
+  run_part boundary "$PY" "$HERE/boundary.py"
 fi
 
 if wants tls; then

@@ -54,6 +54,16 @@ impl<'de> Deserialize<'de> for SecretBlob {
     }
 }
 
+/// The `Recipient` member (Nitro Enclaves attestation). Tresor refuses it, but decodes
+/// it first so a malformed one is a `SerializationException` as in AWS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct RecipientInfo {
+    pub key_encryption_algorithm: Option<String>,
+    pub attestation_document: Option<Blob>,
+}
+
 /// A timestamp, epoch seconds on the wire (fractional, millisecond precision).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timestamp(pub i64);

@@ -114,8 +114,10 @@ fn signed_header_names(signed: &str) -> KmsResult<Vec<String>> {
     let names: Vec<String> = signed.split(';').map(str::to_string).collect();
     let canonical = names.iter().all(|n| {
         !n.is_empty()
-            && n.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+            && n.bytes().all(|b| {
+                // An HTTP token (RFC 9110 tchar) without uppercase letters.
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
+            })
     }) && names.windows(2).all(|w| matches!(w, [a, b] if a < b));
     if !canonical {
         return Err(KmsError::IncompleteSignature(format!(

@@ -164,6 +164,18 @@ impl Operation for CreateGrant {
         v = principal_member(v, "granteePrincipal", &req.grantee_principal);
         v = principal_member(v, "retiringPrincipal", &req.retiring_principal);
         v = v.opt_len("name", &req.name, 1, 256);
+        v = v.opt_len(
+            "granteeServicePrincipal",
+            &req.grantee_service_principal,
+            1,
+            128,
+        );
+        v = v.opt_len(
+            "retiringServicePrincipal",
+            &req.retiring_service_principal,
+            1,
+            128,
+        );
         if let Some(n) = &req.name {
             v = v.pattern(
                 "name",

@@ -23,7 +23,7 @@ pub struct Request {
     pub grant_tokens: Option<Vec<String>>,
     pub key_id: Option<String>,
     pub encryption_algorithm: Option<String>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<crate::wire::RecipientInfo>,
     pub dry_run: Option<bool>,
     pub dry_run_modifiers: Option<Vec<String>>,
 }

@@ -23,7 +23,7 @@ pub struct Request {
     pub public_key: Option<Blob>,
     pub grant_tokens: Option<Vec<String>>,
     pub dry_run: Option<bool>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<crate::wire::RecipientInfo>,
 }
 
 /// DeriveSharedSecret response.

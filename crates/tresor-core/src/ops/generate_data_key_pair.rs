@@ -24,7 +24,7 @@ pub struct Request {
     pub key_id: Option<String>,
     pub key_pair_spec: Option<String>,
     pub grant_tokens: Option<Vec<String>>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<crate::wire::RecipientInfo>,
     pub dry_run: Option<bool>,
 }
 

@@ -17,7 +17,7 @@ pub struct GenerateRandom;
 pub struct Request {
     pub number_of_bytes: Option<i64>,
     pub custom_key_store_id: Option<String>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<crate::wire::RecipientInfo>,
 }
 
 /// GenerateRandom response.

@@ -2,7 +2,7 @@
 
 use super::create_grant::{principal_member, Constraints};
 use super::key_id_member;
-use crate::error::KmsResult;
+use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
 use crate::validate::Validator;
@@ -26,6 +26,7 @@ pub struct Request {
     pub key_id: Option<String>,
     pub grant_id: Option<String>,
     pub grantee_principal: Option<String>,
+    pub grantee_service_principal: Option<String>,
 }
 
 /// One grant, as ListGrants and ListRetirableGrants show it.
@@ -116,8 +117,19 @@ impl Operation for ListGrants {
         let v = Validator::new()
             .range("limit", req.limit, 1, MAX_LIMIT)
             .opt_len("marker", &req.marker, 1, 1024)
-            .opt_len("grantId", &req.grant_id, 1, 128);
+            .opt_len("grantId", &req.grant_id, 1, 128)
+            .opt_len(
+                "granteeServicePrincipal",
+                &req.grantee_service_principal,
+                1,
+                128,
+            );
         principal_member(v, "granteePrincipal", &req.grantee_principal).finish()?;
+        if req.grantee_service_principal.is_some() {
+            return Err(KmsError::UnsupportedOperation(
+                "Grants to AWS service principals are not supported by Tresor.".into(),
+            ));
+        }
         let key = call.key_no_alias(key_id, "kms:ListGrants", Facts::NONE)?;
         let grants: Vec<GrantRecord> = call
             .kms

@@ -32,7 +32,13 @@ impl Operation for ListRetirableGrants {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let v = Validator::new()
             .range("limit", req.limit, 1, MAX_LIMIT)
-            .opt_len("marker", &req.marker, 1, 1024);
+            .opt_len("marker", &req.marker, 1, 1024)
+            .opt_len(
+                "retiringServicePrincipal",
+                &req.retiring_service_principal,
+                1,
+                128,
+            );
         principal_member(v, "retiringPrincipal", &req.retiring_principal).finish()?;
         if req.retiring_service_principal.is_some() {
             return Err(KmsError::UnsupportedOperation(

@@ -1,0 +1,3 @@
+#![no_main]
+//! See `tresor_fuzzing::blob_parse` for the input format.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tresor_fuzzing::blob_parse::run(data));
