@@ -2,9 +2,11 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod backup;
 mod bench;
 mod cli;
 mod client;
+mod hardening;
 mod init;
 mod operator_cmd;
 mod seal_control;
@@ -17,6 +19,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything holds a secret: no core dumps, no ptrace by other users.
+    let hardening = hardening::no_core_dumps();
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -25,6 +29,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    if let Err(e) = hardening {
+        tracing::warn!("could not disable core dumps: {e}");
+    }
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Bench(args) => bench::run(args),
@@ -32,6 +39,7 @@ fn main() -> ExitCode {
         cli::Command::Admin(args) => admin_cmd::run(args),
         cli::Command::Init(args) => init::run(args),
         cli::Command::Operator(args) => operator_cmd::run(args),
+        cli::Command::Restore(args) => backup::restore(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
