@@ -39,6 +39,7 @@ pub const REGION: &str = "us-east-1";
 mod admin;
 mod audit_log;
 mod identity;
+mod production;
 mod raw;
 #[allow(unused_imports)]
 pub use admin::*;
@@ -46,6 +47,8 @@ pub use admin::*;
 pub use audit_log::*;
 #[allow(unused_imports)]
 pub use identity::*;
+#[allow(unused_imports)]
+pub use production::*;
 pub use raw::*;
 
 const READY_PREFIX: &str = "Tresor listening on http://";
