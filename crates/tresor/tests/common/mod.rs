@@ -90,13 +90,19 @@ impl Server {
         cmd.arg("serve")
             .args(flags)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .arg(dir);
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Server::start_command(cmd, dir)
+    }
+
+    /// Start `cmd`, a command line that ends up running `tresor serve … --listen
+    /// 127.0.0.1:0 --data-dir dir` (e.g. under `setpriv` or `prlimit`).
+    pub fn start_command(mut cmd: Command, dir: &Path) -> Server {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn tresor binary");
         let stdout = child.stdout.take().expect("child stdout");
         let stderr = child.stderr.take().expect("child stderr");
@@ -191,6 +197,11 @@ impl Server {
             stderr: err_buf,
             _tmp: None,
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Captured stderr so far (for diagnostics).
