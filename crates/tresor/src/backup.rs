@@ -69,8 +69,8 @@ fn section(bytes: &[u8]) -> Section {
 /// database through SQLite's online backup API (consistent while writers continue) and
 /// the seal file. The caller keeps the seal file from changing meanwhile.
 pub fn create(dir: &Path) -> Result<Vec<u8>, String> {
-    let seal = std::fs::read(SealFile::path_in(dir))
-        .map_err(|e| format!("reading the seal file: {e}"))?;
+    let seal =
+        std::fs::read(SealFile::path_in(dir)).map_err(|e| format!("reading the seal file: {e}"))?;
     let sealer = SealFile::read(dir)
         .map_err(|e| e.to_string())?
         .kind()
@@ -136,7 +136,9 @@ impl std::fmt::Debug for Parsed<'_> {
 /// Parses `bytes` as a backup and checks the lengths and hashes of its sections.
 pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
     let not_backup = || "not a Tresor backup file".to_string();
-    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(not_backup)?;
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(not_backup)?;
     let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(not_backup)?;
     let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| not_backup())?;
     if len > MAX_HEADER || len > rest.len() {
@@ -276,7 +278,10 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        let (seal, db) = (b"{\"seal\":1}".as_slice(), b"SQLite format 3\0...".as_slice());
+        let (seal, db) = (
+            b"{\"seal\":1}".as_slice(),
+            b"SQLite format 3\0...".as_slice(),
+        );
         let header = serde_json::to_vec(&Header {
             format: FORMAT_V1,
             created: "2025-01-01T00:00:00Z".into(),

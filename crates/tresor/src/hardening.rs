@@ -40,7 +40,10 @@ pub fn lock_memory() -> bool {
         use rustix::process::{getrlimit, Resource};
         let limit = getrlimit(Resource::Memlock).current;
         let capable = rustix::thread::capabilities(None)
-            .map(|c| c.effective.contains(rustix::thread::CapabilitySet::IPC_LOCK))
+            .map(|c| {
+                c.effective
+                    .contains(rustix::thread::CapabilitySet::IPC_LOCK)
+            })
             .unwrap_or(false);
         if !capable && limit.is_some() {
             tracing::warn!(

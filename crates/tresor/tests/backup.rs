@@ -96,9 +96,7 @@ async fn backup_under_load_restores_every_key_alias_grant_and_ciphertext() {
     let op = &init.operator;
     let srv = start_production(&dir);
     unseal_with(&srv, &init.shares[..3]);
-    let client = srv
-        .client_with(REGION, &op.access_key_id, &op.secret)
-        .await;
+    let client = srv.client_with(REGION, &op.access_key_id, &op.secret).await;
 
     // Keys, aliases, a grant to a user, ciphertexts, and an asymmetric key.
     let grantee = {
@@ -182,7 +180,10 @@ async fn backup_under_load_restores_every_key_alias_grant_and_ciphertext() {
     let mut rounds = 0;
     for t in tasks {
         let (n, failures) = t.await.unwrap();
-        assert!(failures.is_empty(), "requests failed during the backup: {failures:?}");
+        assert!(
+            failures.is_empty(),
+            "requests failed during the backup: {failures:?}"
+        );
         rounds += n;
     }
     assert!(fine, "{err}");
@@ -390,7 +391,11 @@ async fn backup_is_operator_only_and_operator_calls_are_audited_without_shares()
     let seals = named("TresorOperator.Seal");
     assert_eq!(seals.len(), 1);
     for r in rekeys.iter().chain(&rotations).chain(&seals) {
-        assert_eq!(r["userIdentity"]["accessKeyId"], json!(op.access_key_id), "{r}");
+        assert_eq!(
+            r["userIdentity"]["accessKeyId"],
+            json!(op.access_key_id),
+            "{r}"
+        );
         assert_eq!(r["readOnly"], json!(false), "{r}");
     }
     // No share, old or new, in the audit log (nor anywhere in the directory).
@@ -401,7 +406,11 @@ async fn backup_is_operator_only_and_operator_calls_are_audited_without_shares()
         .map(|s| s.as_bytes())
         .collect();
     for f in files_under(&dir) {
-        assert_absent(&f.display().to_string(), &std::fs::read(&f).unwrap(), &needles);
+        assert_absent(
+            &f.display().to_string(),
+            &std::fs::read(&f).unwrap(),
+            &needles,
+        );
     }
     let (fine, out) = verify(&dir.join("audit"));
     assert!(fine, "{out}");
@@ -417,9 +426,7 @@ async fn backup_time_for_10000_keys() {
     let op = &init.operator;
     let srv = start_production(&dir);
     unseal_with(&srv, &init.shares[..3]);
-    let client = srv
-        .client_with(REGION, &op.access_key_id, &op.secret)
-        .await;
+    let client = srv.client_with(REGION, &op.access_key_id, &op.secret).await;
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let client = client.clone();
@@ -464,7 +471,10 @@ async fn backup_time_for_10000_keys() {
             break;
         }
     }
-    eprintln!("restored copy unsealed and listed {n} keys in {:?}", started.elapsed());
+    eprintln!(
+        "restored copy unsealed and listed {n} keys in {:?}",
+        started.elapsed()
+    );
     assert_eq!(n, 10_000);
 }
 

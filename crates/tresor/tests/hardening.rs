@@ -20,7 +20,13 @@ fn serve_with_core_limit(dir: &Path, as_nobody: bool) -> Server {
     let mut cmd = Command::new("prlimit");
     cmd.args(["--core=unlimited:unlimited", "--"]);
     if as_nobody {
-        cmd.args(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        cmd.args([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ]);
     }
     cmd.arg(env!("CARGO_BIN_EXE_tresor"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -68,7 +74,12 @@ fn server_sets_core_limit_to_zero_and_locks_memory_when_permitted() {
     let init = init_shamir(&dir);
     let srv = serve_with_core_limit(&dir, false);
     unseal_with(&srv, &init.shares[..3]);
-    assert_eq!(core_limit(srv.pid()), "0 0", "{}", proc_file(srv.pid(), "limits"));
+    assert_eq!(
+        core_limit(srv.pid()),
+        "0 0",
+        "{}",
+        proc_file(srv.pid(), "limits")
+    );
     // Root (CAP_IPC_LOCK) or an unlimited RLIMIT_MEMLOCK: memory is locked; otherwise
     // the server says once that it is not.
     let locked_kb: u64 = status_field(srv.pid(), "VmLck")
@@ -83,7 +94,11 @@ fn server_sets_core_limit_to_zero_and_locks_memory_when_permitted() {
     if caps & CAP_IPC_LOCK != 0 || unlimited {
         assert!(locked_kb > 0, "VmLck {locked_kb} kB\n{}", srv.stderr());
     } else {
-        assert!(srv.stderr().contains("not locked in memory"), "{}", srv.stderr());
+        assert!(
+            srv.stderr().contains("not locked in memory"),
+            "{}",
+            srv.stderr()
+        );
     }
 }
 
@@ -109,10 +124,16 @@ fn server_run_by_another_user_is_not_dumpable_and_warns_it_runs_unlocked() {
     }
     let srv = serve_with_core_limit(&dir, true);
     let pid = srv.pid();
-    assert!(status_field(pid, "Uid").starts_with("65534"), "{}", status_field(pid, "Uid"));
+    assert!(
+        status_field(pid, "Uid").starts_with("65534"),
+        "{}",
+        status_field(pid, "Uid")
+    );
     // A non-dumpable process's /proc files belong to root, not to the process's user:
     // the only outside view of PR_GET_DUMPABLE.
-    let owner = std::fs::metadata(format!("/proc/{pid}/status")).unwrap().uid();
+    let owner = std::fs::metadata(format!("/proc/{pid}/status"))
+        .unwrap()
+        .uid();
     assert_eq!(owner, 0, "the server is dumpable");
     assert_eq!(core_limit(pid), "0 0");
     // uid 65534 has neither CAP_IPC_LOCK nor an unlimited RLIMIT_MEMLOCK here.
@@ -120,7 +141,11 @@ fn server_run_by_another_user_is_not_dumpable_and_warns_it_runs_unlocked() {
         .lines()
         .any(|l| l.starts_with("Max locked memory") && l.contains("unlimited"));
     if !unlimited {
-        assert!(srv.stderr().contains("not locked in memory"), "{}", srv.stderr());
+        assert!(
+            srv.stderr().contains("not locked in memory"),
+            "{}",
+            srv.stderr()
+        );
     }
     unseal_with(&srv, &init.shares[..3]);
 }
