@@ -97,6 +97,8 @@ const NEVER_LOGGED: &[&str] = &[
     "XksProxyAuthenticationCredential",
     "RawSecretAccessKey",
     "SecretAccessKey",
+    "Share",
+    "Shares",
 ];
 
 /// The loggable form of a JSON request or response body: the members at `unknown`

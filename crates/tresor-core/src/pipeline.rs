@@ -470,6 +470,54 @@ impl Kms {
 }
 
 impl Kms {
+    /// Runs an operator call outside the operation table (`TresorOperator.Seal`,
+    /// `.Rekey`, `.RotateRoot`, `.Backup`) under the pipeline's fail-closed audit: it runs
+    /// only if its record can be kept, and fails if the record cannot be made durable.
+    /// The record logs `body` scrubbed like any request (shares are never logged) and
+    /// `details` of the answer as `additionalEventData`; never the answer itself, which
+    /// may hold new shares or a backup.
+    pub fn audited_operator_call(
+        &self,
+        event_name: &str,
+        caller: &Caller,
+        body: &[u8],
+        run: impl FnOnce() -> KmsResult<serde_json::Value>,
+        details: impl FnOnce(&serde_json::Value) -> Option<serde_json::Value>,
+    ) -> KmsResult<serde_json::Value> {
+        let admitted = crate::audit::record_size_bound(body.len(), caller);
+        if let Err(e) = self.audit.admit(admitted) {
+            return Err(KmsError::AuditUnavailable(e.to_string()));
+        }
+        let result = run();
+        let (code, message) = match &result {
+            Ok(_) => (None, None),
+            Err(e) => (Some(error_name(e)), Some(e.to_string())),
+        };
+        let record = crate::audit::AuditRecord {
+            event_name,
+            caller,
+            resources: &[],
+            error_code: code,
+            error_message: message,
+            event_time_ms: self.now_ms(),
+            request_parameters: crate::audit::loggable_parameters(body, &[])
+                .or_else(|| Some(serde_json::json!({}))),
+            response_elements: None,
+            additional_event_data: result.as_ref().ok().and_then(details),
+            // Durable before the answer leaves, like a mutation's.
+            read_only: false,
+            service_event: false,
+            admitted_bytes: admitted,
+        };
+        if let Err(e) = self.audit.record(&record) {
+            tracing::error!(request_id = %caller.request_id, operation = event_name, "audit failed: {e}");
+            return Err(KmsError::AuditUnavailable(e.to_string()));
+        }
+        result
+    }
+}
+
+impl Kms {
     /// Records something the service did by itself to a key (`DeleteKey`, `RotateKey`,
     /// `DeleteExpiredKeyMaterial`) as a CloudTrail service event. Failures are logged:
     /// there is no request to fail.

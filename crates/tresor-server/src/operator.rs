@@ -6,8 +6,8 @@
 //!   credential (as in Vault). A refused share counts as a failed authentication of its
 //!   source (the `--auth-failure-*` limits), and a refusal says only why the share was
 //!   refused (malformed, another share set, duplicate, wrong combination).
-//! - `TresorOperator.Seal`, `.Rekey` and `.RotateRoot` on `POST /` are SigV4-signed and
-//!   operator only.
+//! - `TresorOperator.Seal`, `.Rekey`, `.RotateRoot` and `.Backup` on `POST /` are
+//!   SigV4-signed, operator only, and audited like every admin operation.
 
 use crate::api::refuse;
 use crate::{response, AppState};
@@ -36,6 +36,45 @@ pub trait SealControl: Send + Sync {
     fn rekey(&self, request: &Value) -> Result<Value, KmsError>;
     /// A new root key; everything re-wrapped under it.
     fn rotate_root(&self) -> Result<Value, KmsError>;
+    /// A consistent copy of the database and the seal file, answered as
+    /// `{Backup (base64), Bytes, Sha256}`.
+    fn backup(&self) -> Result<Value, KmsError>;
+}
+
+/// What an operator call's audit record says of its answer: counts and identifiers,
+/// never shares or the backup itself.
+fn audit_details(op: &str, answer: &Value) -> Option<Value> {
+    let pick = |names: &[&str]| {
+        let picked: serde_json::Map<String, Value> = names
+            .iter()
+            .filter_map(|n| answer.get(*n).map(|v| (lower_first(n), v.clone())))
+            .collect();
+        Some(Value::Object(picked))
+    };
+    match op {
+        "Seal" => pick(&["Sealed"]),
+        "Rekey" => {
+            let mut v = pick(&["Started", "Threshold", "Progress"])?;
+            if let (Some(o), Some(shares)) = (
+                v.as_object_mut(),
+                answer.get("Shares").and_then(Value::as_array),
+            ) {
+                o.insert("newShareCount".into(), json!(shares.len()));
+            }
+            Some(v)
+        }
+        "RotateRoot" => pick(&["Generation", "Rewrapped", "Seconds"]),
+        "Backup" => pick(&["Bytes", "Sha256"]),
+        _ => None,
+    }
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn not_production() -> KmsError {
@@ -149,25 +188,36 @@ pub(crate) async fn signed(
             .audit_rejected(&format!("TresorOperator.{name}"), &caller, &e);
         return response::error(&e, request_id);
     }
-    let Some(seal) = state.seal.clone() else {
-        return response::error(&not_production(), request_id);
-    };
+    let seal = state.seal.clone();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let op = name.to_string();
+    let op: String = name.chars().take(64).collect();
     tracing::info!(operation = %op, access_key_id = %caller.access_key_id, "operator call");
-    let signing_keys_state = state.clone();
-    let result = tokio::task::spawn_blocking(move || match op.as_str() {
-        "Seal" => {
-            let r = seal.seal();
-            // Derived SigV4 signing keys come from decrypted secrets: gone too.
-            signing_keys_state.signing_keys.clear();
-            r
-        }
-        "Rekey" => seal.rekey(&request),
-        "RotateRoot" => seal.rotate_root(),
-        other => Err(KmsError::UnknownOperation(format!(
-            "Unknown operation TresorOperator.{other}"
-        ))),
+    let app = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let event = format!("TresorOperator.{op}");
+        app.kms.audited_operator_call(
+            &event,
+            &caller,
+            &body,
+            || {
+                let seal = seal.ok_or_else(not_production)?;
+                match op.as_str() {
+                    "Seal" => {
+                        let r = seal.seal();
+                        // Derived SigV4 signing keys come from decrypted secrets: gone too.
+                        app.signing_keys.clear();
+                        r
+                    }
+                    "Rekey" => seal.rekey(&request),
+                    "RotateRoot" => seal.rotate_root(),
+                    "Backup" => seal.backup(),
+                    other => Err(KmsError::UnknownOperation(format!(
+                        "Unknown operation TresorOperator.{other}"
+                    ))),
+                }
+            },
+            |answer| audit_details(&op, answer),
+        )
     })
     .await;
     match result {

@@ -10,7 +10,7 @@ mod records;
 mod sqlite;
 
 pub use records::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{backup_database, check_database, SqliteStore};
 
 /// Why a storage call failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -41,6 +41,17 @@ pub enum AdminCommand {
     /// Access keys of a user, an account's root, or the operator (at most two each).
     #[command(subcommand)]
     AccessKey(AccessKeyCommand),
+    /// Take an online, consistent backup of the server's data directory (operator only);
+    /// the server sends it back and it is written to FILE (mode 0600).
+    Backup(BackupArgs),
+}
+
+/// `tresor admin backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the backup (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `tresor admin access-key …`.
@@ -185,6 +196,7 @@ async fn run_async(args: AdminArgs) -> Result<(), String> {
     let (op, body) = match &args.command {
         AdminCommand::User(cmd) => user_request(cmd)?,
         AdminCommand::AccessKey(cmd) => access_key_request(cmd),
+        AdminCommand::Backup(b) => return backup(&target, b, args.output).await,
     };
     let answer = target.call(&format!("TresorAdmin.{op}"), &body).await?;
     match args.output {
@@ -195,7 +207,24 @@ async fn run_async(args: AdminArgs) -> Result<(), String> {
         Output::Text => match &args.command {
             AdminCommand::User(cmd) => print_text(cmd, &answer),
             AdminCommand::AccessKey(cmd) => print_access_keys(cmd, &answer),
+            AdminCommand::Backup(_) => {}
         },
+    }
+    Ok(())
+}
+
+async fn backup(target: &Target, args: &BackupArgs, output: Output) -> Result<(), String> {
+    if args.out.exists() {
+        return Err(format!("{} already exists", args.out.display()));
+    }
+    let answer = target.call("TresorOperator.Backup", &json!({})).await?;
+    let summary = crate::backup::save_answer(&answer, &args.out)?;
+    match output {
+        Output::Text => println!("{summary}"),
+        Output::Json => println!(
+            "{}",
+            json!({"Path": args.out, "Bytes": answer.get("Bytes"), "Sha256": answer.get("Sha256")})
+        ),
     }
     Ok(())
 }

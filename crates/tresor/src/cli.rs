@@ -28,6 +28,8 @@ pub enum Command {
     Init(crate::init::InitArgs),
     /// Unseal, seal, rekey and rotate the root key of a running server.
     Operator(crate::operator_cmd::OperatorArgs),
+    /// Build a new data directory from a backup file (`tresor admin backup`).
+    Restore(crate::backup::RestoreArgs),
 }
 
 /// `tresor serve`. Every option can also be set by its `TRESOR_*` variable or in the

@@ -2,11 +2,13 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod backup;
 mod bench;
 mod cli;
 mod client;
 mod config;
 mod dev_tls;
+mod hardening;
 mod init;
 mod operator_cmd;
 mod seal_control;
@@ -17,7 +19,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything holds a secret: no core dumps, no ptrace by other users.
+    let hardening = hardening::no_core_dumps();
     init_logging();
+    if let Err(e) = hardening {
+        tracing::warn!("could not disable core dumps: {e}");
+    }
     let cli = match config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -29,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Admin(args) => admin_cmd::run(args),
         cli::Command::Init(args) => init::run(args),
         cli::Command::Operator(args) => operator_cmd::run(args),
+        cli::Command::Restore(args) => backup::restore(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

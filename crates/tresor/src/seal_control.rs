@@ -17,6 +17,9 @@ pub struct ServerSeal {
     kind: SealerKind,
     pkcs11: Option<Pkcs11Config>,
     state: parking_lot::Mutex<State>,
+    /// Held by what rewrites the seal file (rekey, root rotation) and by a backup, so
+    /// that a backup's seal file and database belong together.
+    exclusive: parking_lot::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -53,6 +56,7 @@ impl ServerSeal {
                 unsealer: Some(unsealer),
                 ..State::default()
             }),
+            exclusive: parking_lot::Mutex::new(()),
         })
     }
 
@@ -64,6 +68,7 @@ impl ServerSeal {
             kind: SealerKind::Pkcs11,
             pkcs11: Some(config),
             state: parking_lot::Mutex::new(State::default()),
+            exclusive: parking_lot::Mutex::new(()),
         }
     }
 
@@ -163,6 +168,7 @@ impl SealControl for ServerSeal {
     }
 
     fn rekey(&self, request: &Value) -> Result<Value, KmsError> {
+        let _exclusive = self.exclusive.lock();
         let mut state = self.state.lock();
         if self.kind != SealerKind::Shamir || self.kms.is_sealed() {
             return Err(KmsError::InvalidState(
@@ -224,6 +230,7 @@ impl SealControl for ServerSeal {
     }
 
     fn rotate_root(&self) -> Result<Value, KmsError> {
+        let _exclusive = self.exclusive.lock();
         let resealer = self.state.lock().resealer.clone();
         let report = if self.kms.root_rotation_pending()? {
             self.kms.finish_root_rotation()?
@@ -243,6 +250,29 @@ impl SealControl for ServerSeal {
             "Rewrapped": report.rewrapped,
             "Seconds": report.elapsed.as_secs_f64(),
         }))
+    }
+
+    fn backup(&self) -> Result<Value, KmsError> {
+        self.take_backup()
+    }
+}
+
+impl ServerSeal {
+    /// `TresorOperator.Backup`: the database and seal file as one backup file.
+    fn take_backup(&self) -> Result<Value, KmsError> {
+        let Some(_exclusive) = self.exclusive.try_lock() else {
+            return Err(KmsError::Conflict(
+                "A rekey or root rotation is running; back up when it is done.".into(),
+            ));
+        };
+        let started = std::time::Instant::now();
+        let bytes = crate::backup::create(&self.dir).map_err(KmsError::internal)?;
+        tracing::info!(
+            bytes = bytes.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "backup taken"
+        );
+        Ok(crate::backup::answer(&bytes))
     }
 }
 

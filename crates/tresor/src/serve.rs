@@ -41,6 +41,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         crate::init::check_dev_dir(dir)?;
     } else {
         crate::init::check_production_dir(dir)?;
+        // Before the root key is in memory.
+        crate::hardening::lock_memory();
     }
     let store = Arc::new(
         tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?,

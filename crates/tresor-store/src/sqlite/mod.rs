@@ -6,7 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::Path;
 use std::sync::{mpsc, Arc};
 
+mod backup;
 mod migrations;
+pub use backup::{backup_database, check_database};
 use migrations::MIGRATIONS;
 
 /// A [`Store`] in one SQLite database file.

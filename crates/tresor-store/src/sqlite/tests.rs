@@ -271,3 +271,29 @@ fn rewrap_moves_values_between_root_generations() {
         .unwrap();
     assert!(s.root_generations().unwrap().is_empty());
 }
+
+#[test]
+fn backup_copies_a_live_database_into_a_private_self_contained_file() {
+    let (dir, s) = open();
+    s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
+    let copy = dir.path().join("copy.sqlite");
+    backup_database(&dir.path().join("t.sqlite"), &copy).unwrap();
+    // The live store keeps writing; the copy has what was committed before.
+    s.apply(vec![Write::InsertKey(key("b"))]).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(!dir.path().join("copy.sqlite-wal").exists());
+    assert_eq!(
+        check_database(&copy).unwrap(),
+        i64::try_from(s.schema_version().unwrap()).unwrap()
+    );
+    let restored = SqliteStore::open(&copy).unwrap();
+    assert!(restored.key("a").unwrap().is_some());
+    assert!(restored.key("b").unwrap().is_none());
+    // An existing file is never overwritten.
+    assert!(backup_database(&dir.path().join("t.sqlite"), &copy).is_err());
+}

@@ -6,6 +6,7 @@ use aws_sdk_kms::Client;
 use serde_json::Value;
 
 /// A user and its access key.
+#[derive(Clone)]
 pub struct Identity {
     pub arn: String,
     pub access_key_id: String,

@@ -39,6 +39,7 @@ pub const REGION: &str = "us-east-1";
 mod admin;
 mod audit_log;
 mod identity;
+mod production;
 mod raw;
 mod tls;
 #[allow(unused_imports)]
@@ -47,6 +48,8 @@ pub use admin::*;
 pub use audit_log::*;
 #[allow(unused_imports)]
 pub use identity::*;
+#[allow(unused_imports)]
+pub use production::*;
 pub use raw::*;
 #[allow(unused_imports)]
 pub use tls::*;
@@ -92,13 +95,19 @@ impl Server {
         cmd.arg("serve")
             .args(flags)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .arg(dir);
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Server::start_command(cmd, dir)
+    }
+
+    /// Start `cmd`, a command line that ends up running `tresor serve … --listen
+    /// 127.0.0.1:0 --data-dir dir` (e.g. under `setpriv` or `prlimit`).
+    pub fn start_command(mut cmd: Command, dir: &Path) -> Server {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn tresor binary");
         let stdout = child.stdout.take().expect("child stdout");
         let stderr = child.stderr.take().expect("child stderr");
@@ -201,14 +210,14 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Captured stderr so far (for diagnostics).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// The child's process id (to send it signals).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     /// Waits up to `limit` for the child to exit by itself; its status if it did.
