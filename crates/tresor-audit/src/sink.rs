@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tresor_core::audit::{AuditError, AuditRecord, AuditSink};
+use tresor_core::audit::{AuditError, AuditRecord, AuditSink, AuditStats};
 
 /// How the file sink is set up.
 #[derive(Debug, Clone)]
@@ -228,12 +228,36 @@ impl AuditSink for FileAuditSink {
         self.shared
             .budget
             .fetch_add(admitted.saturating_sub(charge), Ordering::Relaxed);
+        // The writer counts each record down once it is durable.
+        self.shared.queued.fetch_add(1, Ordering::Relaxed);
         if record.read_only {
-            self.sender()?
-                .send(Msg::Record(body, None))
-                .map_err(|_| stopped())
+            let sent = self
+                .sender()
+                .and_then(|tx| tx.send(Msg::Record(body, None)).map_err(|_| stopped()));
+            if sent.is_err() {
+                self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+            }
+            sent
         } else {
+            // A mutation that gave up waiting stays queued (the writer retries it).
             self.round_trip(|ack| Msg::Record(body, Some(ack)), self.durable_wait)
+        }
+    }
+
+    fn health(&self) -> Result<(), AuditError> {
+        if self.shared.healthy.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(AuditError("the audit log cannot be written".into()))
+        }
+    }
+
+    fn stats(&self) -> AuditStats {
+        AuditStats {
+            queued: self.shared.queued.load(Ordering::Relaxed),
+            fsyncs: self.shared.fsyncs.load(Ordering::Relaxed),
+            fsync_seconds: Duration::from_nanos(self.shared.fsync_nanos.load(Ordering::Relaxed))
+                .as_secs_f64(),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +48,12 @@ pub(crate) struct Shared {
     pub changed: parking_lot::Condvar,
     /// The lock of `changed`.
     pub lock: parking_lot::Mutex<()>,
+    /// Records handed to the writer and not yet durable (the queue depth).
+    pub queued: AtomicU64,
+    /// fsyncs of record batches, and the nanoseconds they took in all.
+    pub fsyncs: AtomicU64,
+    /// See `fsyncs`.
+    pub fsync_nanos: AtomicU64,
     /// Writes to fail after writing half their bytes (tests).
     #[cfg(test)]
     pub faults: std::sync::atomic::AtomicU32,
@@ -575,6 +581,9 @@ impl Writer {
                 let _ = ack.send(Ok(()));
             }
         }
+        self.shared
+            .queued
+            .fetch_sub(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
         Ok(())
     }
 
@@ -612,9 +621,13 @@ impl Writer {
             file.write_all(buf.get(..buf.len() / 2).unwrap_or_default())?;
             return Err(other("injected write failure"));
         }
-        let _ = shared;
         file.write_all(buf)?;
-        file.sync_data()
+        let started = Instant::now();
+        file.sync_data()?;
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        shared.fsyncs.fetch_add(1, Ordering::Relaxed);
+        shared.fsync_nanos.fetch_add(nanos, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Opens a fresh record file for the next sequence with at least `min` and up to

@@ -64,6 +64,22 @@ pub trait AuditSink: Send + Sync {
     fn health(&self) -> Result<(), AuditError> {
         Ok(())
     }
+
+    /// Counters for `/metrics`; sinks without a queue keep the default (zeros).
+    fn stats(&self) -> AuditStats {
+        AuditStats::default()
+    }
+}
+
+/// What a sink reports for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AuditStats {
+    /// Records handed to the sink and not yet durable.
+    pub queued: u64,
+    /// fsyncs of record batches so far.
+    pub fsyncs: u64,
+    /// Seconds those fsyncs took in all.
+    pub fsync_seconds: f64,
 }
 
 /// An upper bound of the size of the record of a request with a `body_len`-byte body:

@@ -153,6 +153,11 @@ impl Kms {
         self.audit.health()
     }
 
+    /// The audit sink's queue depth and fsync counters.
+    pub fn audit_stats(&self) -> crate::audit::AuditStats {
+        self.audit.stats()
+    }
+
     // ----- identities -------------------------------------------------------------
 
     /// Makes sure `access_key_id` exists with `secret` for `principal_arn` of `account`.

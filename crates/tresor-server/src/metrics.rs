@@ -153,6 +153,28 @@ impl Collector for ServiceCollector {
             None,
             audit.metric_type(),
         )?)?;
+        let stats = self.kms.audit_stats();
+        let queued = ConstGauge::new(i64::try_from(stats.queued).unwrap_or(i64::MAX));
+        queued.encode(encoder.encode_descriptor(
+            "audit_queue_depth",
+            "Audit records handed to the writer and not yet durable",
+            None,
+            queued.metric_type(),
+        )?)?;
+        let fsyncs = ConstCounter::new(stats.fsyncs);
+        fsyncs.encode(encoder.encode_descriptor(
+            "audit_fsyncs",
+            "fsyncs of audit record batches",
+            None,
+            fsyncs.metric_type(),
+        )?)?;
+        let seconds = ConstCounter::new(stats.fsync_seconds);
+        seconds.encode(encoder.encode_descriptor(
+            "audit_fsync_seconds",
+            "Seconds spent in fsyncs of audit record batches (divide by tresor_audit_fsyncs_total for the mean latency)",
+            None,
+            seconds.metric_type(),
+        )?)?;
         Ok(())
     }
 }

@@ -332,6 +332,10 @@ async fn removed_audit_directory_refuses_until_it_is_back() {
     wait_for("refusal", &client, Outcome::Refused).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     wait_for("still refused", &client, Outcome::Refused).await;
+    // Health says so, for a load balancer to take the node out.
+    let health = http_request(server.port, "GET", "/health", &[], b"");
+    assert_eq!(health.status, 503, "{}", health.body_str());
+    assert_ne!(health.json()["audit"], "ok", "{}", health.body_str());
 
     std::fs::create_dir(&audit).unwrap();
     let waited = pending.await.unwrap();
@@ -344,6 +348,8 @@ async fn removed_audit_directory_refuses_until_it_is_back() {
         Outcome::Other(e) => panic!("the CreateKey sent during the outage: {e}"),
     };
     wait_for("recovery", &client, Outcome::Ok).await;
+    let health = http_request(server.port, "GET", "/health", &[], b"");
+    assert_eq!(health.status, 200, "{}", health.body_str());
     let later = ok(client.create_key().send().await);
     let listed = list_keys(&client).await;
     server.stop();

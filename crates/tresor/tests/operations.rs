@@ -91,6 +91,10 @@ fn metrics_count_requests_by_operation_and_outcome() {
     assert_eq!(n("tresor_keys"), 1.0);
     assert_eq!(n("tresor_sealed"), 0.0);
     assert_eq!(n("tresor_audit_ok"), 1.0);
+    // CreateKey waited for its record's fsync; the queue drains.
+    assert!(n("tresor_audit_fsyncs_total") >= 1.0, "{text}");
+    assert!(n("tresor_audit_fsync_seconds_total") > 0.0, "{text}");
+    assert!(n("tresor_audit_queue_depth") >= 0.0, "{text}");
     assert!(
         n(r#"tresor_cache_hits_total{cache="keys"}"#) >= 2.0,
         "{text}"
