@@ -408,28 +408,13 @@ impl Kms {
     /// unknown operation, an oversized body. `caller` carries what is known (source IP,
     /// user agent, request id, and the access key and region when they could be read).
     pub fn audit_rejected(&self, event_name: &str, caller: &Caller, error: &KmsError) {
-        let admitted = crate::audit::record_size_bound(0, caller);
-        if self.audit.admit(admitted).is_err() {
-            // The log cannot be written: the request is refused anyway.
-            return;
-        }
-        let record = crate::audit::AuditRecord {
+        self.audit_refusal(
             event_name,
             caller,
-            resources: &[],
-            error_code: Some(error_name(error)),
-            error_message: Some(error.to_string()),
-            event_time_ms: self.now_ms(),
-            request_parameters: None,
-            response_elements: None,
-            additional_event_data: None,
-            read_only: true,
-            service_event: false,
-            admitted_bytes: admitted,
-        };
-        if let Err(e) = self.audit.record(&record) {
-            tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
-        }
+            error_name(error),
+            error.to_string(),
+            None,
+        );
     }
 
     /// Audits, in one record, `count` requests from one source refused before an
@@ -444,9 +429,22 @@ impl Kms {
         error_message: String,
         summary: serde_json::Value,
     ) {
+        self.audit_refusal(event_name, caller, error_code, error_message, Some(summary));
+    }
+
+    /// The one record of a request (or a summary of requests) refused before any
+    /// operation ran; nothing is recorded while the log cannot be written (the request
+    /// is refused anyway).
+    fn audit_refusal(
+        &self,
+        event_name: &str,
+        caller: &Caller,
+        error_code: &str,
+        error_message: String,
+        additional_event_data: Option<serde_json::Value>,
+    ) {
         let admitted = crate::audit::record_size_bound(0, caller);
         if self.audit.admit(admitted).is_err() {
-            // The log cannot be written: the requests were refused anyway.
             return;
         }
         let record = crate::audit::AuditRecord {
@@ -458,7 +456,7 @@ impl Kms {
             event_time_ms: self.now_ms(),
             request_parameters: None,
             response_elements: None,
-            additional_event_data: Some(summary),
+            additional_event_data,
             read_only: true,
             service_event: false,
             admitted_bytes: admitted,

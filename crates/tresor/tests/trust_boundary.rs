@@ -34,6 +34,11 @@ fn raw_as(srv: &Server, who: &Identity, op: &str, body: &Value) -> RawResponse {
     )
 }
 
+/// A Decrypt body: `ciphertext` under the context `{Dept: dept}`.
+fn decrypt_body(ciphertext: &[u8], dept: &str) -> Value {
+    json!({"CiphertextBlob": b64(ciphertext), "EncryptionContext": {"Dept": dept}})
+}
+
 /// A key whose policy gives the account root everything plus `statements`.
 async fn key_with(root: &aws_sdk_kms::Client, statements: Vec<Value>) -> String {
     let mut all = vec![json!({"Sid": "Root", "Effect": "Allow",
@@ -96,12 +101,7 @@ async fn members_the_operation_does_not_use_never_satisfy_a_context_condition() 
     let it = encrypt_with(&root, &key, b"IT inventory", "IT").await;
 
     // The use: IT's data decrypts for bob.
-    let resp = raw_as(
-        &srv,
-        &bob,
-        "Decrypt",
-        &json!({"CiphertextBlob": b64(&it), "EncryptionContext": {"Dept": "IT"}}),
-    );
+    let resp = raw_as(&srv, &bob, "Decrypt", &decrypt_body(&it, "IT"));
     assert_eq!(resp.status, 200, "{}", resp.body_str());
     assert_eq!(
         B64.decode(resp.json()["Plaintext"].as_str().unwrap())
@@ -115,18 +115,13 @@ async fn members_the_operation_does_not_use_never_satisfy_a_context_condition() 
         "SourceEncryptionContext",
         "encryptionContext",
     ] {
-        let mut body = json!({"CiphertextBlob": b64(&hr), "EncryptionContext": {"Dept": "HR"}});
+        let mut body = decrypt_body(&hr, "HR");
         body[extra] = json!({"Dept": "IT"});
         assert_denied(&raw_as(&srv, &bob, "Decrypt", &body), extra);
     }
     // And HR's data without the extra member is refused too.
     assert_denied(
-        &raw_as(
-            &srv,
-            &bob,
-            "Decrypt",
-            &json!({"CiphertextBlob": b64(&hr), "EncryptionContext": {"Dept": "HR"}}),
-        ),
+        &raw_as(&srv, &bob, "Decrypt", &decrypt_body(&hr, "HR")),
         "plain HR decrypt",
     );
     // Members Decrypt does not have are left out of its audit records.
@@ -173,20 +168,13 @@ async fn members_the_operation_does_not_use_never_satisfy_a_grant_constraint() {
         .await);
     let hr = encrypt_with(&root, &key, b"HR salaries", "HR").await;
     let it = encrypt_with(&root, &key, b"IT inventory", "IT").await;
-    let resp = raw_as(
-        &srv,
-        &bob,
-        "Decrypt",
-        &json!({"CiphertextBlob": b64(&it), "EncryptionContext": {"Dept": "IT"}}),
-    );
+    let resp = raw_as(&srv, &bob, "Decrypt", &decrypt_body(&it, "IT"));
     assert_eq!(resp.status, 200, "the grant works: {}", resp.body_str());
-    let resp = raw_as(
-        &srv,
-        &bob,
-        "Decrypt",
-        &json!({"CiphertextBlob": b64(&hr), "EncryptionContext": {"Dept": "HR"},
-                "DestinationEncryptionContext": {"Dept": "IT"}}),
-    );
+    let resp = raw_as(&srv, &bob, "Decrypt", &{
+        let mut body = decrypt_body(&hr, "HR");
+        body["DestinationEncryptionContext"] = json!({"Dept": "IT"});
+        body
+    });
     assert_denied(&resp, "grant constraint with an extra context member");
 }
 
