@@ -146,6 +146,12 @@ check_describe_unknown() {
   grep -q NotFoundException "$work/err.txt" || fail "stderr does not mention NotFoundException: $(cat "$work/err.txt")"
 }
 
+check_sts_get_caller_identity() {
+  local arn
+  arn=$("$AWS_BIN" --endpoint-url "$TRESOR_ENDPOINT" sts get-caller-identity --query Arn --output text)
+  [[ $arn == "arn:aws:iam::$ACCOUNT:root" ]] || fail "sts get-caller-identity gave '$arn'"
+}
+
 echo "== $PART: $("$AWS_BIN" --version 2>&1)"
 run "create-key" check_create_key
 run "create-alias" check_create_alias
@@ -157,6 +163,7 @@ run "list-aliases contains the alias" check_list_aliases
 run "describe-key --key-id alias/..." check_describe_alias
 run "generate-random" check_generate_random
 run "describe-key of an unknown key fails with NotFoundException" check_describe_unknown
+run "sts get-caller-identity on the same endpoint" check_sts_get_caller_identity
 
 echo "$PART summary: passed=$passed failed=$failed skipped=$skipped"
 [[ $failed -eq 0 && $skipped -eq 0 ]]

@@ -12,6 +12,15 @@ use tresor_core::audit::AuditRecord;
 pub const EVENT_VERSION: &str = "1.11";
 /// CloudTrail's `eventSource` for KMS.
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
+
+/// The `eventSource` of an event: STS for GetCallerIdentity, KMS for everything else.
+fn event_source(event_name: &str) -> &'static str {
+    if event_name == "GetCallerIdentity" {
+        "sts.amazonaws.com"
+    } else {
+        EVENT_SOURCE
+    }
+}
 /// The `type` of every entry of `resources`.
 pub const KEY_RESOURCE_TYPE: &str = "AWS::KMS::Key";
 /// Longest `errorMessage` kept (characters).
@@ -168,7 +177,7 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
         event_version: EVENT_VERSION,
         user_identity: user_identity(r),
         event_time: event_time(r.event_time_ms),
-        event_source: EVENT_SOURCE,
+        event_source: event_source(r.event_name),
         event_name: r.event_name,
         aws_region: &c.region,
         source_ip_address: &c.source_ip,

@@ -432,6 +432,32 @@ impl Kms {
         self.audit_refusal(event_name, caller, error_code, error_message, Some(summary));
     }
 
+    /// Audits a successful call that is not a KMS operation (STS GetCallerIdentity):
+    /// refused, like every request, when its record cannot be kept.
+    pub fn audit_call(&self, event_name: &str, caller: &Caller) -> KmsResult<()> {
+        let admitted = crate::audit::record_size_bound(0, caller);
+        self.audit
+            .admit(admitted)
+            .map_err(|e| KmsError::AuditUnavailable(e.to_string()))?;
+        let record = crate::audit::AuditRecord {
+            event_name,
+            caller,
+            resources: &[],
+            error_code: None,
+            error_message: None,
+            event_time_ms: self.now_ms(),
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: None,
+            read_only: true,
+            service_event: false,
+            admitted_bytes: admitted,
+        };
+        self.audit
+            .record(&record)
+            .map_err(|e| KmsError::internal(format!("audit: {e}")))
+    }
+
     /// The one record of a request (or a summary of requests) refused before any
     /// operation ran; nothing is recorded while the log cannot be written (the request
     /// is refused anyway).

@@ -24,6 +24,14 @@ pub async fn kms_api(
     req: Request<Body>,
 ) -> Response {
     let started = Instant::now();
+    if crate::sts::is_sts(&req) {
+        let resp = crate::sts::call(state.clone(), peer, req).await;
+        let outcome = resp.extensions().get::<Outcome>().map_or("ok", |o| o.0);
+        state
+            .metrics
+            .observe("GetCallerIdentity", outcome, started.elapsed());
+        return resp;
+    }
     let op = operation_label(&req);
     let resp = call(state.clone(), peer, req).await;
     let outcome = resp.extensions().get::<Outcome>().map_or("ok", |o| o.0);
@@ -146,6 +154,27 @@ fn authenticate(
     request_id: &str,
     secure_transport: bool,
 ) -> KmsResult<Caller> {
+    authenticate_for(
+        "kms",
+        state,
+        parts,
+        body,
+        peer,
+        request_id,
+        secure_transport,
+    )
+}
+
+/// [`authenticate`] for a request signed for `service`.
+pub(crate) fn authenticate_for(
+    service: &str,
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    peer: SocketAddr,
+    request_id: &str,
+    secure_transport: bool,
+) -> KmsResult<Caller> {
     let Some(header) = parts.headers.get("authorization") else {
         return Err(KmsError::MissingAuthenticationToken(
             "Missing Authentication Token".into(),
@@ -156,7 +185,7 @@ fn authenticate(
         .map_err(|_| KmsError::IncompleteSignature("Authorization header is not ASCII".into()))?;
     let auth = sigv4::parse_authorization(header)?;
     // Everything that needs no credential is checked before the store is read.
-    sigv4::precheck(&parts.headers, &auth, OffsetDateTime::now_utc())?;
+    sigv4::precheck_for(service, &parts.headers, &auth, OffsetDateTime::now_utc())?;
     let invalid_token = || {
         KmsError::UnrecognizedClient(
             "The security token included in the request is invalid.".into(),
@@ -183,7 +212,8 @@ fn authenticate(
         headers: &parts.headers,
         body,
     };
-    sigv4::verify(
+    sigv4::verify_for(
+        service,
         &signed,
         &auth,
         &cred,
@@ -220,8 +250,21 @@ pub(crate) fn refuse(
     e: &KmsError,
     status: StatusCode,
 ) -> Response {
+    record_refusal(state, parts, peer, request_id, e, event_name(parts));
+    response::error_with_status(e, status, request_id)
+}
+
+/// The accounting of a refusal before authentication completed: the per-source
+/// failure limit and its bounded audit records.
+pub(crate) fn record_refusal(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    peer: SocketAddr,
+    request_id: &str,
+    e: &KmsError,
+    event: String,
+) {
     let code = error_name(e);
-    let event = event_name(parts);
     let verdict = state
         .rejections
         .refused(peer.ip(), Instant::now(), code, || Suppressed {
@@ -240,7 +283,6 @@ pub(crate) fn refuse(
         let caller = unauthenticated_caller(parts, peer, request_id);
         state.kms.audit_rejected(&event, &caller, e);
     }
-    response::error_with_status(e, status, request_id)
 }
 
 /// Writes the aggregated record of suppressed refusals.
@@ -267,7 +309,7 @@ fn signs_with_cached_key(state: &AppState, parts: &axum::http::request::Parts) -
 
 /// The operation a request names (`X-Amz-Target` without `TrentService.`), for the
 /// audit record of a request rejected before the pipeline.
-fn event_name(parts: &axum::http::request::Parts) -> String {
+pub(crate) fn event_name(parts: &axum::http::request::Parts) -> String {
     let target = parts
         .headers
         .get("x-amz-target")

@@ -8,6 +8,7 @@ pub mod operator;
 pub mod rejection;
 mod response;
 pub mod sigv4;
+mod sts;
 pub mod transport;
 
 use axum::routing::{get, post};

@@ -228,11 +228,21 @@ pub fn precheck(
     auth: &Authorization,
     now: OffsetDateTime,
 ) -> KmsResult<String> {
+    precheck_for("kms", headers, auth, now)
+}
+
+/// [`precheck`] for a request to `service` (`kms`, or `sts` for GetCallerIdentity).
+pub fn precheck_for(
+    service: &str,
+    headers: &HeaderMap,
+    auth: &Authorization,
+    now: OffsetDateTime,
+) -> KmsResult<String> {
     let (raw_date, t) = amz_date(headers)?;
-    if auth.service != "kms" {
-        return Err(KmsError::InvalidSignature(
-            "Credential should be scoped to correct service: 'kms'.".into(),
-        ));
+    if auth.service != service {
+        return Err(KmsError::InvalidSignature(format!(
+            "Credential should be scoped to correct service: '{service}'."
+        )));
     }
     if raw_date.get(..8) != Some(auth.date.as_str()) {
         return Err(KmsError::InvalidSignature(format!(
@@ -316,7 +326,19 @@ pub fn verify(
     keys: &SigningKeys,
     now: OffsetDateTime,
 ) -> KmsResult<()> {
-    let raw_date = precheck(req.headers, auth, now)?;
+    verify_for("kms", req, auth, cred, keys, now)
+}
+
+/// [`verify`] for a request to `service`.
+pub fn verify_for(
+    service: &str,
+    req: &SignedRequest<'_>,
+    auth: &Authorization,
+    cred: &Credential,
+    keys: &SigningKeys,
+    now: OffsetDateTime,
+) -> KmsResult<()> {
+    let raw_date = precheck_for(service, req.headers, auth, now)?;
     let canonical = canonical_request(req, &auth.signed_headers);
     let string_to_sign = format!(
         "{ALGORITHM}\n{raw_date}\n{}\n{}",
