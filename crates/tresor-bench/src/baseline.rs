@@ -59,15 +59,25 @@ impl Drop for BaselineServer {
 }
 
 async fn accept_loop(listener: TcpListener, key: Arc<LessSafeKey>) {
+    serve(listener, move |req| handle(req, key.clone())).await;
+}
+
+/// Serves HTTP/1.1 keep-alive connections from `listener` with `handler`, forever (the
+/// accept loop of both in-process baselines).
+pub(crate) async fn serve<F, Fut>(listener: TcpListener, handler: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
     let mut conns = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let key = key.clone();
+        let handler = handler.clone();
         conns.spawn(async move {
-            let svc = service_fn(move |req| handle(req, key.clone()));
+            let svc = service_fn(handler);
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc)

@@ -6,12 +6,14 @@
 //! SigV4-signed requests back to back (a closed loop) for the warm-up and then for the
 //! measured duration. It reports, per operation, successful requests per second, latency
 //! percentiles (HdrHistogram) and errors by type. With `baseline`, it first measures an
-//! in-process server that only seals the request body with AES-256-GCM, with the same
-//! client work, and reports each operation relative to it.
+//! in-process server that only seals the request body with AES-256-GCM, and a minimal
+//! correct KMS Encrypt endpoint (SigV4, JSON, base64, one seal), with the same client work,
+//! and reports each operation relative to both.
 #![deny(missing_docs)]
 
 pub mod baseline;
 pub mod client;
+pub mod minimal;
 pub mod ops;
 pub mod report;
 pub mod sigv4;
@@ -44,7 +46,8 @@ pub struct Config {
     pub warmup: Duration,
     /// The operations, measured one after the other in this order.
     pub ops: Vec<Op>,
-    /// Also measure the in-process AES-GCM baseline server.
+    /// Also measure the in-process baselines: the bare AES-GCM server and the minimal
+    /// correct KMS Encrypt endpoint.
     pub baseline: bool,
     /// How many symmetric keys to create; Encrypt and DescribeKey pick one at random per
     /// request.
@@ -99,6 +102,10 @@ pub struct OpReport {
     pub throughput_ratio: Option<f64>,
     /// `p99 / baseline p99`, with a baseline.
     pub p99_ratio: Option<f64>,
+    /// `rps / minimal KMS endpoint rps`, with a baseline.
+    pub minimal_throughput_ratio: Option<f64>,
+    /// `p99 / minimal KMS endpoint p99`, with a baseline.
+    pub minimal_p99_ratio: Option<f64>,
 }
 
 /// How the symmetric keys were created.
@@ -129,7 +136,7 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
     let endpoint = Endpoint::parse_with_ca(&config.endpoint, config.ca_bundle.as_deref()).await?;
     let creds = &config.credentials;
 
-    let baseline = if config.baseline {
+    let (baseline, minimal_kms) = if config.baseline {
         let server = baseline::BaselineServer::start().await?;
         progress(&format!(
             "Baseline (AES-256-GCM seal, in process on {}): {} workers, {:.1} s warm-up, {:.1} s",
@@ -138,16 +145,24 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
             config.warmup.as_secs_f64(),
             config.duration.as_secs_f64()
         ));
-        let rec = measure(
-            &Endpoint::local(server.addr()),
-            creds,
-            Arc::new(ops::baseline_plan()),
-            config,
+        let plan = Arc::new(ops::baseline_plan());
+        let rec = measure(&Endpoint::local(server.addr()), creds, plan.clone(), config).await;
+        drop(server);
+        let server = minimal::MinimalKms::start(creds).await?;
+        progress(&format!(
+            "Minimal KMS Encrypt (SigV4, JSON, one seal, in process on {}): {} workers, {:.1} s warm-up, {:.1} s",
+            server.addr(),
+            config.concurrency,
+            config.warmup.as_secs_f64(),
+            config.duration.as_secs_f64()
+        ));
+        let min = measure(&Endpoint::local(server.addr()), creds, plan, config).await;
+        (
+            Some(rec.summary(config.duration)),
+            Some(min.summary(config.duration)),
         )
-        .await;
-        Some(rec.summary(config.duration))
     } else {
-        None
+        (None, None)
     };
 
     let mut key_setup = None;
@@ -200,13 +215,15 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
                 (Status::Failed, Some(m), Summary::default())
             }
         };
-        let (throughput_ratio, p99_ratio) = match (&baseline, status) {
+        let ratios = |base: &Option<Summary>| match (base, status) {
             (Some(b), Status::Ok) => (
                 ratio(summary.rps, b.rps),
                 ratio(summary.latency_ms.p99, b.latency_ms.p99),
             ),
             _ => (None, None),
         };
+        let (throughput_ratio, p99_ratio) = ratios(&baseline);
+        let (minimal_throughput_ratio, minimal_p99_ratio) = ratios(&minimal_kms);
         results.push(OpReport {
             name: op.name().into(),
             api: op.api().into(),
@@ -215,6 +232,8 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
             summary,
             throughput_ratio,
             p99_ratio,
+            minimal_throughput_ratio,
+            minimal_p99_ratio,
         });
     }
 
@@ -227,6 +246,7 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
         keys: config.keys.max(1),
         key_setup,
         baseline,
+        minimal_kms,
         operations: results,
     })
 }

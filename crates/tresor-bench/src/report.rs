@@ -1,6 +1,6 @@
 //! The result of a run, as JSON and as a table.
 
-use crate::stats::Summary;
+use crate::stats::{ratio, Summary};
 use crate::{KeySetup, OpReport, Status};
 use serde::Serialize;
 use std::fmt::Write;
@@ -24,6 +24,8 @@ pub struct Report {
     pub key_setup: Option<KeySetup>,
     /// The in-process AES-GCM baseline, when measured.
     pub baseline: Option<Summary>,
+    /// The in-process minimal correct KMS Encrypt endpoint, when measured.
+    pub minimal_kms: Option<Summary>,
     /// Per operation, in the order run.
     pub operations: Vec<OpReport>,
 }
@@ -40,7 +42,7 @@ fn num(v: f64, decimals: usize) -> String {
 }
 
 fn row(out: &mut String, cells: &[String]) {
-    const WIDTHS: [usize; 11] = [16, 12, 10, 9, 9, 9, 9, 9, 8, 9, 9];
+    const WIDTHS: [usize; 13] = [16, 12, 10, 9, 9, 9, 9, 9, 8, 9, 10, 8, 9];
     for (i, c) in cells.iter().enumerate() {
         let w = WIDTHS.get(i).copied().unwrap_or(10);
         if i == 0 || i == 1 {
@@ -103,12 +105,28 @@ pub fn render_table(r: &Report) -> String {
         header.push("x base/s".into());
         header.push("x base p99".into());
     }
+    if r.minimal_kms.is_some() {
+        header.push("x min/s".into());
+        header.push("x min p99".into());
+    }
     row(&mut out, &header);
-    if let Some(b) = &r.baseline {
-        let mut cells = summary_cells("baseline", "ok", b);
-        cells.push(num(1.0, 3));
-        cells.push(num(1.0, 2));
-        row(&mut out, &cells);
+    let f = |v: Option<f64>, d| v.map(|v| num(v, d)).unwrap_or_else(|| "-".into());
+    let ratio_cells = |cells: &mut Vec<String>, s: &Summary| {
+        if let Some(b) = &r.baseline {
+            cells.push(f(ratio(s.rps, b.rps), 3));
+            cells.push(f(ratio(s.latency_ms.p99, b.latency_ms.p99), 2));
+        }
+        if let Some(m) = &r.minimal_kms {
+            cells.push(f(ratio(s.rps, m.rps), 3));
+            cells.push(f(ratio(s.latency_ms.p99, m.latency_ms.p99), 2));
+        }
+    };
+    for (name, s) in [("baseline", &r.baseline), ("minimal-kms", &r.minimal_kms)] {
+        if let Some(s) = s {
+            let mut cells = summary_cells(name, "ok", s);
+            ratio_cells(&mut cells, s);
+            row(&mut out, &cells);
+        }
     }
     let mut notes = Vec::new();
     for op in &r.operations {
@@ -123,9 +141,12 @@ pub fn render_table(r: &Report) -> String {
             vec![op.name.clone(), status.to_string()]
         };
         if r.baseline.is_some() && op.status == Status::Ok {
-            let f = |v: Option<f64>, d| v.map(|v| num(v, d)).unwrap_or_else(|| "-".into());
             cells.push(f(op.throughput_ratio, 3));
             cells.push(f(op.p99_ratio, 2));
+        }
+        if r.minimal_kms.is_some() && op.status == Status::Ok {
+            cells.push(f(op.minimal_throughput_ratio, 3));
+            cells.push(f(op.minimal_p99_ratio, 2));
         }
         row(&mut out, &cells);
         if let Some(d) = &op.detail {
@@ -135,9 +156,9 @@ pub fn render_table(r: &Report) -> String {
             notes.push(format!("{}: {n} x {kind}", op.name));
         }
     }
-    if let Some(b) = &r.baseline {
-        for (kind, n) in &b.error_types {
-            notes.push(format!("baseline: {n} x {kind}"));
+    for (name, s) in [("baseline", &r.baseline), ("minimal-kms", &r.minimal_kms)] {
+        for (kind, n) in s.iter().flat_map(|s| &s.error_types) {
+            notes.push(format!("{name}: {n} x {kind}"));
         }
     }
     if !notes.is_empty() {
@@ -183,6 +204,10 @@ mod tests {
                 rps: 4000.0,
                 ..s.clone()
             }),
+            minimal_kms: Some(Summary {
+                rps: 2000.0,
+                ..s.clone()
+            }),
             operations: vec![
                 OpReport {
                     name: "Encrypt64".into(),
@@ -192,6 +217,8 @@ mod tests {
                     summary: s,
                     throughput_ratio: Some(0.25),
                     p99_ratio: Some(1.0),
+                    minimal_throughput_ratio: Some(0.5),
+                    minimal_p99_ratio: Some(1.0),
                 },
                 OpReport {
                     name: "SignRsa2048".into(),
@@ -201,6 +228,8 @@ mod tests {
                     summary: Summary::default(),
                     throughput_ratio: None,
                     p99_ratio: None,
+                    minimal_throughput_ratio: None,
+                    minimal_p99_ratio: None,
                 },
             ],
         }
@@ -212,6 +241,11 @@ mod tests {
         assert!(t.contains("x base/s"), "{t}");
         let enc = t.lines().find(|l| l.starts_with("Encrypt64")).unwrap();
         assert!(enc.contains("1000.0") && enc.contains("0.250"), "{enc}");
+        assert!(t.contains("x min/s"), "{t}");
+        assert!(enc.trim_end().ends_with("0.500      1.00"), "{enc}");
+        let min = t.lines().find(|l| l.starts_with("minimal-kms")).unwrap();
+        // The minimal endpoint against the bare baseline, and against itself.
+        assert!(min.contains("0.500") && min.contains("1.000"), "{min}");
         assert!(
             t.lines()
                 .any(|l| l.starts_with("SignRsa2048     unsupported")),
@@ -234,6 +268,16 @@ mod tests {
                 .and_then(|l| l.get("p99"))
                 .and_then(|r| r.as_f64()),
             Some(3.0)
+        );
+        assert_eq!(
+            op.get("minimal_throughput_ratio").and_then(|r| r.as_f64()),
+            Some(0.5)
+        );
+        assert_eq!(
+            v.get("minimal_kms")
+                .and_then(|m| m.get("rps"))
+                .and_then(|r| r.as_f64()),
+            Some(2000.0)
         );
         let unsupported = v.get("operations").and_then(|o| o.get(1)).unwrap();
         assert_eq!(

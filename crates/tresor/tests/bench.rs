@@ -42,7 +42,7 @@ fn run_bench(extra: &[&str]) -> Value {
         out.status
     );
     // The table names both operations and the baseline.
-    for name in ["baseline", "Encrypt64", "DescribeKey"] {
+    for name in ["baseline", "minimal-kms", "Encrypt64", "DescribeKey"] {
         assert!(
             stdout.lines().any(|l| l.starts_with(name)),
             "no {name} row in:\n{stdout}"
@@ -61,6 +61,12 @@ fn check(report: &Value) {
     let baseline = report.get("baseline").expect("baseline");
     assert!(num(baseline, "rps") > 0.0, "{baseline}");
     assert!(num(baseline.get("latency_ms").unwrap(), "p99") > 0.0);
+    // The minimal correct KMS endpoint answered the same signed Encrypt requests, without
+    // an error (so its SigV4 verification accepted the bench's signatures).
+    let minimal = report.get("minimal_kms").expect("minimal_kms");
+    assert!(num(minimal, "rps") > 0.0, "{minimal}");
+    assert!(num(minimal.get("latency_ms").unwrap(), "p99") > 0.0);
+    assert_eq!(num(minimal, "errors"), 0.0, "{minimal}");
 
     let ops = report.get("operations").and_then(Value::as_array).unwrap();
     let names: Vec<&str> = ops
@@ -79,6 +85,8 @@ fn check(report: &Value) {
         assert!(num(lat, "p50") <= num(lat, "p99"), "{op}");
         assert!(num(op, "throughput_ratio") > 0.0, "{op}");
         assert!(num(op, "p99_ratio") > 0.0, "{op}");
+        assert!(num(op, "minimal_throughput_ratio") > 0.0, "{op}");
+        assert!(num(op, "minimal_p99_ratio") > 0.0, "{op}");
         assert_eq!(num(op, "errors"), 0.0, "{op}");
     }
 }
