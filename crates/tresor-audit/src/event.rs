@@ -246,6 +246,7 @@ mod tests {
             error_message: None,
             event_time_ms: 1_795_867_200_123,
             admitted_bytes: 0,
+            event_id: None,
         };
         let v: Value = serde_json::from_slice(&to_json(&r, "e1").unwrap()).unwrap();
         assert_eq!(v["eventVersion"], "1.11");

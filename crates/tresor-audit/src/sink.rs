@@ -215,7 +215,9 @@ impl AuditSink for FileAuditSink {
     }
 
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
-        let event_id = uuid::Uuid::new_v4().to_string();
+        let event_id = record
+            .event_id
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
         let mut body = crate::event::to_json(record, &event_id)
             .map_err(|e| AuditError(format!("serializing the audit record: {e}")))?;
         // Drop the closing brace: the writer appends the chain member and closes it.
@@ -315,6 +317,7 @@ mod tests {
             error_message: None,
             event_time_ms: 1_795_867_200_000,
             admitted_bytes: 0,
+            event_id: None,
         })
         .unwrap();
     }
@@ -573,6 +576,7 @@ mod tests {
                 error_message: None,
                 event_time_ms: 0,
                 admitted_bytes: 0,
+                event_id: None,
             })
             .unwrap_err();
         assert!(err.0.contains("not durable"), "{err}");
@@ -614,6 +618,7 @@ mod tests {
             error_message: None,
             event_time_ms: 0,
             admitted_bytes: 1024 * 1024,
+            event_id: None,
         })
         .unwrap();
         sink.admit(512 * 1024).unwrap();

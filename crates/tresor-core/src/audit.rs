@@ -37,6 +37,9 @@ pub struct AuditRecord<'a> {
     pub event_time_ms: i64,
     /// The bytes [`AuditSink::admit`] reserved for this record; 0 when none were.
     pub admitted_bytes: usize,
+    /// CloudTrail's `eventID` when the caller chose it (GetKeyLastUsage reports it);
+    /// `None`: the sink makes one.
+    pub event_id: Option<&'a str>,
 }
 
 /// Why a record could not be kept.

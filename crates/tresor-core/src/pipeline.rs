@@ -379,25 +379,44 @@ impl Kms {
             Ok(out) if op.mutates => Some(out.as_slice()),
             _ => None,
         };
+        // A successful cryptographic use is remembered with its record's event id.
+        let tracked = result.is_ok() && crate::usage::TRACKED.contains(&op.name);
+        let event_id = tracked.then(|| uuid::Uuid::new_v4().to_string());
+        let event_time_ms = self.now_ms();
         let record = crate::audit::AuditRecord {
             event_name: op.name,
             caller,
             resources: &call.resources,
             error_code: code,
             error_message: message,
-            event_time_ms: self.now_ms(),
+            event_time_ms,
             request_parameters: crate::audit::loggable_parameters(body, &call.unknown_members),
             response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
             additional_event_data: None,
             read_only: !op.mutates,
             service_event: false,
             admitted_bytes: admitted,
+            event_id: event_id.as_deref(),
         };
         // For a mutation this waits (bounded) until the record is durable.
         if let Err(e) = self.audit.record(&record) {
             // A request whose record could not be kept must not be acknowledged.
             tracing::error!(request_id = %caller.request_id, operation = op.name, "audit failed: {e}");
             return Err(KmsError::AuditUnavailable(e.to_string()));
+        }
+        if let Some(event_id) = event_id {
+            for arn in &call.resources {
+                let key_id = arn.rsplit('/').next().unwrap_or_default();
+                self.last_uses.record(
+                    key_id,
+                    crate::usage::LastUse {
+                        operation: op.name,
+                        time_ms: event_time_ms,
+                        event_id: event_id.clone(),
+                        request_id: caller.request_id.clone(),
+                    },
+                );
+            }
         }
         result
     }
@@ -452,6 +471,7 @@ impl Kms {
             read_only: true,
             service_event: false,
             admitted_bytes: admitted,
+            event_id: None,
         };
         self.audit
             .record(&record)
@@ -486,6 +506,7 @@ impl Kms {
             read_only: true,
             service_event: false,
             admitted_bytes: admitted,
+            event_id: None,
         };
         if let Err(e) = self.audit.record(&record) {
             tracing::error!(request_id = %caller.request_id, "audit failed: {e}");
@@ -532,6 +553,7 @@ impl Kms {
             read_only: false,
             service_event: false,
             admitted_bytes: admitted,
+            event_id: None,
         };
         if let Err(e) = self.audit.record(&record) {
             tracing::error!(request_id = %caller.request_id, operation = event_name, "audit failed: {e}");
@@ -575,6 +597,7 @@ impl Kms {
             read_only: false,
             service_event: true,
             admitted_bytes: 0,
+            event_id: None,
         };
         if let Err(e) = self.audit.record(&audit) {
             tracing::error!(event_name, key_id = %record.key_id, "audit of a service event failed: {e}");

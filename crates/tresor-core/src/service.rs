@@ -47,6 +47,8 @@ pub struct Kms {
     grants: BoundedMap<String, Arc<Vec<tresor_store::GrantRecord>>>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) quota: Arc<dyn RequestQuota>,
+    /// The last cryptographic use of each key (GetKeyLastUsage).
+    pub(crate) last_uses: crate::usage::LastUses,
 }
 
 impl std::fmt::Debug for Kms {
@@ -90,7 +92,6 @@ impl Kms {
         Self {
             store,
             root_slot: crate::seal::RootSlot::sealed(),
-            clock,
             keys: BoundedMap::new(config.key_cache_capacity),
             aliases: BoundedMap::new(config.key_cache_capacity),
             credentials: BoundedMap::new(10_000),
@@ -102,6 +103,8 @@ impl Kms {
             grants: BoundedMap::new(config.key_cache_capacity),
             audit: Arc::new(LogAuditSink),
             quota: Arc::new(Unlimited),
+            last_uses: crate::usage::LastUses::new(clock.now_ms()),
+            clock,
         }
     }
 

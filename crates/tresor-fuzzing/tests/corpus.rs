@@ -180,6 +180,7 @@ fn real_audit_log(dir: &Path) -> PathBuf {
             read_only: i != 0,
             service_event: false,
             admitted_bytes: 0,
+            event_id: None,
         };
         tresor_core::audit::AuditSink::record(sink.as_ref(), &record).unwrap();
     }

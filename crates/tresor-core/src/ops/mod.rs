@@ -25,6 +25,7 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_last_usage;
 pub mod get_key_policy;
 pub mod get_key_rotation_status;
 pub mod get_parameters_for_import;
@@ -85,6 +86,7 @@ pub static ALL: &[OperationEntry] = &[
     entry::<decrypt::Decrypt>(),
     entry::<delete_alias::DeleteAlias>(),
     entry::<describe_key::DescribeKey>(),
+    entry::<get_key_last_usage::GetKeyLastUsage>(),
     entry::<disable_key::DisableKey>(),
     entry::<enable_key::EnableKey>(),
     entry::<encrypt::Encrypt>(),
