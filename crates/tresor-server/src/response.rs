@@ -39,7 +39,14 @@ pub fn error(e: &KmsError, request_id: &str) -> Response {
 /// An AWS-style error response with an explicit status.
 pub fn error_with_status(e: &KmsError, status: StatusCode, request_id: &str) -> Response {
     let name = error_name(e);
-    let body = serde_json::json!({ "__type": name, "message": e.to_string() });
+    let message = e.to_string();
+    // Where AWS sends no message (InvalidCiphertext, KMSInvalidSignature, KMSInvalidMac)
+    // the member is absent, not an empty string.
+    let body = if message.is_empty() {
+        serde_json::json!({ "__type": name })
+    } else {
+        serde_json::json!({ "__type": name, "message": message })
+    };
     let mut resp = with_headers(status, body.to_string().into_bytes(), request_id);
     resp.extensions_mut().insert(crate::metrics::Outcome(name));
     resp

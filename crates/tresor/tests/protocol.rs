@@ -225,6 +225,32 @@ fn every_response_has_a_distinct_request_id() {
 }
 
 #[test]
+fn errors_aws_sends_without_a_message_have_no_message_member() {
+    let srv = Server::start();
+    let created = srv.kms_raw("CreateKey", b"{}").json();
+    let key = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let enc = srv
+        .kms_raw(
+            "Encrypt",
+            format!(r#"{{"KeyId":"{key}","Plaintext":"aGk="}}"#).as_bytes(),
+        )
+        .json();
+    let blob = enc["CiphertextBlob"].as_str().unwrap();
+    let r = srv.kms_raw(
+        "Decrypt",
+        format!(r#"{{"CiphertextBlob":"{blob}","EncryptionContext":{{"wrong":"context"}}}}"#)
+            .as_bytes(),
+    );
+    assert_error(&r, &["InvalidCiphertextException"]);
+    let v = r.json();
+    assert!(v.get("message").is_none(), "{v}");
+    assert!(v.get("Message").is_none(), "{v}");
+}
+
+#[test]
 fn error_body_shape_for_service_errors() {
     let srv = Server::start();
     let missing = "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b";
