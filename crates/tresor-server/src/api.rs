@@ -185,7 +185,7 @@ pub(crate) fn authenticate_for(
         .map_err(|_| KmsError::IncompleteSignature("Authorization header is not ASCII".into()))?;
     let auth = sigv4::parse_authorization(header)?;
     // Everything that needs no credential is checked before the store is read.
-    sigv4::precheck_for(service, &parts.headers, &auth, OffsetDateTime::now_utc())?;
+    let checked = sigv4::precheck_for(service, &parts.headers, &auth, OffsetDateTime::now_utc())?;
     let invalid_token = || {
         KmsError::UnrecognizedClient(
             "The security token included in the request is invalid.".into(),
@@ -212,14 +212,7 @@ pub(crate) fn authenticate_for(
         headers: &parts.headers,
         body,
     };
-    sigv4::verify_for(
-        service,
-        &signed,
-        &auth,
-        &cred,
-        &state.signing_keys,
-        OffsetDateTime::now_utc(),
-    )?;
+    sigv4::verify_prechecked(&checked, &signed, &auth, &cred, &state.signing_keys)?;
     Ok(Caller {
         account: cred.account.clone(),
         principal_arn: cred.principal_arn.clone(),

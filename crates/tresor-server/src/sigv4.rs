@@ -227,8 +227,15 @@ pub fn precheck(
     headers: &HeaderMap,
     auth: &Authorization,
     now: OffsetDateTime,
-) -> KmsResult<String> {
+) -> KmsResult<Prechecked> {
     precheck_for("kms", headers, auth, now)
+}
+
+/// Proof that a request passed [`precheck_for`], carrying its `x-amz-date`: what
+/// [`verify_prechecked`] needs so the checks do not run twice. Only the precheck makes one.
+#[derive(Debug)]
+pub struct Prechecked {
+    raw_date: String,
 }
 
 /// [`precheck`] for a request to `service` (`kms`, or `sts` for GetCallerIdentity).
@@ -237,7 +244,7 @@ pub fn precheck_for(
     headers: &HeaderMap,
     auth: &Authorization,
     now: OffsetDateTime,
-) -> KmsResult<String> {
+) -> KmsResult<Prechecked> {
     let (raw_date, t) = amz_date(headers)?;
     if auth.service != service {
         return Err(KmsError::InvalidSignature(format!(
@@ -267,7 +274,7 @@ pub fn precheck_for(
         )));
     }
     check_signed_headers(headers, &auth.signed_headers)?;
-    Ok(raw_date)
+    Ok(Prechecked { raw_date })
 }
 
 /// `host`, `x-amz-date` and every `x-amz-*` header present must be signed (else an
@@ -338,7 +345,19 @@ pub fn verify_for(
     keys: &SigningKeys,
     now: OffsetDateTime,
 ) -> KmsResult<()> {
-    let raw_date = precheck_for(service, req.headers, auth, now)?;
+    let checked = precheck_for(service, req.headers, auth, now)?;
+    verify_prechecked(&checked, req, auth, cred, keys)
+}
+
+/// The signature check of [`verify_for`] for a request whose [`precheck_for`] passed.
+pub fn verify_prechecked(
+    checked: &Prechecked,
+    req: &SignedRequest<'_>,
+    auth: &Authorization,
+    cred: &Credential,
+    keys: &SigningKeys,
+) -> KmsResult<()> {
+    let raw_date = &checked.raw_date;
     let canonical = canonical_request(req, &auth.signed_headers);
     let string_to_sign = format!(
         "{ALGORITHM}\n{raw_date}\n{}\n{}",
