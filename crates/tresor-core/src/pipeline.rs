@@ -171,7 +171,7 @@ impl<'a> Call<'a> {
         if !self.resources.contains(&key.arn) {
             self.resources.push(key.arn.clone());
         }
-        let lazy = LazyFacts::new(self.caller, self.kms.now_ms(), facts, key_id);
+        let lazy = self.facts(facts, key_id);
         crate::authz::authorize(self.kms, self.caller, &lazy, action, Resource::Key(key))?;
         self.authorized = true;
         if !self.key_admitted {

@@ -344,7 +344,7 @@ async fn records_hold_no_secrets() {
     let recs = wait_for(&dir, &ids);
     assert_eq!(recs.len(), ids.len());
     let mut all = Vec::new();
-    for f in walk(&dir) {
+    for f in files_under(&dir) {
         all.extend(std::fs::read(&f).unwrap());
     }
     for s in &secrets {
@@ -366,22 +366,6 @@ async fn records_hold_no_secrets() {
     ] {
         assert!(!text.contains(member), "a record has {member}");
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 fn copy_dir(from: &Path, to: &Path) {

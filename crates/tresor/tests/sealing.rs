@@ -148,7 +148,7 @@ fn assert_sealed_503(srv: &Server, init: &Init) {
 }
 
 fn grep_dir(dir: &Path, needles: &[&str]) {
-    for entry in walk(dir) {
+    for entry in files_under(dir) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         for n in needles {
             assert!(
@@ -158,19 +158,6 @@ fn grep_dir(dir: &Path, needles: &[&str]) {
             );
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]
