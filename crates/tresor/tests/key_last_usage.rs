@@ -118,6 +118,14 @@ async fn the_last_cryptographic_use_with_its_request_and_event() {
         "GenerateDataKey"
     );
 
+    // Authorized like any key operation: a user without permission is refused.
+    let bob = create_user(&srv, ACCOUNT, "bob");
+    let b = client_for(&srv, &bob).await;
+    assert_code(
+        b.get_key_last_usage().key_id(&key).send().await,
+        "AccessDeniedException",
+    );
+
     // Unknown keys and bad ids answer as DescribeKey does.
     assert_code(
         c.get_key_last_usage()
