@@ -15,6 +15,7 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod multi_region;
 pub mod ops;
 pub mod pipeline;
 pub mod policy;

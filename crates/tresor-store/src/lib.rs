@@ -40,6 +40,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// A key by its UUID.
     fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Every Region's record of multi-Region key `mrk_id` (`mrk-` + 32 hex), that is
+    /// the records whose `key_id` is `mrk_id@REGION`, ordered by region.
+    fn multi_region_keys(&self, mrk_id: &str) -> StoreResult<Vec<KeyRecord>>;
     /// How many keys there are, in every account, region and state.
     fn key_count(&self) -> StoreResult<u64>;
     /// Keys of an account in a region, ordered by key id, after `after` (exclusive).

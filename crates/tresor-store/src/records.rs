@@ -46,6 +46,10 @@ pub struct KeyRecord {
     /// The KeyMaterialId (a keyed fingerprint) of the material imported into an EXTERNAL
     /// key; only the same material may be imported again.
     pub imported_material_id: Option<String>,
+    /// For a multi-Region key: the Region of its primary key (this record's own Region
+    /// when it is the primary). `None` for single-Region keys. Every Region's record of
+    /// multi-Region key `mrk-X` is stored with `key_id = "mrk-X@REGION"`.
+    pub primary_region: Option<String>,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }

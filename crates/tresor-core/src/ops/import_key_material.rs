@@ -244,7 +244,8 @@ impl Operation for ImportKeyMaterial {
             encrypted,
         )?;
         let fingerprint = hex::encode(ring.current().1.fingerprint(
-            &format!("tresor:imported-material:v1:{}", key.record.key_id),
+            // The public id: every Region's replica accepts only the same material.
+            &format!("tresor:imported-material:v1:{}", key.id()),
             &bytes,
         ));
         if req

@@ -89,7 +89,7 @@ impl Operation for ListKeyRotations {
         let rotations = page
             .into_iter()
             .map(|m| RotationsListEntry {
-                key_id: key.record.key_id.clone(),
+                key_id: key.id().to_string(),
                 key_material_id: m.material_id,
                 key_material_state: if m.version == current {
                     "CURRENT"

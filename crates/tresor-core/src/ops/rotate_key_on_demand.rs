@@ -43,6 +43,7 @@ impl Operation for RotateKeyOnDemand {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:RotateKeyOnDemand", Facts::NONE)?;
         require_rotatable(&key)?;
+        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
         let now = call.now_ms();
         call.kms
             .rotate_key(&key.record.key_id, "ON_DEMAND", |rec| {

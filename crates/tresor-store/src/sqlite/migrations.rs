@@ -125,4 +125,7 @@ CREATE TABLE root_generations (
     created_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN primary_region TEXT;
+"#,
 ];

@@ -143,7 +143,8 @@ impl SqliteStore {
 const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, rotation_enabled, rotation_period_days, \
-     next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id";
+     next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id, \
+     primary_region";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -169,6 +170,7 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         valid_to_ms: r.get(19)?,
         expiration_model: r.get(20)?,
         imported_material_id: r.get(21)?,
+        primary_region: r.get(22)?,
     })
 }
 
@@ -227,6 +229,20 @@ impl Store for SqliteStore {
         let conn = self.conn.lock();
         let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1");
         Ok(conn.query_row(&sql, [key_id], key_from_row).optional()?)
+    }
+
+    fn multi_region_keys(&self, mrk_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        // Every Region's record is stored as `mrk_id@REGION`: a range of the primary key.
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE key_id > ?1 AND key_id < ?2 ORDER BY region"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![format!("{mrk_id}@"), format!("{mrk_id}A")],
+            key_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn list_keys(
@@ -548,7 +564,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
             tx.execute(
                 &sql,
                 params![
@@ -573,7 +589,8 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                     k.on_demand_rotations,
                     k.valid_to_ms,
                     k.expiration_model,
-                    k.imported_material_id
+                    k.imported_material_id,
+                    k.primary_region
                 ],
             )
             .map_err(|e| {
@@ -589,12 +606,12 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
                  current_version=?6, policy=?7, revision=?8, rotation_enabled=?10, rotation_period_days=?11, \
                  next_rotation_ms=?12, on_demand_rotations=?13, valid_to_ms=?14, expiration_model=?15, \
-                 imported_material_id=?16, public_key=?17 WHERE key_id=?1 AND revision=?9",
+                 imported_material_id=?16, public_key=?17, primary_region=?18 WHERE key_id=?1 AND revision=?9",
                 params![
                     k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
                     k.current_version, k.policy, k.revision, k.revision - 1, k.rotation_enabled,
                     k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations, k.valid_to_ms,
-                    k.expiration_model, k.imported_material_id, k.public_key
+                    k.expiration_model, k.imported_material_id, k.public_key, k.primary_region
                 ],
             )?;
             if n != 1 {

@@ -27,6 +27,7 @@ fn key(id: &str) -> KeyRecord {
         valid_to_ms: None,
         expiration_model: None,
         imported_material_id: None,
+        primary_region: None,
     }
 }
 
