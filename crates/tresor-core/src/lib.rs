@@ -14,6 +14,7 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod imported;
 pub mod model;
 pub mod multi_region;
 pub mod ops;

@@ -372,6 +372,10 @@ impl Kms {
         let mut out = Vec::new();
         let ring = self.ring()?;
         for m in self.store.materials(&record.key_id)? {
+            if !m.is_present() {
+                // Deleted or expired imported material: nothing to decrypt with.
+                continue;
+            }
             let secret = self
                 .unwrap_under(
                     &ring,
@@ -560,6 +564,9 @@ impl Kms {
                 created_ms: now,
                 rotation_type: Some(rotation_type.to_string()),
                 root_generation,
+                description: None,
+                valid_to_ms: None,
+                expiration_model: None,
             }));
         }
         self.store.apply(writes)?;
@@ -633,16 +640,12 @@ impl Kms {
         let mut expired = 0;
         for key in self.store.keys_with_expired_material(now)? {
             let result = self.update_key(&key.key_id, |rec| {
-                if rec.valid_to_ms.is_none_or(|t| t > now) {
+                let rows = self.store.materials(&rec.key_id)?;
+                let writes = crate::imported::expire(rec, &rows, now);
+                if writes.is_empty() {
                     return Err(KmsError::InvalidState("no longer due".into()));
                 }
-                crate::ops::delete_imported_key_material::forget_material(rec);
-                Ok((
-                    vec![Write::DeleteMaterials {
-                        key_id: rec.key_id.clone(),
-                    }],
-                    (),
-                ))
+                Ok((writes, ()))
             });
             match result {
                 Ok(_) => {

@@ -337,6 +337,9 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             created_ms: now,
             rotation_type: None,
             root_generation,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }));
         materials.push((
             1,

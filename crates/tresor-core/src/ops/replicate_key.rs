@@ -175,6 +175,9 @@ impl Operation for ReplicateKey {
                         created_ms: stored.map_or(now, |s| s.created_ms),
                         rotation_type: stored.and_then(|s| s.rotation_type.clone()),
                         root_generation,
+                        description: stored.and_then(|s| s.description.clone()),
+                        valid_to_ms: None,
+                        expiration_model: None,
                     }));
                 }
             }

@@ -287,8 +287,9 @@ impl Store for SqliteStore {
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
         let conn = self.conn.lock();
         let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM keys WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 \
-             AND EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id)"
+            "SELECT {KEY_COLUMNS} FROM keys WHERE EXISTS (SELECT 1 FROM materials m \
+             WHERE m.key_id = keys.key_id AND m.valid_to_ms IS NOT NULL AND m.valid_to_ms <= ?1 \
+             AND length(m.wrapped) > 0)"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([now_ms], key_from_row)?;
@@ -320,8 +321,8 @@ impl Store for SqliteStore {
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation FROM materials \
-             WHERE key_id = ?1 ORDER BY version",
+            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+             description, valid_to_ms, expiration_model FROM materials WHERE key_id = ?1 ORDER BY version",
         )?;
         let rows = stmt.query_map([key_id], |r| {
             Ok(MaterialRecord {
@@ -332,6 +333,9 @@ impl Store for SqliteStore {
                 created_ms: r.get(4)?,
                 rotation_type: r.get(5)?,
                 root_generation: r.get(6)?,
+                description: r.get(7)?,
+                valid_to_ms: r.get(8)?,
+                expiration_model: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -502,7 +506,7 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         let mut stmt = conn.prepare_cached(
             "SELECT m.key_id, k.account, k.region, m.version, m.wrapped FROM materials m \
-             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = ?1 LIMIT ?2",
+             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = ?1 AND length(m.wrapped) > 0 LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![generation, limit], |r| {
             Ok(WrappedValue {
@@ -623,11 +627,26 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
         Write::InsertMaterial(m) => {
             tx.execute(
-                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
-                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation],
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+                 description, valid_to_ms, expiration_model) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
             )
             .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
+        }
+        Write::UpdateMaterial(m) => {
+            let n = tx.execute(
+                "UPDATE materials SET wrapped = ?3, created_ms = ?4, rotation_type = ?5, root_generation = ?6, \
+                 description = ?7, valid_to_ms = ?8, expiration_model = ?9 WHERE key_id = ?1 AND version = ?2",
+                params![m.key_id, m.version, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "material {} v{}",
+                    m.key_id, m.version
+                )));
+            }
         }
         Write::DeleteMaterials { key_id } => {
             tx.execute("DELETE FROM materials WHERE key_id = ?1", [key_id])?;

@@ -90,6 +90,9 @@ fn delete_key_cascades() {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::InsertAlias(AliasRecord {
             account: "111122223333".into(),
@@ -228,6 +231,9 @@ fn rewrap_moves_values_between_root_generations() {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::PutAccessKey(ak(vec![2], 1)),
     ])
