@@ -304,3 +304,40 @@ fn backup_copies_a_live_database_into_a_private_self_contained_file() {
     // An existing file is never overwritten.
     assert!(backup_database(&dir.path().join("t.sqlite"), &copy).is_err());
 }
+
+#[test]
+fn multi_region_keys_are_the_records_of_one_mrk_id_only() {
+    let (_d, s) = open();
+    let mrk = "mrk-0123456789abcdef0123456789abcdef";
+    let mut batch = Vec::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let mut k = key(&format!("{mrk}@{region}"));
+        k.region = region.into();
+        k.primary_region = Some("us-east-1".into());
+        batch.push(Write::InsertKey(k));
+    }
+    // Ids that share a prefix but are other keys.
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdee@us-east-1",
+    )));
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdefA",
+    )));
+    batch.push(Write::InsertKey(key(mrk)));
+    s.apply(batch).unwrap();
+    let got: Vec<String> = s
+        .multi_region_keys(mrk)
+        .unwrap()
+        .into_iter()
+        .map(|k| k.region)
+        .collect();
+    assert_eq!(got, vec!["eu-west-1".to_string(), "us-east-1".to_string()]);
+    assert_eq!(
+        s.key(&format!("{mrk}@eu-west-1"))
+            .unwrap()
+            .unwrap()
+            .primary_region
+            .as_deref(),
+        Some("us-east-1")
+    );
+}
