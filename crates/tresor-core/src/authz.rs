@@ -171,7 +171,24 @@ fn add_key_facts(
     c.insert("kms:KeyUsage", [key.usage.as_str()]);
     c.insert("kms:CustomerMasterKeyUsage", [key.usage.as_str()]);
     c.insert("kms:KeyOrigin", [key.origin.as_str()]);
-    c.insert("kms:MultiRegion", ["false"]);
+    c.insert(
+        "kms:MultiRegion",
+        [if key.is_multi_region() {
+            "true"
+        } else {
+            "false"
+        }],
+    );
+    if key.is_multi_region() {
+        c.insert(
+            "kms:MultiRegionKeyType",
+            [if key.is_replica() {
+                "REPLICA"
+            } else {
+                "PRIMARY"
+            }],
+        );
+    }
     if key.policy.mentions_resource_facts || identity_mentions {
         for t in kms.store.tags(&key.record.key_id)? {
             c.insert(&format!("aws:ResourceTag/{}", t.key), [t.value]);

@@ -87,6 +87,11 @@ impl Materials {
             .map(|(_, m)| m)
     }
 
+    /// Every version, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = &(u32, Material)> {
+        self.0.iter()
+    }
+
     /// True when the key has no material (EXTERNAL keys before import).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -166,7 +171,7 @@ impl CachedKey {
         Ok(Self {
             policy,
             public,
-            arn: crate::ids::key_arn(&record.region, &record.account, &record.key_id),
+            arn: crate::ids::stored_key_arn(&record.region, &record.account, &record.key_id),
             spec,
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
             state: KeyState::parse(&record.key_state, "keyState")?,
@@ -205,9 +210,36 @@ impl CachedKey {
         })
     }
 
-    /// The key id as 16 bytes, for ciphertext headers.
+    /// The KeyId clients see (the record's id without the Region of a multi-Region key).
+    pub fn id(&self) -> &str {
+        crate::ids::public_id(&self.record.key_id)
+    }
+
+    /// True for a multi-Region key (primary or replica).
+    pub fn is_multi_region(&self) -> bool {
+        self.record.primary_region.is_some()
+    }
+
+    /// True for a multi-Region replica key.
+    pub fn is_replica(&self) -> bool {
+        self.record
+            .primary_region
+            .as_ref()
+            .is_some_and(|p| *p != self.record.region)
+    }
+
+    /// The key id as 16 bytes, for ciphertext headers: a UUID's bytes, or the 16 bytes
+    /// the hex digits of an `mrk-` id spell.
     pub fn id_bytes(&self) -> KmsResult<[u8; 16]> {
-        uuid_bytes(&self.record.key_id)
+        match self.id().strip_prefix("mrk-") {
+            Some(hex_digits) => {
+                let mut out = [0u8; 16];
+                hex::decode_to_slice(hex_digits, &mut out)
+                    .map_err(|_| KmsError::internal(format!("bad key id {}", self.id())))?;
+                Ok(out)
+            }
+            None => uuid_bytes(self.id()),
+        }
     }
 }
 

@@ -107,6 +107,32 @@ pub fn is_region(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// True for a multi-Region key id (`mrk-` + 32 hex digits).
+pub fn is_multi_region_id(id: &str) -> bool {
+    id.starts_with("mrk-") && is_key_id(id)
+}
+
+/// The store's id of key `id` in `region`: a UUID is unique on its own; the records of
+/// a multi-Region key share its `mrk-` id, one per Region, so the Region is appended
+/// (`mrk-…@us-west-2`). `@` is never part of a KeyId a client can send.
+pub fn storage_id(id: &str, region: &str) -> String {
+    if id.starts_with("mrk-") {
+        format!("{id}@{region}")
+    } else {
+        id.to_string()
+    }
+}
+
+/// The KeyId a client sees for a stored key id (the inverse of [`storage_id`]).
+pub fn public_id(storage_id: &str) -> &str {
+    storage_id.split('@').next().unwrap_or(storage_id)
+}
+
+/// The ARN of a stored key (its public id in its region).
+pub fn stored_key_arn(region: &str, account: &str, storage_id: &str) -> String {
+    key_arn(region, account, public_id(storage_id))
+}
+
 /// The ARN of a key.
 pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:key/{key_id}")
@@ -196,6 +222,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn storage_ids_keep_regions_apart_and_round_trip() {
+        let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        assert_eq!(storage_id(ID, "eu-west-1"), ID);
+        assert_eq!(storage_id(mrk, "eu-west-1"), format!("{mrk}@eu-west-1"));
+        assert_ne!(storage_id(mrk, "eu-west-1"), storage_id(mrk, "us-east-1"));
+        assert_eq!(public_id(&storage_id(mrk, "eu-west-1")), mrk);
+        assert_eq!(public_id(ID), ID);
+        // A client cannot name a storage id directly.
+        assert!(KeyRef::parse(&storage_id(mrk, "eu-west-1")).is_err());
+        assert!(is_multi_region_id(mrk));
+        assert!(!is_multi_region_id(ID));
     }
 
     #[test]

@@ -110,7 +110,8 @@ impl<'a> Call<'a> {
         action: &str,
         facts: Facts<'_>,
     ) -> KmsResult<Option<Arc<CachedKey>>> {
-        let Some(key) = self.kms.key_by_id(key_id)? else {
+        let stored = ids::storage_id(key_id, &self.caller.region);
+        let Some(key) = self.kms.key_by_id(&stored)? else {
             return Ok(None);
         };
         if key.record.region != self.caller.region {
@@ -187,8 +188,9 @@ impl<'a> Call<'a> {
     /// Resolves without authorizing (internal use by the methods above).
     fn resolve(&self, key_id: &str) -> KmsResult<Arc<CachedKey>> {
         let caller = self.caller;
+        // Ids from the request are public ids; alias targets are stored ids already.
         let (account, id) = match KeyRef::parse(key_id)? {
-            KeyRef::Id(id) => (caller.account.clone(), id),
+            KeyRef::Id(id) => (caller.account.clone(), ids::storage_id(&id, &caller.region)),
             KeyRef::KeyArn {
                 region,
                 account,
@@ -197,7 +199,7 @@ impl<'a> Call<'a> {
                 if region != caller.region {
                     return Err(not_found_key(&ids::key_arn(&region, &account, &id)));
                 }
-                (account, id)
+                (account, ids::storage_id(&id, &caller.region))
             }
             KeyRef::Alias(name) => {
                 let target = self
@@ -228,7 +230,7 @@ impl<'a> Call<'a> {
                 (account, id)
             }
         };
-        let arn = ids::key_arn(&caller.region, &account, &id);
+        let arn = ids::stored_key_arn(&caller.region, &account, &id);
         match self.kms.key_by_id(&id)? {
             Some(k) if k.record.account == account && k.record.region == caller.region => Ok(k),
             _ => Err(not_found_key(&arn)),
@@ -579,7 +581,7 @@ impl Kms {
             request_id: uuid::Uuid::new_v4().to_string(),
             secure_transport: false,
         };
-        let resources = [crate::ids::key_arn(
+        let resources = [crate::ids::stored_key_arn(
             &record.region,
             &record.account,
             &record.key_id,

@@ -94,6 +94,8 @@ pub struct Facts<'r> {
     pub key_spec: Option<&'r str>,
     pub key_usage: Option<&'r str>,
     pub key_origin: Option<&'r str>,
+    pub replica_region: Option<&'r str>,
+    pub primary_region: Option<&'r str>,
     pub rotation_period_in_days: Option<i64>,
     pub bypass_policy_lockout_safety_check: Option<bool>,
     pub tags: &'r [Tag],
@@ -119,6 +121,8 @@ impl<'r> Facts<'r> {
         key_spec: None,
         key_usage: None,
         key_origin: None,
+        replica_region: None,
+        primary_region: None,
         rotation_period_in_days: None,
         bypass_policy_lockout_safety_check: None,
         tags: &[],
@@ -239,6 +243,8 @@ pub fn request_facts(
         (facts.key_spec, "kms:KeySpec"),
         (facts.key_usage, "kms:KeyUsage"),
         (facts.key_origin, "kms:KeyOrigin"),
+        (facts.replica_region, "kms:ReplicaRegion"),
+        (facts.primary_region, "kms:PrimaryRegion"),
     ];
     for (value, key) in simple {
         if let Some(v) = value {

@@ -155,7 +155,7 @@ fn rewrap(
             region,
             version,
         } => {
-            arn = crate::ids::key_arn(region, account, key_id);
+            arn = crate::ids::stored_key_arn(region, account, key_id);
             WrapPurpose::KeyMaterial {
                 key_arn: &arn,
                 version: *version,

@@ -367,11 +367,15 @@ impl Kms {
     }
 
     fn load_materials(&self, record: &KeyRecord) -> KmsResult<Arc<Materials>> {
-        let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
+        let arn = crate::ids::stored_key_arn(&record.region, &record.account, &record.key_id);
         let spec = crate::model::KeySpec::parse(&record.key_spec, "keySpec")?;
         let mut out = Vec::new();
         let ring = self.ring()?;
         for m in self.store.materials(&record.key_id)? {
+            if !m.is_present() {
+                // Deleted or expired imported material: nothing to decrypt with.
+                continue;
+            }
             let secret = self
                 .unwrap_under(
                     &ring,
@@ -533,23 +537,42 @@ impl Kms {
             .max()
             .unwrap_or(0)
             + 1;
-        let arn = crate::ids::key_arn(&record.region, &record.account, &record.key_id);
-        let (wrapped, root_generation) = Self::wrap_material(&ring, &arn, version, &material)?;
         record.current_version = version;
         record.revision += 1;
-        self.store.apply(vec![
-            Write::UpdateKey(record),
-            Write::InsertMaterial(tresor_store::MaterialRecord {
-                key_id: key_id.to_string(),
+        // A multi-Region primary's rotation reaches every replica: the same material,
+        // version and KeyMaterialId in each Region, wrapped under each Region's ARN.
+        let mut records = vec![record.clone()];
+        for mut other in crate::multi_region::related(self, &record)? {
+            if other.key_id != record.key_id {
+                crate::multi_region::copy_shared(&record, &mut other);
+                other.current_version = version;
+                other.revision += 1;
+                records.push(other);
+            }
+        }
+        let now = self.now_ms();
+        let mut writes = Vec::new();
+        for r in &records {
+            let arn = crate::ids::stored_key_arn(&r.region, &r.account, &r.key_id);
+            let (wrapped, root_generation) = Self::wrap_material(&ring, &arn, version, &material)?;
+            writes.push(Write::UpdateKey(r.clone()));
+            writes.push(Write::InsertMaterial(tresor_store::MaterialRecord {
+                key_id: r.key_id.clone(),
                 version,
                 material_id: hex::encode(id_bytes),
                 wrapped,
-                created_ms: self.now_ms(),
+                created_ms: now,
                 rotation_type: Some(rotation_type.to_string()),
                 root_generation,
-            }),
-        ])?;
-        self.keys.remove(&key_id.to_string());
+                description: None,
+                valid_to_ms: None,
+                expiration_model: None,
+            }));
+        }
+        self.store.apply(writes)?;
+        for r in &records {
+            self.keys.remove(&r.key_id);
+        }
         drop(guard);
         drop(ring);
         self.key_by_id(key_id)?
@@ -580,6 +603,10 @@ impl Kms {
         let now = self.now_ms();
         let mut rotated = 0;
         for key in self.store.keys_due_for_rotation(now)? {
+            if key.primary_region.is_some() && !crate::multi_region::is_primary(&key) {
+                // A replica rotates with its primary.
+                continue;
+            }
             let result = self.rotate_key(&key.key_id, "AUTOMATIC", |rec| {
                 let due = rec.rotation_enabled
                     && rec.key_state == "Enabled"
@@ -613,16 +640,12 @@ impl Kms {
         let mut expired = 0;
         for key in self.store.keys_with_expired_material(now)? {
             let result = self.update_key(&key.key_id, |rec| {
-                if rec.valid_to_ms.is_none_or(|t| t > now) {
+                let rows = self.store.materials(&rec.key_id)?;
+                let writes = crate::imported::expire(rec, &rows, now);
+                if writes.is_empty() {
                     return Err(KmsError::InvalidState("no longer due".into()));
                 }
-                crate::ops::delete_imported_key_material::forget_material(rec);
-                Ok((
-                    vec![Write::DeleteMaterials {
-                        key_id: rec.key_id.clone(),
-                    }],
-                    (),
-                ))
+                Ok((writes, ()))
             });
             match result {
                 Ok(_) => {
@@ -653,9 +676,17 @@ impl Kms {
             if fresh.key_state != "PendingDeletion" || fresh.deletion_ms.is_none_or(|d| d > now) {
                 continue;
             }
-            self.store.apply(vec![Write::DeleteKey {
+            let mut writes = vec![Write::DeleteKey {
                 key_id: key.key_id.clone(),
-            }])?;
+            }];
+            let primary = crate::multi_region::primary_after_replica_deleted(self, &fresh, now)?;
+            for w in &primary {
+                if let Write::UpdateKey(p) = w {
+                    self.keys.remove(&p.key_id);
+                }
+            }
+            writes.extend(primary);
+            self.store.apply(writes)?;
             self.keys.remove(&key.key_id);
             self.grants.remove(&key.key_id);
             let id = key.key_id.clone();

@@ -172,6 +172,8 @@ pub struct KeyMetadata {
     pub encapsulation_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<crate::multi_region::MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
 }
 
@@ -186,8 +188,8 @@ impl KeyMetadata {
         let algs = Algorithms::of(spec, usage);
         Ok(Self {
             aws_account_id: k.account.clone(),
-            key_id: k.key_id.clone(),
-            arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id),
+            key_id: crate::ids::public_id(&k.key_id).to_string(),
+            arn: crate::ids::stored_key_arn(&k.region, &k.account, &k.key_id),
             creation_date: Timestamp(k.created_ms),
             enabled: state == KeyState::Enabled,
             description: k.description.clone(),
@@ -208,7 +210,8 @@ impl KeyMetadata {
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
             encapsulation_algorithms: algs.encapsulation,
-            multi_region: false,
+            multi_region: k.primary_region.is_some(),
+            multi_region_configuration: None,
             current_key_material_id: current_material_id,
         })
     }

@@ -4,8 +4,8 @@
 //!
 //! | offset | len | field |
 //! |---|---|---|
-//! | 0 | 1 | format, `0x01` |
-//! | 1 | 16 | KMS key id (UUID bytes) |
+//! | 0 | 1 | format, `0x01` (key id is a UUID) or `0x02` (a multi-Region `mrk-` id) |
+//! | 1 | 16 | KMS key id (UUID bytes, or the 32 hex digits after `mrk-` as bytes) |
 //! | 17 | 4 | key material version |
 //! | 21 | 16 | random salt (per-message key derivation) |
 //! | 37 | n | AES-256-GCM ciphertext |
@@ -17,8 +17,11 @@
 use crate::symmetric::{SymmetricKey, TAG_LEN};
 use crate::{random, CryptoError, SecretBytes};
 
-/// The format byte of the current blob format.
+/// The format byte of a blob under a single-Region key (UUID key id).
 pub const FORMAT_V1: u8 = 1;
+/// The format byte of a blob under a multi-Region key: the same layout, the key id
+/// field holding the 16 bytes an `mrk-` id spells in hex.
+pub const FORMAT_V2_MULTI_REGION: u8 = 2;
 /// Length of the authenticated header.
 pub const HEADER_LEN: usize = 37;
 const SALT_LEN: usize = 16;
@@ -30,6 +33,8 @@ pub struct BlobHeader {
     pub key_id: [u8; 16],
     /// The material version that encrypted the blob.
     pub version: u32,
+    /// The key id is a multi-Region `mrk-` id (format 2), not a UUID (format 1).
+    pub multi_region: bool,
     salt: [u8; SALT_LEN],
 }
 
@@ -39,7 +44,11 @@ impl BlobHeader {
         let (format, rest) = h.split_at_mut(1);
         let (id, rest) = rest.split_at_mut(16);
         let (version, salt) = rest.split_at_mut(4);
-        format.copy_from_slice(&[FORMAT_V1]);
+        format.copy_from_slice(&[if self.multi_region {
+            FORMAT_V2_MULTI_REGION
+        } else {
+            FORMAT_V1
+        }]);
         id.copy_from_slice(&self.key_id);
         version.copy_from_slice(&self.version.to_be_bytes());
         salt.copy_from_slice(&self.salt);
@@ -54,14 +63,17 @@ pub fn parse_header(blob: &[u8]) -> Result<BlobHeader, CryptoError> {
     }
     let (header, _) = blob.split_at(HEADER_LEN);
     let (format, rest) = header.split_at(1);
-    if format != [FORMAT_V1] {
-        return Err(CryptoError::Unauthentic);
-    }
+    let multi_region = match format {
+        [FORMAT_V1] => false,
+        [FORMAT_V2_MULTI_REGION] => true,
+        _ => return Err(CryptoError::Unauthentic),
+    };
     let (id, rest) = rest.split_at(16);
     let (version, salt) = rest.split_at(4);
     let mut h = BlobHeader {
         key_id: [0; 16],
         version: 0,
+        multi_region,
         salt: [0; SALT_LEN],
     };
     h.key_id.copy_from_slice(id);
@@ -81,11 +93,24 @@ pub fn seal(
     context: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    seal_as(key, key_id, false, version, context, plaintext)
+}
+
+/// [`seal`] naming either a UUID key id or (`multi_region`) an `mrk-` id.
+pub fn seal_as(
+    key: &SymmetricKey,
+    key_id: [u8; 16],
+    multi_region: bool,
+    version: u32,
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let mut salt = [0u8; SALT_LEN];
     random::fill(&mut salt)?;
     let header = BlobHeader {
         key_id,
         version,
+        multi_region,
         salt,
     }
     .to_bytes();
@@ -152,6 +177,25 @@ mod tests {
         assert!(open(&key, &blob[..blob.len() - 1], &c).is_err());
         let other = SymmetricKey::generate().unwrap();
         assert!(open(&other, &blob, &c).is_err());
+    }
+
+    #[test]
+    fn multi_region_blobs_say_so_and_the_flag_is_authenticated() {
+        let key = SymmetricKey::generate().unwrap();
+        let blob = seal_as(&key, [9; 16], true, 2, &[], b"hi").unwrap();
+        assert_eq!(blob[0], FORMAT_V2_MULTI_REGION);
+        let h = parse_header(&blob).unwrap();
+        assert!(h.multi_region);
+        assert!(
+            !parse_header(&seal(&key, [9; 16], 2, &[], b"hi").unwrap())
+                .unwrap()
+                .multi_region
+        );
+        // Relabelling a multi-Region blob as a UUID one (or back) breaks the tag.
+        let mut t = blob.clone();
+        t[0] = FORMAT_V1;
+        assert!(open(&key, &t, &[]).is_err());
+        assert_eq!(open(&key, &blob, &[]).unwrap().expose(), b"hi");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// A key by its UUID.
     fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Every Region's record of multi-Region key `mrk_id` (`mrk-` + 32 hex), that is
+    /// the records whose `key_id` is `mrk_id@REGION`, ordered by region.
+    fn multi_region_keys(&self, mrk_id: &str) -> StoreResult<Vec<KeyRecord>>;
     /// How many keys there are, in every account, region and state.
     fn key_count(&self) -> StoreResult<u64>;
     /// Keys of an account in a region, ordered by key id, after `after` (exclusive).
@@ -54,8 +57,8 @@ pub trait Store: Send + Sync {
     fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
     /// Keys with automatic rotation on, Enabled, whose next rotation is at or before `now_ms`.
     fn keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
-    /// EXTERNAL keys whose imported material expired at or before `now_ms` and is
-    /// still present.
+    /// EXTERNAL keys with a material version whose `valid_to_ms` is at or before
+    /// `now_ms` and that is still present ([`MaterialRecord::is_present`]).
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
     /// An import token by id.
     fn import_token(&self, token_id: &str) -> StoreResult<Option<ImportTokenRecord>>;

@@ -46,6 +46,10 @@ pub struct KeyRecord {
     /// The KeyMaterialId (a keyed fingerprint) of the material imported into an EXTERNAL
     /// key; only the same material may be imported again.
     pub imported_material_id: Option<String>,
+    /// For a multi-Region key: the Region of its primary key (this record's own Region
+    /// when it is the primary). `None` for single-Region keys. Every Region's record of
+    /// multi-Region key `mrk-X` is stored with `key_id = "mrk-X@REGION"`.
+    pub primary_region: Option<String>,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }
@@ -68,6 +72,21 @@ pub struct MaterialRecord {
     pub rotation_type: Option<String>,
     /// Generation of the root key `wrapped` is under.
     pub root_generation: u32,
+    /// KeyMaterialDescription of imported material.
+    pub description: Option<String>,
+    /// When imported material expires.
+    pub valid_to_ms: Option<i64>,
+    /// KEY_MATERIAL_EXPIRES / KEY_MATERIAL_DOES_NOT_EXPIRE of imported material.
+    pub expiration_model: Option<String>,
+}
+
+impl MaterialRecord {
+    /// False for imported material that was deleted or expired (ImportState
+    /// PENDING_IMPORT): its row stays, with no `wrapped` bytes, so that its
+    /// KeyMaterialId, description and history remain and only it can be re-imported.
+    pub fn is_present(&self) -> bool {
+        !self.wrapped.is_empty()
+    }
 }
 
 /// An alias and the key it names.
@@ -255,6 +274,9 @@ pub enum Write {
         /// Key UUID.
         key_id: String,
     },
+    /// Replaces an existing material version (same key and version): re-imported or
+    /// deleted imported material, a pending material becoming current.
+    UpdateMaterial(MaterialRecord),
     /// Stores an import token.
     PutImportToken(ImportTokenRecord),
     /// Adds a material version.

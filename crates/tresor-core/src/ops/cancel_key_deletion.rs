@@ -37,8 +37,10 @@ impl Operation for CancelKeyDeletion {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:CancelKeyDeletion", Facts::NONE)?;
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
-            if rec.key_state != KeyState::PendingDeletion.as_str() {
-                let arn = crate::ids::key_arn(&rec.region, &rec.account, &rec.key_id);
+            if rec.key_state != KeyState::PendingDeletion.as_str()
+                && rec.key_state != KeyState::PendingReplicaDeletion.as_str()
+            {
+                let arn = crate::ids::stored_key_arn(&rec.region, &rec.account, &rec.key_id);
                 return Err(KmsError::InvalidState(format!(
                     "{arn} is not pending deletion."
                 )));

@@ -2,9 +2,11 @@
 //!
 //! Every KeySpec/KeyUsage pair AWS offers outside China (symmetric, RSA, ECC, Ed25519,
 //! ML-DSA, ML-KEM, HMAC) with AWS_KMS origin; the material is generated inside the
-//! provider and stored only wrapped. Imported material, custom key stores and
-//! multi-Region keys are answered with `UnsupportedOperationException` until they are
-//! built. Invalid pairs are `ValidationException`, as on AWS.
+//! provider and stored only wrapped; EXTERNAL keys wait for imported material.
+//! `MultiRegion=true` makes the primary of a multi-Region key (`mrk-` id, see
+//! [`crate::multi_region`]). Custom key stores are answered with
+//! `UnsupportedOperationException` until they are built. Invalid pairs are
+//! `ValidationException`, as on AWS.
 
 use crate::cache::{CachedKey, KeyMaterial, Material, Materials};
 use crate::error::{KmsError, KmsResult};
@@ -63,7 +65,8 @@ pub fn usage_allowed(spec: KeySpec, usage: KeyUsage) -> bool {
     }
 }
 
-fn policy_chars_ok(p: &str) -> bool {
+/// True when a policy has only the characters the model allows.
+pub(crate) fn policy_chars_ok(p: &str) -> bool {
     p.chars()
         .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
 }
@@ -146,6 +149,12 @@ impl Operation for CreateKey {
                 ..Facts::NONE
             },
         )?;
+        let multi_region = req.multi_region == Some(true);
+        if multi_region && req.custom_key_store_id.is_some() {
+            return Err(KmsError::UnsupportedOperation(
+                "Multi-Region keys cannot be created in a custom key store.".into(),
+            ));
+        }
         if let Some(id) = &req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
                 "Custom key store '{id}' does not exist"
@@ -155,11 +164,6 @@ impl Operation for CreateKey {
             return Err(KmsError::Validation(format!(
                 "Origin {origin} requires a CustomKeyStoreId"
             )));
-        }
-        if req.multi_region == Some(true) {
-            return Err(KmsError::UnsupportedOperation(
-                "Multi-Region keys are not supported by this Tresor version".into(),
-            ));
         }
         let material = match origin {
             Origin::External => None,
@@ -174,6 +178,7 @@ impl Operation for CreateKey {
             parsed_policy,
             bypass_lockout_check: req.bypass_policy_lockout_safety_check == Some(true),
             tags,
+            multi_region,
         };
         create(call, new, material)
     }
@@ -199,6 +204,32 @@ pub(crate) fn generate_material(spec: KeySpec) -> KmsResult<KeyMaterial> {
     }
 }
 
+/// The policy of a new key (CreateKey, ReplicateKey) before the lockout check.
+pub(crate) struct NewKeyPolicy {
+    /// The document given, if any.
+    pub text: Option<String>,
+    /// It, parsed.
+    pub parsed: Option<tresor_policy::Policy>,
+    /// BypassPolicyLockoutSafetyCheck.
+    pub bypass_lockout_check: bool,
+}
+
+impl NewKeyPolicy {
+    /// The policy to store for the key `arn` (`None`: the account's default), after
+    /// AWS's lockout safety check unless bypassed.
+    pub(crate) fn checked(self, call: &Call<'_>, arn: &str) -> KmsResult<Option<String>> {
+        match (self.text, self.parsed) {
+            (Some(text), Some(parsed)) => {
+                if !self.bypass_lockout_check {
+                    super::put_key_policy::check_lockout(call, &parsed, arn, &call.caller.account)?;
+                }
+                Ok(Some(text))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
 /// What a new key is, apart from its material.
 struct NewKey {
     spec: KeySpec,
@@ -209,6 +240,7 @@ struct NewKey {
     parsed_policy: Option<tresor_policy::Policy>,
     bypass_lockout_check: bool,
     tags: Vec<(String, String)>,
+    multi_region: bool,
 }
 
 /// Stores a new key; without `material` (EXTERNAL origin) it waits in PendingImport.
@@ -222,21 +254,28 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         parsed_policy,
         bypass_lockout_check,
         tags,
+        multi_region,
     } = new;
     let kms = call.kms;
     let now = call.now_ms();
-    let key_id = uuid::Uuid::new_v4().to_string();
-    let policy = match (policy, parsed_policy) {
-        (Some(text), Some(parsed)) => {
-            if !bypass_lockout_check {
-                let arn = crate::ids::key_arn(&call.caller.region, &call.caller.account, &key_id);
-                super::put_key_policy::check_lockout(call, &parsed, &arn, &call.caller.account)?;
-            }
-            Some(text)
-        }
-        // No policy given: the account's default policy, stored as "none".
-        _ => None,
+    let public_id = if multi_region {
+        let mut id = [0u8; 16];
+        tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
+        format!("mrk-{}", hex::encode(id))
+    } else {
+        uuid::Uuid::new_v4().to_string()
     };
+    let key_id = crate::ids::storage_id(&public_id, &call.caller.region);
+    // No policy given: the account's default policy, stored as "none".
+    let policy = NewKeyPolicy {
+        text: policy,
+        parsed: parsed_policy,
+        bypass_lockout_check,
+    }
+    .checked(
+        call,
+        &crate::ids::key_arn(&call.caller.region, &call.caller.account, &public_id),
+    )?;
     let public_key = match &material {
         Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
         _ => None,
@@ -269,8 +308,9 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         valid_to_ms: None,
         expiration_model: None,
         imported_material_id: None,
+        primary_region: multi_region.then(|| call.caller.region.clone()),
     };
-    let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
+    let arn = crate::ids::key_arn(&record.region, &record.account, &public_id);
     let mut id_bytes = [0u8; 32];
     tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
     let material_id = hex::encode(id_bytes);
@@ -297,6 +337,9 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             created_ms: now,
             rotation_type: None,
             root_generation,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }));
         materials.push((
             1,
@@ -310,7 +353,14 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     kms.store.apply(writes)?;
     let current_id =
         (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
-    let metadata = KeyMetadata::from_record(&record, current_id)?;
+    let mut metadata = KeyMetadata::from_record(&record, current_id)?;
+    if let Some(primary) = &record.primary_region {
+        metadata.multi_region_configuration = Some(crate::multi_region::configuration_of(
+            &record,
+            primary,
+            std::slice::from_ref(&record),
+        ));
+    }
     let policy = kms.key_policy(&record)?;
     let cached = Arc::new(CachedKey::new(
         record,

@@ -38,7 +38,11 @@ impl Operation for DeleteAlias {
         let Some(existing) = kms.store.alias(&account, &region, name)? else {
             return Err(not_found_alias(&alias_arn(&region, &account, name)));
         };
-        call.key(&existing.target_key_id, "kms:DeleteAlias", Facts::NONE)?;
+        call.key(
+            crate::ids::public_id(&existing.target_key_id),
+            "kms:DeleteAlias",
+            Facts::NONE,
+        )?;
         kms.write(|| {
             if kms.store.alias(&account, &region, name)?.is_none() {
                 return Err(KmsError::NotFound(format!(

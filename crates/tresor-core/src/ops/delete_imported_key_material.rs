@@ -1,5 +1,7 @@
-//! DeleteImportedKeyMaterial: removes imported material; the key becomes PendingImport
-//! and its ciphertexts cannot be decrypted until the same material is imported again.
+//! DeleteImportedKeyMaterial: removes one imported material (the current one, or the one
+//! `KeyMaterialId` names). Without its current material the key becomes PendingImport;
+//! ciphertexts under a deleted material cannot be decrypted until the same material is
+//! imported again. Other materials keep working.
 
 use super::get_parameters_for_import::require_importable;
 use super::key_id_member;
@@ -9,7 +11,7 @@ use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
-use tresor_store::{KeyRecord, Write};
+use tresor_store::KeyRecord;
 
 /// DeleteImportedKeyMaterial.
 pub struct DeleteImportedKeyMaterial;
@@ -57,27 +59,34 @@ impl Operation for DeleteImportedKeyMaterial {
             .finish()?;
         let key = call.key(key_id, "kms:DeleteImportedKeyMaterial", Facts::NONE)?;
         require_importable(&key)?;
-        let current = key.record.imported_material_id.clone().unwrap_or_default();
-        if req.key_material_id.as_ref().is_some_and(|m| *m != current) {
-            return Err(KmsError::NotFound(format!(
-                "Key material {} of {} does not exist",
-                req.key_material_id.unwrap_or_default(),
-                key.arn
-            )));
-        }
-        call.kms.update_key(&key.record.key_id, |rec| {
-            forget_material(rec);
-            Ok((
-                vec![Write::DeleteMaterials {
-                    key_id: rec.key_id.clone(),
-                }],
-                (),
-            ))
+        let kms = call.kms;
+        let (_, deleted) = kms.update_key(&key.record.key_id, |rec| {
+            let rows = kms.store.materials(&rec.key_id)?;
+            let wanted = match &req.key_material_id {
+                Some(id) => rows.iter().find(|m| m.material_id == *id),
+                None => rows.iter().find(|m| m.version == rec.current_version),
+            };
+            let Some(m) = wanted else {
+                // No row: a key whose material an older Tresor deleted, or none yet.
+                let current = rec.imported_material_id.clone().unwrap_or_default();
+                if req.key_material_id.as_ref().is_some_and(|m| *m != current) {
+                    return Err(KmsError::NotFound(format!(
+                        "Key material {} of {} does not exist",
+                        req.key_material_id.clone().unwrap_or_default(),
+                        key.arn
+                    )));
+                }
+                forget_material(rec);
+                return Ok((Vec::new(), current));
+            };
+            let id = m.material_id.clone();
+            let write = crate::imported::delete_version(rec, m);
+            Ok((vec![write], id))
         })?;
-        call.kms.invalidate_key(&key.record.key_id);
+        kms.invalidate_key(&key.record.key_id);
         Ok(Response {
             key_id: key.arn.clone(),
-            key_material_id: current,
+            key_material_id: deleted,
         })
     }
 }

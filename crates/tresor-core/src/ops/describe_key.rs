@@ -42,8 +42,9 @@ impl Operation for DescribeKey {
             .current_material()
             .ok()
             .map(|(_, m)| m.material_id.clone());
-        Ok(Response {
-            key_metadata: KeyMetadata::from_record(&key.record, material_id)?,
-        })
+        let mut key_metadata = KeyMetadata::from_record(&key.record, material_id)?;
+        key_metadata.multi_region_configuration =
+            crate::multi_region::configuration(call.kms, &key.record)?;
+        Ok(Response { key_metadata })
     }
 }

@@ -29,12 +29,15 @@ impl Operation for DisableKeyRotation {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:DisableKeyRotation", Facts::NONE)?;
         require_rotatable(&key)?;
-        call.kms.update_key(&key.record.key_id, |rec| {
+        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
+        let kms = call.kms;
+        let (_, replicas) = kms.update_key(&key.record.key_id, |rec| {
             require_rotation_state(rec, &key)?;
             rec.rotation_enabled = false;
             rec.next_rotation_ms = None;
-            Ok((Vec::new(), ()))
+            crate::multi_region::sync_writes(kms, rec)
         })?;
+        replicas.iter().for_each(|r| kms.invalidate_key(r));
         Ok(Empty {})
     }
 }

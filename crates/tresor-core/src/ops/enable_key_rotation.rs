@@ -88,6 +88,7 @@ impl Operation for EnableKeyRotation {
             },
         )?;
         require_rotatable(&key)?;
+        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
         let kms = call.kms;
         let last = kms
             .store
@@ -97,13 +98,14 @@ impl Operation for EnableKeyRotation {
             .max()
             .unwrap_or(key.record.created_ms);
         let now = call.now_ms();
-        kms.update_key(&key.record.key_id, |rec| {
+        let (_, replicas) = kms.update_key(&key.record.key_id, |rec| {
             require_rotation_state(rec, &key)?;
             rec.rotation_enabled = true;
             rec.rotation_period_days = Some(period);
             rec.next_rotation_ms = Some((last + period * DAY_MS).max(now));
-            Ok((Vec::new(), ()))
+            crate::multi_region::sync_writes(kms, rec)
         })?;
+        replicas.iter().for_each(|r| kms.invalidate_key(r));
         Ok(Empty {})
     }
 }

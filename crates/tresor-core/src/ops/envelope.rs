@@ -127,9 +127,10 @@ pub(crate) fn seal(
             key.arn
         )));
     };
-    let blob = blob::seal(
+    let blob = blob::seal_as(
         sym,
         key.id_bytes()?,
+        key.is_multi_region(),
         version,
         &canonical_context(context),
         plaintext,
@@ -204,7 +205,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
         ));
     }
     let header = blob::parse_header(r.ciphertext).map_err(|_| invalid_ciphertext())?;
-    let blob_key_id = uuid::Uuid::from_bytes(header.key_id).to_string();
+    let blob_key_id = blob_key_id(&header);
     let key = call
         .key_from_ciphertext(&blob_key_id, r.action, r.facts)?
         .ok_or_else(invalid_ciphertext)?;
@@ -219,9 +220,19 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
     })
 }
 
+/// The KeyId a blob header names: a UUID, or (format 2) a multi-Region `mrk-` id, which
+/// resolves in the caller's Region, so any replica opens what another one sealed.
+fn blob_key_id(header: &blob::BlobHeader) -> String {
+    if header.multi_region {
+        format!("mrk-{}", hex::encode(header.key_id))
+    } else {
+        uuid::Uuid::from_bytes(header.key_id).to_string()
+    }
+}
+
 fn check_blob_key(key: &CachedKey, ciphertext: &[u8]) -> KmsResult<()> {
     let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
-    if uuid::Uuid::from_bytes(header.key_id).to_string() != key.record.key_id {
+    if blob_key_id(&header) != key.id() {
         return Err(KmsError::IncorrectKey(
             "The key ID in the request does not identify a CMK that can perform this operation."
                 .into(),

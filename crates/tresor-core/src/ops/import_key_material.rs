@@ -1,12 +1,14 @@
 //! ImportKeyMaterial: unwraps material sent under GetParametersForImport's wrapping key
 //! and makes it the EXTERNAL key's material. Re-importing is allowed only for the same
 //! material (`IncorrectKeyMaterialException` otherwise); with KEY_MATERIAL_EXPIRES the
-//! material is deleted at ValidTo.
+//! material is deleted at ValidTo. `ImportType NEW_KEY_MATERIAL` adds another material
+//! to a symmetric key, pending rotation (see [`crate::imported`]).
 
 use super::get_parameters_for_import::{require_importable, token_id};
 use super::key_id_member;
 use crate::cache::KeyMaterial;
 use crate::error::{KmsError, KmsResult};
+use crate::imported::{plan_import, ImportTarget, ImportType};
 use crate::model::{KeySpec, KeyState};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
@@ -188,21 +190,16 @@ impl Operation for ImportKeyMaterial {
             },
         )?;
         require_importable(&key)?;
-        let has_material = !key.materials.is_empty();
-        match req.import_type.as_deref() {
-            None | Some("EXISTING_KEY_MATERIAL") => {}
-            Some("NEW_KEY_MATERIAL") if !has_material && key.record.imported_material_id.is_none() => {}
-            Some("NEW_KEY_MATERIAL") => {
-                return Err(KmsError::UnsupportedOperation(
-                    "Importing new key material into a key that already has material (rotation of imported keys) is not supported by Tresor.".into(),
-                ))
-            }
+        let import_type = match req.import_type.as_deref() {
+            None => ImportType::Default,
+            Some("EXISTING_KEY_MATERIAL") => ImportType::Existing,
+            Some("NEW_KEY_MATERIAL") => ImportType::New,
             Some(other) => {
                 return Err(KmsError::Validation(format!(
                     "1 validation error detected: Value '{other}' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"
                 )))
             }
-        }
+        };
         let kms = call.kms;
         let record = kms.store.import_token(&token)?;
         let Some(record) = record.filter(|r| r.key_id == key.record.key_id) else {
@@ -244,7 +241,8 @@ impl Operation for ImportKeyMaterial {
             encrypted,
         )?;
         let fingerprint = hex::encode(ring.current().1.fingerprint(
-            &format!("tresor:imported-material:v1:{}", key.record.key_id),
+            // The public id: every Region's replica accepts only the same material.
+            &format!("tresor:imported-material:v1:{}", key.id()),
             &bytes,
         ));
         if req
@@ -261,47 +259,60 @@ impl Operation for ImportKeyMaterial {
             KeyMaterial::Asymmetric(k) => Some(k.public_key()?.spki().to_vec()),
             _ => None,
         };
-        let (wrapped, root_generation) = crate::Kms::wrap_material(&ring, &key.arn, 1, &material)?;
+        let model = if expires {
+            "KEY_MATERIAL_EXPIRES"
+        } else {
+            "KEY_MATERIAL_DOES_NOT_EXPIRE"
+        };
+        let symmetric = key.spec == KeySpec::SymmetricDefault;
         kms.update_key(&key.record.key_id, |rec| {
-            if rec
-                .imported_material_id
-                .as_ref()
-                .is_some_and(|m| *m != fingerprint)
-            {
-                return Err(KmsError::IncorrectKeyMaterial(format!(
-                    "The key material is different from the material previously imported into {}.",
-                    key.arn
-                )));
-            }
+            let rows = kms.store.materials(&rec.key_id)?;
+            let target = plan_import(rec, &rows, &fingerprint, import_type, symmetric, &key.arn)?;
+            let version = match target {
+                ImportTarget::First => 1,
+                ImportTarget::Existing(v) | ImportTarget::New(v) => v,
+            };
+            let (wrapped, root_generation) =
+                crate::Kms::wrap_material(&ring, &key.arn, version, &material)?;
+            let existing = rows.iter().find(|m| m.version == version);
+            let row = MaterialRecord {
+                key_id: rec.key_id.clone(),
+                version,
+                material_id: fingerprint.clone(),
+                wrapped,
+                created_ms: existing.map_or(now, |m| m.created_ms),
+                rotation_type: existing.and_then(|m| m.rotation_type.clone()),
+                root_generation,
+                description: req
+                    .key_material_description
+                    .clone()
+                    .or_else(|| existing.and_then(|m| m.description.clone())),
+                valid_to_ms: valid_to,
+                expiration_model: Some(model.to_string()),
+            };
             let mut writes = Vec::new();
-            if rec.key_state == KeyState::PendingImport.as_str() {
-                rec.key_state = KeyState::Enabled.as_str().into();
-                writes.push(Write::DeleteMaterials {
-                    key_id: rec.key_id.clone(),
-                });
-                writes.push(Write::InsertMaterial(MaterialRecord {
-                    key_id: rec.key_id.clone(),
-                    version: 1,
-                    material_id: fingerprint.clone(),
-                    wrapped,
-                    created_ms: now,
-                    rotation_type: None,
-                    root_generation,
-                }));
-            }
-            rec.current_version = 1;
-            rec.imported_material_id = Some(fingerprint.clone());
-            rec.valid_to_ms = valid_to;
-            rec.expiration_model = Some(
-                if expires {
-                    "KEY_MATERIAL_EXPIRES"
-                } else {
-                    "KEY_MATERIAL_DOES_NOT_EXPIRE"
+            match target {
+                ImportTarget::First => {
+                    writes.push(Write::DeleteMaterials {
+                        key_id: rec.key_id.clone(),
+                    });
+                    writes.push(Write::InsertMaterial(row));
+                    rec.current_version = 1;
+                    rec.imported_material_id = Some(fingerprint.clone());
                 }
-                .to_string(),
-            );
-            if public_key.is_some() {
-                rec.public_key = public_key;
+                ImportTarget::Existing(_) => writes.push(Write::UpdateMaterial(row)),
+                ImportTarget::New(_) => writes.push(Write::InsertMaterial(row)),
+            }
+            // The key's ValidTo / ExpirationModel are its current material's.
+            if version == rec.current_version {
+                if rec.key_state == KeyState::PendingImport.as_str() {
+                    rec.key_state = KeyState::Enabled.as_str().into();
+                }
+                rec.valid_to_ms = valid_to;
+                rec.expiration_model = Some(model.to_string());
+                if public_key.is_some() {
+                    rec.public_key.clone_from(&public_key);
+                }
             }
             Ok((writes, ()))
         })?;

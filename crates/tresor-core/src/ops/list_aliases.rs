@@ -88,7 +88,7 @@ impl Operation for ListAliases {
             .map(|a| AliasListEntry {
                 alias_arn: alias_arn(&a.region, &a.account, &a.name),
                 alias_name: a.name,
-                target_key_id: a.target_key_id,
+                target_key_id: crate::ids::public_id(&a.target_key_id).to_string(),
                 creation_date: Timestamp(a.created_ms),
                 last_updated_date: Timestamp(a.updated_ms),
             })

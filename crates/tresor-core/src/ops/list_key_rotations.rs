@@ -1,5 +1,6 @@
 //! ListKeyRotations: a symmetric key's completed rotations (or, with
-//! ALL_KEY_MATERIAL, every material version), oldest first, paged.
+//! ALL_KEY_MATERIAL, every material version), oldest first, paged. For an EXTERNAL key
+//! each entry also carries its description, import state and expiration.
 
 use super::enable_key_rotation::require_rotatable;
 use super::key_id_member;
@@ -31,7 +32,15 @@ pub struct Request {
 pub struct RotationsListEntry {
     pub key_id: String,
     pub key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<&'static str>,
     pub key_material_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,7 +82,10 @@ impl Operation for ListKeyRotations {
         };
         let after = parse_marker(&req.marker)?.and_then(|m| m.parse::<u32>().ok());
         let key = call.key(key_id, "kms:ListKeyRotations", Facts::NONE)?;
-        require_rotatable(&key)?;
+        let imported = key.origin == crate::model::Origin::External;
+        if !(imported && key.spec == crate::model::KeySpec::SymmetricDefault) {
+            require_rotatable(&key)?;
+        }
         let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
         let mut page: Vec<_> = call
             .kms
@@ -85,17 +97,20 @@ impl Operation for ListKeyRotations {
             .collect();
         let (truncated, next_marker) =
             crate::wire::cut_page(&mut page, limit, |m| m.version.to_string());
-        let current = key.record.current_version;
         let rotations = page
             .into_iter()
             .map(|m| RotationsListEntry {
-                key_id: key.record.key_id.clone(),
-                key_material_id: m.material_id,
-                key_material_state: if m.version == current {
-                    "CURRENT"
+                key_id: key.id().to_string(),
+                key_material_state: crate::imported::material_state(&key.record, m.version),
+                import_state: imported.then_some(if m.is_present() {
+                    "IMPORTED"
                 } else {
-                    "NON_CURRENT"
-                },
+                    "PENDING_IMPORT"
+                }),
+                key_material_description: m.description.clone(),
+                expiration_model: m.expiration_model.clone().filter(|_| imported),
+                valid_to: m.valid_to_ms.filter(|_| imported).map(Timestamp),
+                key_material_id: m.material_id,
                 rotation_date: m.rotation_type.as_ref().map(|_| Timestamp(m.created_ms)),
                 rotation_type: m.rotation_type,
             })

@@ -73,8 +73,8 @@ impl Operation for ListKeys {
         let keys = rows
             .into_iter()
             .map(|k| KeyListEntry {
-                key_arn: crate::ids::key_arn(&k.region, &k.account, &k.key_id),
-                key_id: k.key_id,
+                key_arn: crate::ids::stored_key_arn(&k.region, &k.account, &k.key_id),
+                key_id: crate::ids::public_id(&k.key_id).to_string(),
             })
             .collect();
         Ok(Response {

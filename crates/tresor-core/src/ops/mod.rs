@@ -40,6 +40,7 @@ pub mod list_resource_tags;
 pub mod list_retirable_grants;
 pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod replicate_key;
 pub mod retire_grant;
 pub mod revoke_grant;
 pub mod rotate_key_on_demand;
@@ -49,6 +50,7 @@ pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod update_primary_region;
 pub mod verify;
 pub mod verify_mac;
 
@@ -102,6 +104,8 @@ pub static ALL: &[OperationEntry] = &[
     entry::<untag_resource::UntagResource>(),
     entry::<update_alias::UpdateAlias>(),
     entry::<update_key_description::UpdateKeyDescription>(),
+    entry::<replicate_key::ReplicateKey>(),
+    entry::<update_primary_region::UpdatePrimaryRegion>(),
 ];
 
 /// Response of operations without output: `{}`.

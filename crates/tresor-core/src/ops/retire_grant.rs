@@ -54,8 +54,8 @@ impl Operation for RetireGrant {
         };
         if let Some(k) = &req.key_id {
             let names_key = match KeyRef::parse(k)? {
-                KeyRef::Id(id) => id == key.record.key_id,
-                KeyRef::KeyArn { id, .. } => id == key.record.key_id,
+                KeyRef::Id(id) => id == key.id(),
+                KeyRef::KeyArn { id, .. } => id == key.id(),
                 _ => false,
             };
             if !names_key {

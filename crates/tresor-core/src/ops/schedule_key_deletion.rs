@@ -1,5 +1,7 @@
 //! ScheduleKeyDeletion: the key becomes PendingDeletion for 7–30 days (default 30);
 //! the scheduler deletes it, with its material, aliases and tags, when the day comes.
+//! A multi-Region primary that still has replicas waits in `PendingReplicaDeletion`
+//! (no date) until the last replica is deleted; then its countdown starts.
 
 use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
@@ -30,7 +32,8 @@ pub struct Request {
 #[allow(missing_docs)]
 pub struct Response {
     pub key_id: String,
-    pub deletion_date: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     pub key_state: &'static str,
     pub pending_window_in_days: i64,
 }
@@ -55,6 +58,7 @@ impl Operation for ScheduleKeyDeletion {
         let key = call.key(key_id, "kms:ScheduleKeyDeletion", Facts::NONE)?;
         let now = call.now_ms();
         let deletion_ms = now + days * DAY_MS;
+        let kms = call.kms;
         let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
             let current = key.with_record(rec.clone())?;
             match current.state {
@@ -63,18 +67,28 @@ impl Operation for ScheduleKeyDeletion {
                 | KeyState::Updating => return Err(crate::states::state_error(&current)),
                 _ => {}
             }
-            rec.key_state = KeyState::PendingDeletion.as_str().into();
-            rec.deletion_ms = Some(deletion_ms);
+            let has_replicas = crate::multi_region::is_primary(rec)
+                && crate::multi_region::related(kms, rec)?.len() > 1;
+            if has_replicas {
+                rec.key_state = KeyState::PendingReplicaDeletion.as_str().into();
+                rec.deletion_ms = None;
+            } else {
+                rec.key_state = KeyState::PendingDeletion.as_str().into();
+                rec.deletion_ms = Some(deletion_ms);
+            }
             rec.pending_window_days = Some(days);
             Ok((Vec::new(), ()))
         })?;
-        if key.state != KeyState::PendingDeletion {
+        if !matches!(
+            key.state,
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        ) {
             return Err(KmsError::internal("scheduled key is not pending deletion"));
         }
         Ok(Response {
             key_id: key.arn.clone(),
-            deletion_date: Timestamp(deletion_ms),
-            key_state: KeyState::PendingDeletion.as_str(),
+            deletion_date: key.record.deletion_ms.map(Timestamp),
+            key_state: key.state.as_str(),
             pending_window_in_days: days,
         })
     }

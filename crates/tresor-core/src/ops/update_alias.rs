@@ -25,7 +25,11 @@ impl Operation for UpdateAlias {
         let Some(existing) = kms.store.alias(&account, &region, name)? else {
             return Err(not_found_alias(&alias_arn(&region, &account, name)));
         };
-        let old = call.key(&existing.target_key_id, "kms:UpdateAlias", Facts::NONE)?;
+        let old = call.key(
+            crate::ids::public_id(&existing.target_key_id),
+            "kms:UpdateAlias",
+            Facts::NONE,
+        )?;
         let new = call.key_no_alias(target, "kms:UpdateAlias", Facts::NONE)?;
         if new.record.account != account {
             return Err(KmsError::NotFound(format!(

@@ -125,4 +125,15 @@ CREATE TABLE root_generations (
     created_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN primary_region TEXT;
+ALTER TABLE materials ADD COLUMN description TEXT;
+ALTER TABLE materials ADD COLUMN valid_to_ms INTEGER;
+ALTER TABLE materials ADD COLUMN expiration_model TEXT;
+UPDATE materials SET
+    valid_to_ms = (SELECT k.valid_to_ms FROM keys k WHERE k.key_id = materials.key_id),
+    expiration_model = (SELECT k.expiration_model FROM keys k WHERE k.key_id = materials.key_id)
+    WHERE key_id IN (SELECT key_id FROM keys WHERE origin = 'EXTERNAL');
+CREATE INDEX materials_by_valid_to ON materials(valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+"#,
 ];

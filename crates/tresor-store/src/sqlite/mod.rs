@@ -143,7 +143,8 @@ impl SqliteStore {
 const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, rotation_enabled, rotation_period_days, \
-     next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id";
+     next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id, \
+     primary_region";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -169,6 +170,7 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         valid_to_ms: r.get(19)?,
         expiration_model: r.get(20)?,
         imported_material_id: r.get(21)?,
+        primary_region: r.get(22)?,
     })
 }
 
@@ -229,6 +231,20 @@ impl Store for SqliteStore {
         Ok(conn.query_row(&sql, [key_id], key_from_row).optional()?)
     }
 
+    fn multi_region_keys(&self, mrk_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        // Every Region's record is stored as `mrk_id@REGION`: a range of the primary key.
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE key_id > ?1 AND key_id < ?2 ORDER BY region"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![format!("{mrk_id}@"), format!("{mrk_id}A")],
+            key_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn list_keys(
         &self,
         account: &str,
@@ -271,8 +287,9 @@ impl Store for SqliteStore {
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
         let conn = self.conn.lock();
         let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM keys WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 \
-             AND EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id)"
+            "SELECT {KEY_COLUMNS} FROM keys WHERE EXISTS (SELECT 1 FROM materials m \
+             WHERE m.key_id = keys.key_id AND m.valid_to_ms IS NOT NULL AND m.valid_to_ms <= ?1 \
+             AND length(m.wrapped) > 0)"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([now_ms], key_from_row)?;
@@ -304,8 +321,8 @@ impl Store for SqliteStore {
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation FROM materials \
-             WHERE key_id = ?1 ORDER BY version",
+            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+             description, valid_to_ms, expiration_model FROM materials WHERE key_id = ?1 ORDER BY version",
         )?;
         let rows = stmt.query_map([key_id], |r| {
             Ok(MaterialRecord {
@@ -316,6 +333,9 @@ impl Store for SqliteStore {
                 created_ms: r.get(4)?,
                 rotation_type: r.get(5)?,
                 root_generation: r.get(6)?,
+                description: r.get(7)?,
+                valid_to_ms: r.get(8)?,
+                expiration_model: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -486,7 +506,7 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         let mut stmt = conn.prepare_cached(
             "SELECT m.key_id, k.account, k.region, m.version, m.wrapped FROM materials m \
-             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = ?1 LIMIT ?2",
+             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = ?1 AND length(m.wrapped) > 0 LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![generation, limit], |r| {
             Ok(WrappedValue {
@@ -548,7 +568,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
             tx.execute(
                 &sql,
                 params![
@@ -573,7 +593,8 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                     k.on_demand_rotations,
                     k.valid_to_ms,
                     k.expiration_model,
-                    k.imported_material_id
+                    k.imported_material_id,
+                    k.primary_region
                 ],
             )
             .map_err(|e| {
@@ -589,12 +610,12 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
                  current_version=?6, policy=?7, revision=?8, rotation_enabled=?10, rotation_period_days=?11, \
                  next_rotation_ms=?12, on_demand_rotations=?13, valid_to_ms=?14, expiration_model=?15, \
-                 imported_material_id=?16, public_key=?17 WHERE key_id=?1 AND revision=?9",
+                 imported_material_id=?16, public_key=?17, primary_region=?18 WHERE key_id=?1 AND revision=?9",
                 params![
                     k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
                     k.current_version, k.policy, k.revision, k.revision - 1, k.rotation_enabled,
                     k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations, k.valid_to_ms,
-                    k.expiration_model, k.imported_material_id, k.public_key
+                    k.expiration_model, k.imported_material_id, k.public_key, k.primary_region
                 ],
             )?;
             if n != 1 {
@@ -606,11 +627,26 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
         Write::InsertMaterial(m) => {
             tx.execute(
-                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
-                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation],
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+                 description, valid_to_ms, expiration_model) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
             )
             .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
+        }
+        Write::UpdateMaterial(m) => {
+            let n = tx.execute(
+                "UPDATE materials SET wrapped = ?3, created_ms = ?4, rotation_type = ?5, root_generation = ?6, \
+                 description = ?7, valid_to_ms = ?8, expiration_model = ?9 WHERE key_id = ?1 AND version = ?2",
+                params![m.key_id, m.version, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "material {} v{}",
+                    m.key_id, m.version
+                )));
+            }
         }
         Write::DeleteMaterials { key_id } => {
             tx.execute("DELETE FROM materials WHERE key_id = ?1", [key_id])?;

@@ -27,6 +27,7 @@ fn key(id: &str) -> KeyRecord {
         valid_to_ms: None,
         expiration_model: None,
         imported_material_id: None,
+        primary_region: None,
     }
 }
 
@@ -89,6 +90,9 @@ fn delete_key_cascades() {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::InsertAlias(AliasRecord {
             account: "111122223333".into(),
@@ -227,6 +231,9 @@ fn rewrap_moves_values_between_root_generations() {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::PutAccessKey(ak(vec![2], 1)),
     ])
@@ -296,4 +303,41 @@ fn backup_copies_a_live_database_into_a_private_self_contained_file() {
     assert!(restored.key("b").unwrap().is_none());
     // An existing file is never overwritten.
     assert!(backup_database(&dir.path().join("t.sqlite"), &copy).is_err());
+}
+
+#[test]
+fn multi_region_keys_are_the_records_of_one_mrk_id_only() {
+    let (_d, s) = open();
+    let mrk = "mrk-0123456789abcdef0123456789abcdef";
+    let mut batch = Vec::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let mut k = key(&format!("{mrk}@{region}"));
+        k.region = region.into();
+        k.primary_region = Some("us-east-1".into());
+        batch.push(Write::InsertKey(k));
+    }
+    // Ids that share a prefix but are other keys.
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdee@us-east-1",
+    )));
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdefA",
+    )));
+    batch.push(Write::InsertKey(key(mrk)));
+    s.apply(batch).unwrap();
+    let got: Vec<String> = s
+        .multi_region_keys(mrk)
+        .unwrap()
+        .into_iter()
+        .map(|k| k.region)
+        .collect();
+    assert_eq!(got, vec!["eu-west-1".to_string(), "us-east-1".to_string()]);
+    assert_eq!(
+        s.key(&format!("{mrk}@eu-west-1"))
+            .unwrap()
+            .unwrap()
+            .primary_region
+            .as_deref(),
+        Some("us-east-1")
+    );
 }

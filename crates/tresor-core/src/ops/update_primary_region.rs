@@ -1,0 +1,104 @@
+//! UpdatePrimaryRegion: makes the replica in `PrimaryRegion` the primary of its
+//! multi-Region key and the current primary a replica. Needs kms:UpdatePrimaryRegion on
+//! both keys; both must be Enabled.
+//!
+//! AWS shows both keys `Updating` for a few seconds; Tresor changes every Region's
+//! record in one transaction, so the change is complete when the call returns (crypto
+//! works throughout, as in AWS).
+
+use crate::error::{KmsError, KmsResult};
+use crate::ids;
+use crate::model::KeyState;
+use crate::pipeline::{Call, Operation};
+use crate::policy::Facts;
+use crate::validate::Validator;
+use serde::Deserialize;
+use tresor_store::Write;
+
+use super::Empty;
+
+/// UpdatePrimaryRegion.
+pub struct UpdatePrimaryRegion;
+
+/// UpdatePrimaryRegion request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub primary_region: Option<String>,
+}
+
+impl Operation for UpdatePrimaryRegion {
+    const NAME: &'static str = "UpdatePrimaryRegion";
+    const USES_STORAGE: bool = true;
+    const MUTATES: bool = true;
+    type Request = Request;
+    type Response = Empty;
+
+    fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
+        let key_id = super::key_id_member("keyId", &req.key_id)?;
+        let mut v = Validator::new()
+            .required("primaryRegion", &req.primary_region)
+            .opt_len("primaryRegion", &req.primary_region, 1, 32);
+        if let Some(r) = &req.primary_region {
+            v = v.pattern(
+                "primaryRegion",
+                r,
+                "^([a-z]+-){2,3}\\d+$",
+                super::replicate_key::region_ok(r),
+            );
+        }
+        v.finish()?;
+        let new_region = req.primary_region.clone().unwrap_or_default();
+        let facts = Facts {
+            primary_region: Some(&new_region),
+            ..Facts::NONE
+        };
+        let primary = call.key_no_alias(key_id, "kms:UpdatePrimaryRegion", facts)?;
+        if !crate::multi_region::is_primary(&primary.record) {
+            return Err(crate::multi_region::not_primary(&primary.arn));
+        }
+        let kms = call.kms;
+        let new_arn = ids::key_arn(&new_region, &primary.record.account, primary.id());
+        let replica = kms
+            .key_by_id(&ids::storage_id(primary.id(), &new_region))?
+            .filter(|k| {
+                k.record.account == primary.record.account && new_region != primary.record.region
+            })
+            .ok_or_else(|| crate::pipeline::not_found_key(&new_arn))?;
+        call.authorize_key(&replica, "kms:UpdatePrimaryRegion", facts)?;
+        for k in [&primary, &replica] {
+            if k.state != KeyState::Enabled {
+                return Err(crate::states::state_error(k));
+            }
+        }
+        let touched = kms.write(|| {
+            let all = crate::multi_region::related(kms, &primary.record)?;
+            if !all
+                .iter()
+                .any(|r| crate::multi_region::is_primary(r) && r.key_id == primary.record.key_id)
+            {
+                return Err(crate::multi_region::not_primary(&primary.arn));
+            }
+            let mut writes = Vec::new();
+            let mut touched = Vec::new();
+            for mut r in all {
+                let swapped =
+                    r.key_id == replica.record.key_id || r.key_id == primary.record.key_id;
+                if swapped && r.key_state != KeyState::Enabled.as_str() {
+                    // Changed since the check above (under the write lock now).
+                    let arn = ids::stored_key_arn(&r.region, &r.account, &r.key_id);
+                    return Err(KmsError::InvalidState(format!("{arn} is not enabled.")));
+                }
+                r.primary_region = Some(new_region.clone());
+                r.revision += 1;
+                touched.push(r.key_id.clone());
+                writes.push(Write::UpdateKey(r));
+            }
+            Ok((writes, touched))
+        })?;
+        touched.iter().for_each(|k| kms.invalidate_key(k));
+        Ok(Empty {})
+    }
+}
