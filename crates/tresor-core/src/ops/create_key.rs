@@ -6,6 +6,7 @@
 //! multi-Region keys are answered with `UnsupportedOperationException` until they are
 //! built. Invalid pairs are `ValidationException`, as on AWS.
 
+use super::create_key_in_store::store_for_key;
 use crate::cache::{CachedKey, KeyMaterial, Material, Materials};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
@@ -146,12 +147,16 @@ impl Operation for CreateKey {
                 ..Facts::NONE
             },
         )?;
-        if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!(
-                "Custom key store '{id}' does not exist"
-            )));
+        let store = match &req.custom_key_store_id {
+            Some(id) => Some(store_for_key(call, id, spec, usage, origin, &req)?),
+            None => None,
+        };
+        if store.is_none() && req.xks_key_id.is_some() {
+            return Err(KmsError::Validation(
+                "XksKeyId is valid only with a CustomKeyStoreId of an external key store.".into(),
+            ));
         }
-        if matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
+        if store.is_none() && matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
             return Err(KmsError::Validation(format!(
                 "Origin {origin} requires a CustomKeyStoreId"
             )));
@@ -162,7 +167,7 @@ impl Operation for CreateKey {
             ));
         }
         let material = match origin {
-            Origin::External => None,
+            Origin::External | Origin::AwsCloudHsm => None,
             _ => Some(generate_material(spec)?),
         };
         let new = NewKey {
@@ -174,6 +179,7 @@ impl Operation for CreateKey {
             parsed_policy,
             bypass_lockout_check: req.bypass_policy_lockout_safety_check == Some(true),
             tags,
+            store,
         };
         create(call, new, material)
     }
@@ -209,6 +215,8 @@ struct NewKey {
     parsed_policy: Option<tresor_policy::Policy>,
     bypass_lockout_check: bool,
     tags: Vec<(String, String)>,
+    /// The custom key store the key is made in (its material is generated there).
+    store: Option<crate::cache::StoreLink>,
 }
 
 /// Stores a new key; without `material` (EXTERNAL origin) it waits in PendingImport.
@@ -222,6 +230,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         parsed_policy,
         bypass_lockout_check,
         tags,
+        store,
     } = new;
     let kms = call.kms;
     let now = call.now_ms();
@@ -241,7 +250,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
         _ => None,
     };
-    let state = if material.is_some() {
+    let state = if material.is_some() || store.is_some() {
         KeyState::Enabled
     } else {
         KeyState::PendingImport
@@ -269,6 +278,8 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         valid_to_ms: None,
         expiration_model: None,
         imported_material_id: None,
+        custom_key_store_id: store.as_ref().map(|s| s.store_id.clone()),
+        xks_key_id: None,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &key_id);
     let mut id_bytes = [0u8; 32];
@@ -306,17 +317,24 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             },
         ));
     }
-    // Nothing to check under the write lock: concurrent CreateKeys share one commit.
-    kms.store.apply(writes)?;
-    let current_id =
-        (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
-    let metadata = KeyMetadata::from_record(&record, current_id)?;
+    let mut materials = Materials::new(materials);
+    if let Some(link) = store {
+        super::create_key_in_store::generate(call, &link, &key_id)?;
+        // Under the write lock: the store must still be connected as the key is stored.
+        let store_id = link.store_id.clone();
+        kms.write(|| {
+            super::create_key_in_store::require_connected(call, &store_id)?;
+            Ok((writes, ()))
+        })?;
+        materials = materials.in_custom_key_store(link);
+    } else {
+        // Nothing to check under the write lock: concurrent CreateKeys share one commit.
+        kms.store.apply(writes)?;
+    }
     let policy = kms.key_policy(&record)?;
-    let cached = Arc::new(CachedKey::new(
-        record,
-        Arc::new(Materials::new(materials)),
-        policy,
-    )?);
+    let cached = Arc::new(CachedKey::new(record, Arc::new(materials), policy)?);
+    let metadata = kms.key_metadata(&cached)?;
+
     call.created(&cached.arn);
     kms.cache_key(cached);
     drop(ring);

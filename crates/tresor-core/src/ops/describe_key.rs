@@ -38,12 +38,8 @@ impl Operation for DescribeKey {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
         Validator::new().grant_tokens(&req.grant_tokens).finish()?;
         let key = call.key(key_id, "kms:DescribeKey", Facts::NONE)?;
-        let material_id = key
-            .current_material()
-            .ok()
-            .map(|(_, m)| m.material_id.clone());
         Ok(Response {
-            key_metadata: KeyMetadata::from_record(&key.record, material_id)?,
+            key_metadata: call.kms.key_metadata(&key)?,
         })
     }
 }

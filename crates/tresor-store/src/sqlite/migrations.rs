@@ -125,4 +125,32 @@ CREATE TABLE root_generations (
     created_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN custom_key_store_id TEXT;
+ALTER TABLE keys ADD COLUMN xks_key_id TEXT;
+CREATE INDEX keys_by_custom_key_store ON keys(custom_key_store_id) WHERE custom_key_store_id IS NOT NULL;
+CREATE TABLE custom_key_stores (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    store_type TEXT NOT NULL,
+    connection_state TEXT NOT NULL,
+    connection_error_code TEXT,
+    created_ms INTEGER NOT NULL,
+    cloud_hsm_cluster_id TEXT,
+    trust_anchor_certificate TEXT,
+    xks_proxy_uri_endpoint TEXT,
+    xks_proxy_uri_path TEXT,
+    xks_proxy_vpc_endpoint_service_name TEXT,
+    xks_proxy_connectivity TEXT,
+    xks_access_key_id TEXT,
+    wrapped_secret BLOB NOT NULL,
+    root_generation INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    UNIQUE (account, region, name),
+    UNIQUE (cloud_hsm_cluster_id)
+);
+CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
+"#,
 ];
