@@ -222,6 +222,9 @@ impl SqliteStore {
     }
 }
 
+/// Builds the [`WrappedRef`] of a row from its id.
+type RefOf = fn(String) -> WrappedRef;
+
 fn limit_i64(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -507,7 +510,7 @@ impl Store for SqliteStore {
         for row in rows {
             out.push(row?);
         }
-        let tables: [(&str, fn(String) -> WrappedRef); 3] = [
+        let tables: [(&str, RefOf); 3] = [
             ("SELECT access_key_id, wrapped_secret FROM access_keys WHERE root_generation = ?1 LIMIT ?2",
              |access_key_id| WrappedRef::AccessKey { access_key_id }),
             ("SELECT token_id, wrapped_private_key FROM import_tokens WHERE root_generation = ?1 LIMIT ?2",
