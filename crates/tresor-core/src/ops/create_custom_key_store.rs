@@ -71,14 +71,8 @@ pub(crate) fn validate_members(
     if let Some(p) = password {
         v = v.len("keyStorePassword", p.expose(), 7, 32);
     }
-    if let Some(c) = cluster {
-        let ok = c.strip_prefix("cluster-").is_some_and(|r| {
-            (11..=16).contains(&r.len())
-                && r.bytes()
-                    .all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
-        });
-        v = v.pattern("cloudHsmClusterId", c, "cluster-[2-7a-zA-Z]{11,16}", ok);
-    }
+    // The model's pattern is unanchored: an id that is not a declared cluster is
+    // CloudHsmClusterNotFoundException, as on AWS.
     if let Some(c) = connectivity {
         let ok = matches!(c.as_str(), "PUBLIC_ENDPOINT" | "VPC_ENDPOINT_SERVICE");
         v = v.pattern(
