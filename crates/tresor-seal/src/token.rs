@@ -78,7 +78,7 @@ impl Module {
     /// already initialized is used as it is).
     pub fn load(path: &Path) -> Result<Arc<Self>, TokenError> {
         let ctx = Pkcs11::new(path)
-            .map_err(|e| TokenError::Module(format!("loading {}: {e}", path.display())))?;
+            .map_err(|e| TokenError::Module(format!("loading module {}: {e}", path.display())))?;
         let owned = match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
             Ok(()) => true,
             Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => false,
