@@ -59,6 +59,12 @@ SEMANTIC_RULES = {
     ("DeleteAlias", "AliasName", "min"): "an alias name begins with alias/",
     ("CreateKey", "Origin", "enum AWS_CLOUDHSM"): "this origin needs a CustomKeyStoreId",
     ("CreateKey", "Origin", "enum EXTERNAL_KEY_STORE"): "this origin needs a CustomKeyStoreId",
+    ("CreateKey", "XksKeyId", "*"): "XksKeyId needs the CustomKeyStoreId of an external key store",
+    ("CreateCustomKeyStore", "XksProxyUriEndpoint", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("CreateCustomKeyStore", "XksProxyUriPath", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("CreateCustomKeyStore", "XksProxyAuthenticationCredential", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("CreateCustomKeyStore", "XksProxyConnectivity", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
     ("Decrypt", "", "empty body"): "CiphertextBlob is required (optional in the model only for Recipient)",
     ("GenerateRandom", "", "empty body"): "NumberOfBytes is required",
     ("ListRetirableGrants", "", "empty body"): "RetiringPrincipal is required",
@@ -82,7 +88,8 @@ MEMBER_ERRORS = {
     "Marker": "InvalidMarkerException",  # generated markers were not issued
 }
 # Members Tresor refuses when present and well-formed (documented in the operator guide).
-TRESOR_UNSUPPORTED = {"Recipient", "GranteeServicePrincipal", "RetiringServicePrincipal"}
+# CustomKeyStoreType: EXTERNAL_KEY_STORE (XKS) is not built yet.
+TRESOR_UNSUPPORTED = {"Recipient", "GranteeServicePrincipal", "RetiringServicePrincipal", "CustomKeyStoreType"}
 
 # Members a value needs beside it to be valid at all (None: leave the member out).
 USAGE_FOR_SPEC = [
@@ -298,6 +305,13 @@ class Fixtures:
             "CreateKey": {},
             "Encrypt": {"Plaintext": b64(b"boundary")},
             "GenerateRandom": {"NumberOfBytes": 32},
+            # No HSM cluster is declared: CloudHsmClusterNotFoundException after validation.
+            "CreateCustomKeyStore": {
+                "CustomKeyStoreName": f"b-{uuid.uuid4().hex[:8]}",
+                "CloudHsmClusterId": "cluster-abcdefgh234",
+                "TrustAnchorCertificate": "not checked before the cluster",
+                "KeyStorePassword": "boundary-pin",
+            },
         }
         if op == "UpdateAlias":
             c.call("CreateAlias", table[op])

@@ -67,15 +67,32 @@ pub struct Material {
 
 /// A key's material versions, ascending. Most keys have one or a few, so a sorted,
 /// exactly-sized vector (not a tree with its wide nodes) keeps 100,000 cached keys small.
+/// A key in a custom key store also has its store's link.
 #[derive(Debug, Default)]
-pub struct Materials(Vec<(u32, Material)>);
+pub struct Materials(Vec<(u32, Material)>, Option<Box<StoreLink>>);
+
+/// Where the material of a key in a custom key store is.
+#[derive(Debug)]
+pub struct StoreLink {
+    /// CustomKeyStoreId.
+    pub store_id: String,
+    /// The store's CloudHsmClusterId (DescribeKey shows it).
+    pub cloud_hsm_cluster_id: Option<String>,
+    /// The live connection of an `AWS_CLOUDHSM` store; `None` while not connected.
+    pub hsm: Option<Arc<crate::custom_key_stores::HsmConnection>>,
+}
 
 impl Materials {
     /// Builds from versions in any order.
     pub fn new(mut versions: Vec<(u32, Material)>) -> Self {
         versions.sort_by_key(|(v, _)| *v);
         versions.shrink_to_fit();
-        Self(versions)
+        Self(versions, None)
+    }
+
+    /// The same versions for a key in custom key store `store_id`.
+    pub fn in_custom_key_store(self, link: StoreLink) -> Self {
+        Self(self.0, Some(Box::new(link)))
     }
 
     /// The material of `version`.
@@ -95,6 +112,11 @@ impl Materials {
     /// True when the key has no material (EXTERNAL keys before import).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The custom key store link of a key in one.
+    pub fn store(&self) -> Option<&StoreLink> {
+        self.1.as_deref()
     }
 }
 
@@ -168,13 +190,21 @@ impl CachedKey {
             }
             _ => None,
         };
+        let mut state = KeyState::parse(&record.key_state, "keyState")?;
+        // A key in a custom key store that is not connected is Unavailable.
+        let connected = materials
+            .store()
+            .map(|l| l.hsm.as_ref().is_some_and(|c| c.is_open()));
+        if connected == Some(false) && matches!(state, KeyState::Enabled | KeyState::Disabled) {
+            state = KeyState::Unavailable;
+        }
         Ok(Self {
             policy,
             public,
             arn: crate::ids::stored_key_arn(&record.region, &record.account, &record.key_id),
             spec,
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
-            state: KeyState::parse(&record.key_state, "keyState")?,
+            state,
             origin: Origin::parse(&record.origin, "origin")?,
             record,
             materials,

@@ -78,6 +78,30 @@ pub enum KmsError {
     /// `CustomKeyStoreNotFoundException`.
     #[error("{0}")]
     CustomKeyStoreNotFound(String),
+    /// `CustomKeyStoreInvalidStateException`: the store's connection state forbids it.
+    #[error("{0}")]
+    CustomKeyStoreInvalidState(String),
+    /// `CustomKeyStoreHasCMKsException`: the store still holds keys.
+    #[error("{0}")]
+    CustomKeyStoreHasCmks(String),
+    /// `CustomKeyStoreNameInUseException`.
+    #[error("{0}")]
+    CustomKeyStoreNameInUse(String),
+    /// `CloudHsmClusterInUseException`: another custom key store uses the cluster.
+    #[error("{0}")]
+    CloudHsmClusterInUse(String),
+    /// `CloudHsmClusterNotFoundException`: no such HSM cluster is configured.
+    #[error("{0}")]
+    CloudHsmClusterNotFound(String),
+    /// `CloudHsmClusterNotRelatedException`: not the cluster the store was made on.
+    #[error("{0}")]
+    CloudHsmClusterNotRelated(String),
+    /// `CloudHsmClusterInvalidConfigurationException`.
+    #[error("{0}")]
+    CloudHsmClusterInvalidConfiguration(String),
+    /// `IncorrectTrustAnchorException`: not a PEM certificate.
+    #[error("{0}")]
+    IncorrectTrustAnchor(String),
     /// `UnsupportedOperationException`: valid for AWS, not (yet) offered by Tresor.
     #[error("{0}")]
     UnsupportedOperation(String),

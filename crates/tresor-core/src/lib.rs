@@ -12,6 +12,7 @@ pub mod authz;
 pub mod cache;
 pub mod caller;
 pub mod clock;
+pub mod custom_key_stores;
 pub mod error;
 pub mod ids;
 pub mod imported;

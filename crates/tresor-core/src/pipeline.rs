@@ -634,6 +634,16 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::Tag(_) => "TagException",
         KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
         KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
+        KmsError::CustomKeyStoreInvalidState(_) => "CustomKeyStoreInvalidStateException",
+        KmsError::CustomKeyStoreHasCmks(_) => "CustomKeyStoreHasCMKsException",
+        KmsError::CustomKeyStoreNameInUse(_) => "CustomKeyStoreNameInUseException",
+        KmsError::CloudHsmClusterInUse(_) => "CloudHsmClusterInUseException",
+        KmsError::CloudHsmClusterNotFound(_) => "CloudHsmClusterNotFoundException",
+        KmsError::CloudHsmClusterNotRelated(_) => "CloudHsmClusterNotRelatedException",
+        KmsError::CloudHsmClusterInvalidConfiguration(_) => {
+            "CloudHsmClusterInvalidConfigurationException"
+        }
+        KmsError::IncorrectTrustAnchor(_) => "IncorrectTrustAnchorException",
         KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
         KmsError::DryRun => "DryRunOperationException",
         KmsError::UnknownOperation(_) => "UnknownOperationException",

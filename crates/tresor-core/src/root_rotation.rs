@@ -163,6 +163,7 @@ fn rewrap(
         }
         WrappedRef::AccessKey { access_key_id } => WrapPurpose::AccessKeySecret { access_key_id },
         WrappedRef::ImportToken { token_id } => WrapPurpose::ImportWrappingKey { token_id },
+        WrappedRef::CustomKeyStore { id } => WrapPurpose::CustomKeyStoreSecret { id },
     };
     let secret = old
         .unwrap(purpose, &value.wrapped)

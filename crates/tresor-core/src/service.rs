@@ -49,6 +49,8 @@ pub struct Kms {
     pub(crate) quota: Arc<dyn RequestQuota>,
     /// The last cryptographic use of each key (GetKeyLastUsage).
     pub(crate) last_uses: crate::usage::LastUses,
+    /// Declared HSM clusters and live custom key store connections.
+    pub(crate) cks: crate::custom_key_stores::Registry,
 }
 
 impl std::fmt::Debug for Kms {
@@ -104,6 +106,7 @@ impl Kms {
             audit: Arc::new(LogAuditSink),
             quota: Arc::new(Unlimited),
             last_uses: crate::usage::LastUses::new(clock.now_ms()),
+            cks: crate::custom_key_stores::Registry::default(),
             clock,
         }
     }
@@ -111,6 +114,15 @@ impl Kms {
     /// Replaces the audit sink.
     pub fn with_audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
         self.audit = audit;
+        self
+    }
+
+    /// Declares the HSM clusters `AWS_CLOUDHSM` custom key stores may use.
+    pub fn with_hsm_clusters(
+        mut self,
+        clusters: Vec<crate::custom_key_stores::HsmCluster>,
+    ) -> Self {
+        self.cks = crate::custom_key_stores::Registry::new(clusters);
         self
     }
 
@@ -398,7 +410,12 @@ impl Kms {
                 },
             ));
         }
-        Ok(Arc::new(Materials::new(out)))
+        let materials = Materials::new(out);
+        let Some(store_id) = &record.custom_key_store_id else {
+            return Ok(Arc::new(materials));
+        };
+        let link = self.store_link(store_id)?;
+        Ok(Arc::new(materials.in_custom_key_store(link)))
     }
 
     /// The key id an alias points at, if the alias exists.
@@ -480,6 +497,12 @@ impl Kms {
         self.key_policies.clear();
         self.credential_epoch
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Drops every cached key of custom key store `id` (its connection changed).
+    pub(crate) fn invalidate_store_keys(&self, id: &str) {
+        self.keys
+            .remove_where(|k| k.record.custom_key_store_id.as_deref() == Some(id));
     }
 
     /// Drops a key from the cache so the next use reloads it (after its material changed).

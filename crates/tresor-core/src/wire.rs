@@ -175,6 +175,20 @@ pub struct KeyMetadata {
     pub multi_region_configuration: Option<crate::multi_region::MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_hsm_cluster_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xks_key_configuration: Option<XksKeyConfiguration>,
+}
+
+/// XksKeyConfiguration of a key in an external key store.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksKeyConfiguration {
+    /// The external key's id at the proxy.
+    pub id: String,
 }
 
 impl KeyMetadata {
@@ -213,6 +227,9 @@ impl KeyMetadata {
             multi_region: k.primary_region.is_some(),
             multi_region_configuration: None,
             current_key_material_id: current_material_id,
+            custom_key_store_id: k.custom_key_store_id.clone(),
+            cloud_hsm_cluster_id: None,
+            xks_key_configuration: k.xks_key_id.clone().map(|id| XksKeyConfiguration { id }),
         })
     }
 }

@@ -43,6 +43,11 @@ pub enum WrapPurpose<'a> {
         /// The generation wrapping it.
         generation: u32,
     },
+    /// The secret of custom key store `id` (token PIN or XKS proxy secret).
+    CustomKeyStoreSecret {
+        /// The CustomKeyStoreId.
+        id: &'a str,
+    },
 }
 
 impl WrapPurpose<'_> {
@@ -73,6 +78,11 @@ impl WrapPurpose<'_> {
             WrapPurpose::FingerprintSeed { generation } => {
                 let mut aad = b"tresor:fingerprint-seed:v1\0".to_vec();
                 aad.extend_from_slice(&generation.to_be_bytes());
+                aad
+            }
+            WrapPurpose::CustomKeyStoreSecret { id } => {
+                let mut aad = b"tresor:custom-key-store-secret:v1\0".to_vec();
+                aad.extend_from_slice(id.as_bytes());
                 aad
             }
         }

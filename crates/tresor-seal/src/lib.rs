@@ -57,6 +57,7 @@ mod material;
 pub mod pkcs11;
 mod seal_file;
 pub mod shamir;
+pub mod token;
 
 pub use error::SealError;
 pub use material::{RootMaterial, ROOT_KEY_LEN};

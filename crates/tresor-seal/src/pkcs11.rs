@@ -8,21 +8,13 @@
 //! read it back into host memory, where the server needs it anyway.
 
 use crate::seal_file::{b64, now_rfc3339, random_id, unb64, Pkcs11Record, SealFile, SealerRecord};
+use crate::token::{Module, TokenError, TokenSession, GCM_IV_LEN};
 use crate::{Initialized, RootMaterial, SealError, Sealer, SealerKind, SEAL_FORMAT_V1};
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error as P11Error, RvError};
-use cryptoki::mechanism::aead::GcmParams;
-use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
-use cryptoki::session::{Session, UserType};
-use cryptoki::types::AuthPin;
 use std::path::{Path, PathBuf};
 use tresor_crypto::SecretBytes;
 use zeroize::Zeroizing;
 
 const MECHANISM: &str = "CKM_AES_GCM";
-const GCM_IV_LEN: usize = 12;
-const GCM_TAG_BITS: u64 = 128;
 
 /// Where the token is and how to log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,13 +77,10 @@ impl Sealer for Pkcs11Sealer {
             let mut iv = [0u8; GCM_IV_LEN];
             tresor_crypto::random::fill(&mut iv)?;
             let aad = aad(&record, &created);
-            let wrapped = {
-                let params = GcmParams::new(&mut iv, &aad, GCM_TAG_BITS.into()).map_err(p11)?;
-                token
-                    .session
-                    .encrypt(&Mechanism::AesGcm(params), key, root.expose())
-                    .map_err(p11)?
-            };
+            let wrapped = token
+                .session
+                .encrypt_gcm(key, &mut iv, &aad, root.expose())
+                .map_err(p11)?;
             // The token may have chosen the IV itself and written it back.
             record.iv = b64(&iv);
             record.wrapped_root_key = b64(&wrapped);
@@ -103,7 +92,7 @@ impl Sealer for Pkcs11Sealer {
             .write(dir, false)
         })();
         if let Err(e) = written {
-            let _ = token.session.destroy_object(key);
+            let _ = token.session.destroy(key);
             return Err(e);
         }
         Ok(Initialized { root, secrets: () })
@@ -127,153 +116,61 @@ impl Sealer for Pkcs11Sealer {
         if record.mechanism != MECHANISM {
             return Err(SealError::Tampered);
         }
-        let mut iv = unb64(&record.iv)?;
+        let iv: [u8; GCM_IV_LEN] = unb64(&record.iv)?
+            .try_into()
+            .map_err(|_| SealError::Tampered)?;
         let wrapped = unb64(&record.wrapped_root_key)?;
         let token = Token::open(&self.config)?;
         let key = token.find_wrapping_key(&record.key_label, &record.seal_id)?;
         let aad = aad(record, &file.created);
-        let params = GcmParams::new(&mut iv, &aad, GCM_TAG_BITS.into()).map_err(p11)?;
-        let plain = Zeroizing::new(
-            token
-                .session
-                .decrypt(&Mechanism::AesGcm(params), key, &wrapped)
-                .map_err(|e| match e {
-                    // How a token reports a failed GCM tag varies: SoftHSM2 answers
-                    // CKR_GENERAL_ERROR. Device and session errors keep their own message.
-                    P11Error::Pkcs11(
-                        RvError::EncryptedDataInvalid
-                        | RvError::EncryptedDataLenRange
-                        | RvError::MechanismParamInvalid
-                        | RvError::GeneralError
-                        | RvError::FunctionFailed,
-                        _,
-                    ) => SealError::Tampered,
-                    e => p11(e),
-                })?,
-        );
-        RootMaterial::from_secret(SecretBytes::from_slice(&plain)).map_err(|_| SealError::Tampered)
+        let plain = token
+            .session
+            .decrypt_gcm(key, &iv, &aad, &wrapped)
+            .map_err(|e| match e {
+                TokenError::Unauthentic => SealError::Tampered,
+                e => p11(e),
+            })?;
+        RootMaterial::from_secret(SecretBytes::from_slice(plain.expose()))
+            .map_err(|_| SealError::Tampered)
     }
 }
 
-/// An initialized module with a logged-in read-write session on the configured token;
-/// finalizes the module on drop when it initialized it.
+/// A logged-in read-write session on the configured token.
 struct Token {
-    session: Session,
-    ctx: Option<Pkcs11>,
-}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        let _ = self.session.logout();
-        if let Some(ctx) = self.ctx.take() {
-            let _ = ctx.finalize();
-        }
-    }
+    session: TokenSession,
 }
 
 impl Token {
     fn open(config: &Pkcs11Config) -> Result<Self, SealError> {
         let pin = read_pin(&config.pin_file)?;
-        let ctx = Pkcs11::new(&config.module).map_err(|e| {
-            SealError::Pkcs11(format!("loading module {}: {e}", config.module.display()))
-        })?;
-        let owned = match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-            Ok(()) => true,
-            Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => false,
-            Err(e) => return Err(p11(e)),
-        };
-        let opened = (|| {
-            let slot = ctx
-                .get_slots_with_token()
-                .map_err(p11)?
-                .into_iter()
-                .find(|s| {
-                    ctx.get_token_info(*s)
-                        .is_ok_and(|info| info.label().trim_end() == config.token_label)
-                })
-                .ok_or_else(|| {
-                    SealError::Pkcs11(format!("no token labelled {:?}", config.token_label))
-                })?;
-            let session = ctx.open_rw_session(slot).map_err(p11)?;
-            session
-                .login(UserType::User, Some(&pin))
-                .map_err(|e| match e {
-                    P11Error::Pkcs11(RvError::PinIncorrect, _) => {
-                        SealError::Pkcs11("the token refused the PIN".into())
-                    }
-                    e => p11(e),
-                })?;
-            Ok(session)
-        })();
-        match opened {
-            Ok(session) => Ok(Self {
-                session,
-                ctx: owned.then_some(ctx),
-            }),
-            Err(e) => {
-                if owned {
-                    let _ = ctx.finalize();
+        let module = Module::load(&config.module).map_err(p11)?;
+        let session = module.login(&config.token_label, &pin).map_err(p11)?;
+        Ok(Self { session })
+    }
+
+    fn generate_wrapping_key(
+        &self,
+        label: &str,
+        id: &str,
+    ) -> Result<crate::token::ObjectHandle, SealError> {
+        self.session
+            .generate_aes_key(label, id.as_bytes())
+            .map_err(p11)
+    }
+
+    fn find_wrapping_key(
+        &self,
+        label: &str,
+        id: &str,
+    ) -> Result<crate::token::ObjectHandle, SealError> {
+        self.session
+            .find_key(label, id.as_bytes())
+            .map_err(|e| match e {
+                TokenError::KeyNotFound(_) => {
+                    SealError::Pkcs11(format!("wrapping key {label:?} not found on the token"))
                 }
-                Err(e)
-            }
-        }
-    }
-
-    fn generate_wrapping_key(&self, label: &str, id: &str) -> Result<ObjectHandle, SealError> {
-        let template = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Encrypt(true),
-            Attribute::Decrypt(true),
-            Attribute::Wrap(false),
-            Attribute::Unwrap(false),
-            Attribute::Sign(false),
-            Attribute::Verify(false),
-            Attribute::Derive(false),
-            Attribute::ValueLen(32.into()),
-            Attribute::Label(label.as_bytes().to_vec()),
-            Attribute::Id(id.as_bytes().to_vec()),
-        ];
-        let key = self
-            .session
-            .generate_key(&Mechanism::AesKeyGen, &template)
-            .map_err(p11)?;
-        // Trust, but verify: a token that ignored the template must not hold the root key.
-        let attrs = self
-            .session
-            .get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable])
-            .map_err(p11)?;
-        let safe = attrs.contains(&Attribute::Sensitive(true))
-            && attrs.contains(&Attribute::Extractable(false));
-        if !safe {
-            let _ = self.session.destroy_object(key);
-            return Err(SealError::Pkcs11(
-                "the token made the wrapping key extractable or not sensitive".into(),
-            ));
-        }
-        Ok(key)
-    }
-
-    fn find_wrapping_key(&self, label: &str, id: &str) -> Result<ObjectHandle, SealError> {
-        let found = self
-            .session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::SECRET_KEY),
-                Attribute::Label(label.as_bytes().to_vec()),
-                Attribute::Id(id.as_bytes().to_vec()),
-            ])
-            .map_err(p11)?;
-        match found.as_slice() {
-            [key] => Ok(*key),
-            [] => Err(SealError::Pkcs11(format!(
-                "wrapping key {label:?} not found on the token"
-            ))),
-            _ => Err(SealError::Pkcs11(format!(
-                "several keys labelled {label:?} on the token"
-            ))),
-        }
+                e => p11(e),
+            })
     }
 }
 
@@ -287,7 +184,7 @@ fn aad(record: &Pkcs11Record, created: &str) -> Vec<u8> {
 }
 
 /// Reads the PIN (first line) from `path`, refusing a file others can read.
-fn read_pin(path: &Path) -> Result<AuthPin, SealError> {
+fn read_pin(path: &Path) -> Result<Zeroizing<String>, SealError> {
     let bad = |reason: &str| SealError::PinFile {
         path: path.to_owned(),
         reason: reason.to_owned(),
@@ -307,9 +204,9 @@ fn read_pin(path: &Path) -> Result<AuthPin, SealError> {
     if pin.is_empty() {
         return Err(bad("empty"));
     }
-    Ok(AuthPin::from(pin.to_owned()))
+    Ok(Zeroizing::new(pin.to_owned()))
 }
 
-fn p11(e: P11Error) -> SealError {
+fn p11(e: TokenError) -> SealError {
     SealError::Pkcs11(e.to_string())
 }

@@ -32,6 +32,11 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// What [`StoreError::Duplicate`] names when a custom key store's HSM cluster is taken.
+pub const DUPLICATE_CLUSTER: &str = "custom key store cluster";
+/// What [`StoreError::Duplicate`] names when a custom key store's name is taken.
+pub const DUPLICATE_STORE_NAME: &str = "custom key store name";
+
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -100,6 +105,17 @@ pub trait Store: Send + Sync {
     fn root_generations(&self) -> StoreResult<Vec<RootGenerationRecord>>;
     /// Up to `limit` wrapped values under root generation `generation`.
     fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>>;
+    /// A custom key store by id.
+    fn custom_key_store(&self, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>>;
+    /// The custom key stores of an account in a region, ordered by id (AWS allows a few
+    /// per account, so this is small).
+    fn custom_key_stores(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> StoreResult<Vec<CustomKeyStoreRecord>>;
+    /// How many keys (in any state) live in a custom key store.
+    fn custom_key_store_key_count(&self, id: &str) -> StoreResult<u64>;
     /// Applies every write of `batch` atomically and durably.
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
 }

@@ -50,6 +50,52 @@ pub struct KeyRecord {
     /// when it is the primary). `None` for single-Region keys. Every Region's record of
     /// multi-Region key `mrk-X` is stored with `key_id = "mrk-X@REGION"`.
     pub primary_region: Option<String>,
+    /// The custom key store the key lives in (`cks-…`), if any.
+    pub custom_key_store_id: Option<String>,
+    /// The external key's id at the XKS proxy (EXTERNAL_KEY_STORE keys).
+    pub xks_key_id: Option<String>,
+    /// Optimistic-concurrency revision; bumped by every update.
+    pub revision: i64,
+}
+
+/// A custom key store (AWS_CLOUDHSM or EXTERNAL_KEY_STORE) and its connection state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomKeyStoreRecord {
+    /// `cks-` + 17 hex digits.
+    pub id: String,
+    /// Owning account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// CustomKeyStoreName (unique in the account and region).
+    pub name: String,
+    /// `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`.
+    pub store_type: String,
+    /// ConnectionState, as the API spells it.
+    pub connection_state: String,
+    /// ConnectionErrorCode while FAILED (kept until the next connect).
+    pub connection_error_code: Option<String>,
+    /// Creation time.
+    pub created_ms: i64,
+    /// CloudHsmClusterId (AWS_CLOUDHSM).
+    pub cloud_hsm_cluster_id: Option<String>,
+    /// TrustAnchorCertificate, PEM (AWS_CLOUDHSM).
+    pub trust_anchor_certificate: Option<String>,
+    /// XksProxyUriEndpoint (EXTERNAL_KEY_STORE).
+    pub xks_proxy_uri_endpoint: Option<String>,
+    /// XksProxyUriPath (EXTERNAL_KEY_STORE).
+    pub xks_proxy_uri_path: Option<String>,
+    /// XksProxyVpcEndpointServiceName (EXTERNAL_KEY_STORE over VPC_ENDPOINT_SERVICE).
+    pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    /// XksProxyConnectivity (EXTERNAL_KEY_STORE).
+    pub xks_proxy_connectivity: Option<String>,
+    /// The AccessKeyId of the XKS proxy credential (EXTERNAL_KEY_STORE).
+    pub xks_access_key_id: Option<String>,
+    /// The store's secret wrapped under the root key: the token PIN (KeyStorePassword)
+    /// of an AWS_CLOUDHSM store, the RawSecretAccessKey of an external one.
+    pub wrapped_secret: Vec<u8>,
+    /// Generation of the root key `wrapped_secret` is under.
+    pub root_generation: u32,
     /// Optimistic-concurrency revision; bumped by every update.
     pub revision: i64,
 }
@@ -195,6 +241,11 @@ pub enum WrappedRef {
         /// Token id.
         token_id: String,
     },
+    /// A custom key store's secret.
+    CustomKeyStore {
+        /// CustomKeyStoreId.
+        id: String,
+    },
 }
 
 /// A wrapped value and where it is stored.
@@ -330,6 +381,17 @@ pub enum Write {
     DeleteGrant {
         /// GrantId.
         grant_id: String,
+    },
+    /// Creates a custom key store; `Duplicate` if its id or (account, region, name) is
+    /// taken.
+    InsertCustomKeyStore(CustomKeyStoreRecord),
+    /// Replaces a custom key store whose stored revision is `record.revision - 1`, else
+    /// `Conflict`; `Duplicate` if the new name is taken.
+    UpdateCustomKeyStore(CustomKeyStoreRecord),
+    /// Removes a custom key store.
+    DeleteCustomKeyStore {
+        /// CustomKeyStoreId.
+        id: String,
     },
     /// Creates or replaces a root generation record.
     PutRootGeneration(RootGenerationRecord),

@@ -154,6 +154,18 @@ pub struct ServeArgs {
     /// File holding the token's user PIN (mode 0600) for a `pkcs11`-sealed directory.
     #[arg(long, env = "TRESOR_PKCS11_PIN_FILE", value_name = "PATH")]
     pub pkcs11_pin_file: Option<PathBuf>,
+
+    /// An HSM "cluster" that AWS_CLOUDHSM custom key stores may use: a PKCS#11 token,
+    /// `ID=MODULE_PATH:TOKEN_LABEL` with ID `cluster-` + 11 to 16 of a-z and 2-7;
+    /// repeatable.
+    #[arg(
+        long = "hsm-cluster",
+        value_name = "ID=MODULE_PATH:TOKEN_LABEL",
+        env = "TRESOR_HSM_CLUSTER",
+        value_delimiter = ',',
+        value_parser = tresor_core::custom_key_stores::HsmCluster::parse
+    )]
+    pub hsm_cluster: Vec<tresor_core::custom_key_stores::HsmCluster>,
 }
 
 /// `tresor bench`.

@@ -63,6 +63,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
     kms = kms.with_audit(audit_sink);
+    kms = kms.with_hsm_clusters(args.hsm_cluster.clone());
     let kms = Arc::new(kms);
     let seal = if args.dev {
         None

@@ -80,6 +80,12 @@ impl std::fmt::Debug for SecretString {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self(zeroize::Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
 impl serde::Serialize for SecretString {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)

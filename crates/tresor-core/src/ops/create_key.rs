@@ -8,6 +8,7 @@
 //! `UnsupportedOperationException` until they are built. Invalid pairs are
 //! `ValidationException`, as on AWS.
 
+use super::create_key_in_store::store_for_key;
 use crate::cache::{CachedKey, KeyMaterial, Material, Materials};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
@@ -155,18 +156,22 @@ impl Operation for CreateKey {
                 "Multi-Region keys cannot be created in a custom key store.".into(),
             ));
         }
-        if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!(
-                "Custom key store '{id}' does not exist"
-            )));
+        let store = match &req.custom_key_store_id {
+            Some(id) => Some(store_for_key(call, id, spec, usage, origin, &req)?),
+            None => None,
+        };
+        if store.is_none() && req.xks_key_id.is_some() {
+            return Err(KmsError::Validation(
+                "XksKeyId is valid only with a CustomKeyStoreId of an external key store.".into(),
+            ));
         }
-        if matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
+        if store.is_none() && matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
             return Err(KmsError::Validation(format!(
                 "Origin {origin} requires a CustomKeyStoreId"
             )));
         }
         let material = match origin {
-            Origin::External => None,
+            Origin::External | Origin::AwsCloudHsm => None,
             _ => Some(generate_material(spec)?),
         };
         let new = NewKey {
@@ -179,6 +184,7 @@ impl Operation for CreateKey {
             bypass_lockout_check: req.bypass_policy_lockout_safety_check == Some(true),
             tags,
             multi_region,
+            store,
         };
         create(call, new, material)
     }
@@ -241,6 +247,8 @@ struct NewKey {
     bypass_lockout_check: bool,
     tags: Vec<(String, String)>,
     multi_region: bool,
+    /// The custom key store the key is made in (its material is generated there).
+    store: Option<crate::cache::StoreLink>,
 }
 
 /// Stores a new key; without `material` (EXTERNAL origin) it waits in PendingImport.
@@ -255,6 +263,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         bypass_lockout_check,
         tags,
         multi_region,
+        store,
     } = new;
     let kms = call.kms;
     let now = call.now_ms();
@@ -280,7 +289,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         Some(KeyMaterial::Asymmetric(k)) => Some(k.public_key()?.spki().to_vec()),
         _ => None,
     };
-    let state = if material.is_some() {
+    let state = if material.is_some() || store.is_some() {
         KeyState::Enabled
     } else {
         KeyState::PendingImport
@@ -309,6 +318,8 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         expiration_model: None,
         imported_material_id: None,
         primary_region: multi_region.then(|| call.caller.region.clone()),
+        custom_key_store_id: store.as_ref().map(|s| s.store_id.clone()),
+        xks_key_id: None,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &public_id);
     let mut id_bytes = [0u8; 32];
@@ -349,24 +360,31 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
             },
         ));
     }
-    // Nothing to check under the write lock: concurrent CreateKeys share one commit.
-    kms.store.apply(writes)?;
-    let current_id =
-        (spec == KeySpec::SymmetricDefault && !materials.is_empty()).then_some(material_id);
-    let mut metadata = KeyMetadata::from_record(&record, current_id)?;
-    if let Some(primary) = &record.primary_region {
-        metadata.multi_region_configuration = Some(crate::multi_region::configuration_of(
-            &record,
-            primary,
-            std::slice::from_ref(&record),
-        ));
+    let mut materials = Materials::new(materials);
+    if let Some(link) = store {
+        super::create_key_in_store::generate(call, &link, &key_id)?;
+        // Under the write lock: the store must still be connected as the key is stored.
+        let store_id = link.store_id.clone();
+        kms.write(|| {
+            super::create_key_in_store::require_connected(call, &store_id)?;
+            Ok((writes, ()))
+        })?;
+        materials = materials.in_custom_key_store(link);
+    } else {
+        // Nothing to check under the write lock: concurrent CreateKeys share one commit.
+        kms.store.apply(writes)?;
     }
     let policy = kms.key_policy(&record)?;
-    let cached = Arc::new(CachedKey::new(
-        record,
-        Arc::new(Materials::new(materials)),
-        policy,
-    )?);
+    let cached = Arc::new(CachedKey::new(record, Arc::new(materials), policy)?);
+    let mut metadata = kms.key_metadata(&cached)?;
+    if let Some(primary) = &cached.record.primary_region {
+        metadata.multi_region_configuration = Some(crate::multi_region::configuration_of(
+            &cached.record,
+            primary,
+            std::slice::from_ref(&cached.record),
+        ));
+    }
+
     call.created(&cached.arn);
     kms.cache_key(cached);
     drop(ring);

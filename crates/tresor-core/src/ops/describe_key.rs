@@ -38,11 +38,7 @@ impl Operation for DescribeKey {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
         Validator::new().grant_tokens(&req.grant_tokens).finish()?;
         let key = call.key(key_id, "kms:DescribeKey", Facts::NONE)?;
-        let material_id = key
-            .current_material()
-            .ok()
-            .map(|(_, m)| m.material_id.clone());
-        let mut key_metadata = KeyMetadata::from_record(&key.record, material_id)?;
+        let mut key_metadata = call.kms.key_metadata(&key)?;
         key_metadata.multi_region_configuration =
             crate::multi_region::configuration(call.kms, &key.record)?;
         Ok(Response { key_metadata })

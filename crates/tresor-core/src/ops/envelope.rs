@@ -101,7 +101,7 @@ pub(crate) fn seal_checked(
         let (ciphertext, material_id) = seal(key, context, plaintext)?;
         return Ok(Sealed {
             ciphertext,
-            material_id: Some(material_id),
+            material_id,
             algorithm,
         });
     }
@@ -119,7 +119,21 @@ pub(crate) fn seal(
     key: &CachedKey,
     context: Option<&EncryptionContext>,
     plaintext: &[u8],
-) -> KmsResult<(Vec<u8>, String)> {
+) -> KmsResult<(Vec<u8>, Option<String>)> {
+    if let Some(link) = key.materials.store() {
+        let hsm = link
+            .hsm
+            .as_ref()
+            .ok_or_else(|| crate::states::state_error(key))?;
+        let blob = hsm.seal(
+            &key.arn,
+            &key.record.key_id,
+            key.id_bytes()?,
+            &canonical_context(context),
+            plaintext,
+        )?;
+        return Ok((blob, None));
+    }
     let (version, material) = key.current_material()?;
     let KeyMaterial::Symmetric(sym) = &material.key else {
         return Err(KmsError::internal(format!(
@@ -136,7 +150,7 @@ pub(crate) fn seal(
         plaintext,
     )
     .map_err(KmsError::internal)?;
-    Ok((blob, material.material_id.clone()))
+    Ok((blob, Some(material.material_id.clone())))
 }
 
 /// What opening a ciphertext yields.
@@ -195,7 +209,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
         return Ok(Opened {
             key,
             plaintext,
-            material_id: Some(material_id),
+            material_id,
             algorithm,
         });
     }
@@ -215,7 +229,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
     Ok(Opened {
         key,
         plaintext,
-        material_id: Some(material_id),
+        material_id,
         algorithm,
     })
 }
@@ -245,8 +259,25 @@ fn open_blob(
     key: &CachedKey,
     ciphertext: &[u8],
     context: Option<&EncryptionContext>,
-) -> KmsResult<(SecretBytes, String)> {
+) -> KmsResult<(SecretBytes, Option<String>)> {
     let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
+    if let Some(link) = key.materials.store() {
+        let hsm = link
+            .hsm
+            .as_ref()
+            .ok_or_else(|| crate::states::state_error(key))?;
+        if header.version != crate::custom_key_stores::HSM_VERSION {
+            return Err(invalid_ciphertext());
+        }
+        let plaintext = hsm.open(
+            &key.arn,
+            &key.record.key_id,
+            key.id_bytes()?,
+            ciphertext,
+            &canonical_context(context),
+        )?;
+        return Ok((plaintext, None));
+    }
     let material = key
         .materials
         .get(&header.version)
@@ -256,5 +287,5 @@ fn open_blob(
     };
     let plaintext = blob::open(sym, ciphertext, &canonical_context(context))
         .map_err(|_| invalid_ciphertext())?;
-    Ok((plaintext, material.material_id.clone()))
+    Ok((plaintext, Some(material.material_id.clone())))
 }

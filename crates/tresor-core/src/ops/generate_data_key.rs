@@ -36,7 +36,8 @@ pub struct Response {
     pub ciphertext_blob: Blob,
     pub plaintext: SecretBlob,
     pub key_id: String,
-    pub key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// A data key and its ciphertext, as both data-key operations produce them.
@@ -44,7 +45,7 @@ pub(crate) struct DataKey {
     pub plaintext: SecretBytes,
     pub ciphertext: Vec<u8>,
     pub key_arn: String,
-    pub material_id: String,
+    pub material_id: Option<String>,
 }
 
 /// Validates the request, authorizes `action`, and makes the data key.

@@ -78,6 +78,12 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         },
     )?;
     crate::states::require_symmetric_encryption(&key)?;
+    if key.record.custom_key_store_id.is_some() {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is in a custom key store; data key pairs cannot be generated under keys in custom key stores.",
+            key.arn
+        )));
+    }
     let asym = spec.key_spec().asymmetric().ok_or_else(|| {
         KmsError::UnsupportedOperation(format!(
             "KeyPairSpec {spec} is only offered in the AWS China Regions"
@@ -103,6 +109,8 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         req.encryption_context.as_ref(),
         private.pkcs8().expose(),
     )?;
+    let material_id =
+        material_id.ok_or_else(|| KmsError::internal("software key without a material id"))?;
     Ok(DataKeyPair {
         private,
         ciphertext,

@@ -17,7 +17,8 @@ pub struct GenerateDataKeyWithoutPlaintext;
 pub struct Response {
     pub ciphertext_blob: Blob,
     pub key_id: String,
-    pub key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 impl Operation for GenerateDataKeyWithoutPlaintext {

@@ -28,9 +28,32 @@ pub struct Response {
     pub plaintext: SecretBlob,
 }
 
+/// `n` bytes from the random number generator of the HSM behind store `id`: it must be
+/// the caller's, of type AWS_CLOUDHSM (an external store → UnsupportedOperation) and
+/// CONNECTED.
+fn from_store(call: &Call<'_>, id: &str, n: usize) -> KmsResult<tresor_crypto::SecretBytes> {
+    use crate::custom_key_stores::{self as cks, state, CLOUDHSM};
+    let kms = call.kms;
+    let rec = kms.custom_key_store_of(&call.caller.account, &call.caller.region, id)?;
+    if rec.store_type != CLOUDHSM {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "GenerateRandom is not supported for external key store {id}."
+        )));
+    }
+    if rec.connection_state != state::CONNECTED {
+        return Err(cks::invalid_state(&rec, "it must be CONNECTED."));
+    }
+    let hsm = kms
+        .store_link(id)?
+        .hsm
+        .filter(|c| c.is_open())
+        .ok_or_else(|| cks::invalid_state(&rec, "its HSM cannot be reached."))?;
+    hsm.random(n)
+}
+
 impl Operation for GenerateRandom {
     const NAME: &'static str = "GenerateRandom";
-    const USES_STORAGE: bool = false;
+    const USES_STORAGE: bool = true;
     const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
@@ -42,18 +65,16 @@ impl Operation for GenerateRandom {
             .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
             .finish()?;
         call.authorize_account("kms:GenerateRandom", Facts::NONE)?;
-        if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!(
-                "Custom key store '{id}' does not exist"
-            )));
-        }
         if req.recipient.is_some() {
             return Err(KmsError::UnsupportedOperation(
                 "Recipient (Nitro Enclaves attestation) is not supported by Tresor".into(),
             ));
         }
         let n = usize::try_from(req.number_of_bytes.unwrap_or(0)).map_err(KmsError::internal)?;
-        let bytes = tresor_crypto::random::secret(n).map_err(KmsError::internal)?;
+        let bytes = match &req.custom_key_store_id {
+            Some(id) => from_store(call, id, n)?,
+            None => tresor_crypto::random::secret(n).map_err(KmsError::internal)?,
+        };
         Ok(Response {
             plaintext: SecretBlob(bytes),
         })

@@ -3,17 +3,23 @@
 use crate::pipeline::{entry, OperationEntry};
 
 pub mod cancel_key_deletion;
+pub mod connect_custom_key_store;
 pub mod create_alias;
+pub mod create_custom_key_store;
 pub mod create_grant;
 pub mod create_key;
+mod create_key_in_store;
 pub mod decapsulate;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod delete_custom_key_store;
 pub mod delete_imported_key_material;
 pub mod derive_shared_secret;
+pub mod describe_custom_key_stores;
 pub mod describe_key;
 pub mod disable_key;
 pub mod disable_key_rotation;
+pub mod disconnect_custom_key_store;
 pub mod enable_key;
 pub mod enable_key_rotation;
 pub mod encapsulate;
@@ -49,6 +55,7 @@ pub mod sign;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
+pub mod update_custom_key_store;
 pub mod update_key_description;
 pub mod update_primary_region;
 pub mod verify;
@@ -106,6 +113,12 @@ pub static ALL: &[OperationEntry] = &[
     entry::<update_key_description::UpdateKeyDescription>(),
     entry::<replicate_key::ReplicateKey>(),
     entry::<update_primary_region::UpdatePrimaryRegion>(),
+    entry::<connect_custom_key_store::ConnectCustomKeyStore>(),
+    entry::<create_custom_key_store::CreateCustomKeyStore>(),
+    entry::<delete_custom_key_store::DeleteCustomKeyStore>(),
+    entry::<describe_custom_key_stores::DescribeCustomKeyStores>(),
+    entry::<disconnect_custom_key_store::DisconnectCustomKeyStore>(),
+    entry::<update_custom_key_store::UpdateCustomKeyStore>(),
 ];
 
 /// Response of operations without output: `{}`.

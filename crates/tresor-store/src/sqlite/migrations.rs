@@ -135,5 +135,31 @@ UPDATE materials SET
     expiration_model = (SELECT k.expiration_model FROM keys k WHERE k.key_id = materials.key_id)
     WHERE key_id IN (SELECT key_id FROM keys WHERE origin = 'EXTERNAL');
 CREATE INDEX materials_by_valid_to ON materials(valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+ALTER TABLE keys ADD COLUMN custom_key_store_id TEXT;
+ALTER TABLE keys ADD COLUMN xks_key_id TEXT;
+CREATE INDEX keys_by_custom_key_store ON keys(custom_key_store_id) WHERE custom_key_store_id IS NOT NULL;
+CREATE TABLE custom_key_stores (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    store_type TEXT NOT NULL,
+    connection_state TEXT NOT NULL,
+    connection_error_code TEXT,
+    created_ms INTEGER NOT NULL,
+    cloud_hsm_cluster_id TEXT,
+    trust_anchor_certificate TEXT,
+    xks_proxy_uri_endpoint TEXT,
+    xks_proxy_uri_path TEXT,
+    xks_proxy_vpc_endpoint_service_name TEXT,
+    xks_proxy_connectivity TEXT,
+    xks_access_key_id TEXT,
+    wrapped_secret BLOB NOT NULL,
+    root_generation INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    UNIQUE (account, region, name),
+    UNIQUE (cloud_hsm_cluster_id)
+);
+CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
 "#,
 ];

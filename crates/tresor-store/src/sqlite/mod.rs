@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc};
 
 mod backup;
+mod custom_key_stores;
 mod migrations;
 pub use backup::{backup_database, check_database};
 use migrations::MIGRATIONS;
@@ -144,7 +145,7 @@ const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, rotation_enabled, rotation_period_days, \
      next_rotation_ms, on_demand_rotations, valid_to_ms, expiration_model, imported_material_id, \
-     primary_region";
+     primary_region, custom_key_store_id, xks_key_id";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -171,6 +172,8 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         expiration_model: r.get(20)?,
         imported_material_id: r.get(21)?,
         primary_region: r.get(22)?,
+        custom_key_store_id: r.get(23)?,
+        xks_key_id: r.get(24)?,
     })
 }
 
@@ -219,6 +222,9 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// Builds the [`WrappedRef`] of a row from its id.
+type RefOf = fn(String) -> WrappedRef;
 
 fn limit_i64(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
@@ -523,20 +529,20 @@ impl Store for SqliteStore {
         for row in rows {
             out.push(row?);
         }
-        let tables = [
-            ("SELECT access_key_id, wrapped_secret FROM access_keys WHERE root_generation = ?1 LIMIT ?2", true),
-            ("SELECT token_id, wrapped_private_key FROM import_tokens WHERE root_generation = ?1 LIMIT ?2", false),
+        let tables: [(&str, RefOf); 3] = [
+            ("SELECT access_key_id, wrapped_secret FROM access_keys WHERE root_generation = ?1 LIMIT ?2",
+             |access_key_id| WrappedRef::AccessKey { access_key_id }),
+            ("SELECT token_id, wrapped_private_key FROM import_tokens WHERE root_generation = ?1 LIMIT ?2",
+             |token_id| WrappedRef::ImportToken { token_id }),
+            ("SELECT id, wrapped_secret FROM custom_key_stores WHERE root_generation = ?1 LIMIT ?2",
+             |id| WrappedRef::CustomKeyStore { id }),
         ];
-        for (sql, access_key) in tables {
+        for (sql, target) in tables {
             let mut stmt = conn.prepare_cached(sql)?;
             let rows = stmt.query_map(params![generation, limit], |r| {
                 let id: String = r.get(0)?;
                 Ok(WrappedValue {
-                    target: if access_key {
-                        WrappedRef::AccessKey { access_key_id: id }
-                    } else {
-                        WrappedRef::ImportToken { token_id: id }
-                    },
+                    target: target(id),
                     wrapped: r.get(1)?,
                     root_generation: generation,
                 })
@@ -546,6 +552,22 @@ impl Store for SqliteStore {
             }
         }
         Ok(out)
+    }
+
+    fn custom_key_store(&self, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>> {
+        custom_key_stores::get(&self.conn.lock(), id)
+    }
+
+    fn custom_key_stores(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> StoreResult<Vec<CustomKeyStoreRecord>> {
+        custom_key_stores::list(&self.conn.lock(), account, region)
+    }
+
+    fn custom_key_store_key_count(&self, id: &str) -> StoreResult<u64> {
+        custom_key_stores::key_count(&self.conn.lock(), id)
     }
 
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
@@ -561,14 +583,14 @@ impl Store for SqliteStore {
     }
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
 fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {
-            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
             tx.execute(
                 &sql,
                 params![
@@ -594,7 +616,9 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                     k.valid_to_ms,
                     k.expiration_model,
                     k.imported_material_id,
-                    k.primary_region
+                    k.primary_region,
+                    k.custom_key_store_id,
+                    k.xks_key_id
                 ],
             )
             .map_err(|e| {
@@ -797,7 +821,15 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                     params![wrapped, to_generation, token_id, from_generation],
                 )?;
             }
+            WrappedRef::CustomKeyStore { id } => {
+                custom_key_stores::rewrap(tx, &id, from_generation, &wrapped, to_generation)?;
+            }
         },
+        Write::InsertCustomKeyStore(c) => custom_key_stores::insert(tx, &c)?,
+        Write::UpdateCustomKeyStore(c) => custom_key_stores::update(tx, &c)?,
+        Write::DeleteCustomKeyStore { id } => {
+            tx.execute("DELETE FROM custom_key_stores WHERE id = ?1", [id])?;
+        }
     }
     Ok(())
 }

@@ -28,6 +28,8 @@ fn key(id: &str) -> KeyRecord {
         expiration_model: None,
         imported_material_id: None,
         primary_region: None,
+        custom_key_store_id: None,
+        xks_key_id: None,
     }
 }
 
@@ -340,4 +342,92 @@ fn multi_region_keys_are_the_records_of_one_mrk_id_only() {
             .as_deref(),
         Some("us-east-1")
     );
+}
+
+fn custom_key_store(id: &str, name: &str) -> CustomKeyStoreRecord {
+    CustomKeyStoreRecord {
+        id: id.into(),
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        name: name.into(),
+        store_type: "AWS_CLOUDHSM".into(),
+        connection_state: "DISCONNECTED".into(),
+        connection_error_code: None,
+        created_ms: 1,
+        cloud_hsm_cluster_id: Some("cluster-abcdefghijk".into()),
+        trust_anchor_certificate: Some("PEM".into()),
+        xks_proxy_uri_endpoint: None,
+        xks_proxy_uri_path: None,
+        xks_proxy_vpc_endpoint_service_name: None,
+        xks_proxy_connectivity: None,
+        xks_access_key_id: None,
+        wrapped_secret: vec![1, 2, 3],
+        root_generation: 1,
+        revision: 1,
+    }
+}
+
+#[test]
+fn custom_key_stores_unique_names_revisions_keys_and_rewrap() {
+    let (_d, s) = open();
+    s.apply(vec![Write::InsertCustomKeyStore(custom_key_store(
+        "cks-1", "a",
+    ))])
+    .unwrap();
+    let dup = s.apply(vec![Write::InsertCustomKeyStore(custom_key_store(
+        "cks-2", "a",
+    ))]);
+    assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
+    s.apply(vec![Write::InsertCustomKeyStore(custom_key_store(
+        "cks-2", "b",
+    ))])
+    .unwrap();
+    let mut c = s.custom_key_store("cks-1").unwrap().unwrap();
+    c.name = "b".into();
+    c.revision = 2;
+    let taken = s.apply(vec![Write::UpdateCustomKeyStore(c.clone())]);
+    assert!(matches!(taken, Err(StoreError::Duplicate(_))), "{taken:?}");
+    c.name = "c".into();
+    c.connection_state = "CONNECTED".into();
+    s.apply(vec![Write::UpdateCustomKeyStore(c.clone())])
+        .unwrap();
+    let stale = s.apply(vec![Write::UpdateCustomKeyStore(c.clone())]);
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let listed = s.custom_key_stores("111122223333", "us-east-1").unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["c", "b"]
+    );
+    assert!(s
+        .custom_key_stores("111122223333", "eu-west-1")
+        .unwrap()
+        .is_empty());
+    let mut k = key("k1");
+    k.custom_key_store_id = Some("cks-1".into());
+    s.apply(vec![Write::InsertKey(k)]).unwrap();
+    assert_eq!(s.custom_key_store_key_count("cks-1").unwrap(), 1);
+    assert_eq!(s.custom_key_store_key_count("cks-2").unwrap(), 0);
+    assert_eq!(
+        s.key("k1").unwrap().unwrap().custom_key_store_id.as_deref(),
+        Some("cks-1")
+    );
+    let under: Vec<_> = s
+        .wrapped_under(1, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|w| matches!(w.target, WrappedRef::CustomKeyStore { .. }))
+        .collect();
+    assert_eq!(under.len(), 2);
+    s.apply(vec![Write::Rewrap {
+        target: WrappedRef::CustomKeyStore { id: "cks-1".into() },
+        from_generation: 1,
+        wrapped: vec![9],
+        to_generation: 2,
+    }])
+    .unwrap();
+    let c = s.custom_key_store("cks-1").unwrap().unwrap();
+    assert_eq!((c.wrapped_secret, c.root_generation), (vec![9], 2));
+    s.apply(vec![Write::DeleteCustomKeyStore { id: "cks-2".into() }])
+        .unwrap();
+    assert!(s.custom_key_store("cks-2").unwrap().is_none());
 }
