@@ -165,6 +165,15 @@ try {
     await shot(page, "try-it");
   });
 
+  await check("the key's audit trail", async () => {
+    await page.click("nav.tabs >> text=Audit trail");
+    await page.fill("input[name=operation]", "Encrypt");
+    await submit(page, "form.filters button");
+    const trail = await text(page, "#audit");
+    assert(trail.includes("Encrypt") && trail.includes("tresor-console"), `trail: ${trail}`);
+    assert(!trail.includes("CreateAlias"), "operation filter");
+  });
+
   await check("schedule deletion", async () => {
     await page.click("nav.tabs >> text=Details");
     await page.fill("#pending-days", "7");

@@ -124,6 +124,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         console: (args.console == "on").then(|| {
             tresor_server::console::Console::new(tresor_server::console::ConsoleConfig {
                 idle_timeout: std::time::Duration::from_secs(args.console_idle_timeout.max(1)),
+                audit_dir: (args.audit.audit_sink == crate::audit_cmd::SinkKind::File).then(|| {
+                    args.audit
+                        .audit_dir
+                        .clone()
+                        .unwrap_or_else(|| dir.join("audit"))
+                }),
                 ..Default::default()
             })
         }),

@@ -323,17 +323,19 @@ fn session_cookie_flags_and_security_headers() {
     assert_eq!(b.get("/console/keys").status, 303);
 }
 
+/// A create-key form, with `csrf` when given.
+fn form(csrf: Option<&str>) -> Vec<(&str, &str)> {
+    let mut f = vec![("usage", "ENCRYPT_DECRYPT"), ("spec", "SYMMETRIC_DEFAULT")];
+    if let Some(c) = csrf {
+        f.push(("csrf", c));
+    }
+    f
+}
+
 #[test]
 fn forms_without_the_right_csrf_token_are_refused() {
     let srv = Server::start();
     let mut b = Browser::signed_in(srv.port, ACCESS_KEY, SECRET_KEY);
-    let form = |csrf: Option<&str>| {
-        let mut f = vec![("usage", "ENCRYPT_DECRYPT"), ("spec", "SYMMETRIC_DEFAULT")];
-        if let Some(c) = csrf {
-            f.push(("csrf", c));
-        }
-        f
-    };
     let a = b.post("/console/keys", &form(None));
     assert_eq!(a.status, 403, "{}", a.body);
     assert!(a.body.contains("CSRF"));
@@ -445,6 +447,23 @@ fn console_actions_are_api_calls_by_the_principal() {
         .get(&format!("/console/keys/{id}"))
         .body
         .contains("Unknown console action"));
+
+    // The key's audit trail, filtered; the lookup is itself on the record.
+    let trail = b.get(&format!("/console/keys/{id}/audit?operation=CreateAlias"));
+    assert_eq!(trail.status, 200);
+    assert!(trail.body.contains("CreateAlias") && trail.body.contains("tresor-console"));
+    assert!(
+        !trail.body.contains("<td>DescribeKey</td>"),
+        "{}",
+        trail.body
+    );
+    let failed = b.get(&format!("/console/keys/{id}/audit?outcome=error"));
+    assert!(failed.body.contains("No record matches"), "{}", failed.body);
+    let bad = b.get(&format!("/console/keys/{id}/audit?since=yesterday"));
+    assert!(bad.body.contains("cannot read time"), "{}", bad.body);
+    assert!(records(&audit_dir(&srv))
+        .iter()
+        .any(|r| r["eventName"] == "LookupEvents" && r["userAgent"] == "tresor-console"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -495,6 +514,10 @@ async fn a_second_user_sees_only_what_its_policies_allow() {
         // Operator pages are not offered, and the API refuses them anyway.
         assert!(!page.body.contains("href=\"/console/users\""));
         assert_eq!(b.get("/console/users").status, 403);
+        // The audit trail of a key bob may describe is still not his to read.
+        let trail = b.get(&format!("/console/keys/{mine2}/audit"));
+        assert_eq!(trail.status, 403);
+        assert!(!trail.body.contains("<table"));
 
         // Carol has no policy: no key is listed at all.
         let mut c = Browser::signed_in(port, &carol.access_key_id, &carol.secret);

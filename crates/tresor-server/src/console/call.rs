@@ -55,6 +55,22 @@ impl ApiError {
 }
 
 impl Ctx {
+    /// The signed-in principal as the caller of one request (a fresh request id).
+    pub fn caller(&self) -> Caller {
+        let p = &self.session.principal;
+        Caller {
+            account: p.account.clone(),
+            principal_arn: p.principal_arn.clone(),
+            access_key_id: p.access_key_id.clone(),
+            operator: p.operator,
+            region: p.region.clone(),
+            source_ip: self.peer.ip().to_string(),
+            user_agent: USER_AGENT.into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            secure_transport: self.secure,
+        }
+    }
+
     /// Calls `op` (`Encrypt`, or `TresorAdmin.ListUsers`) with `body` as this session's
     /// principal.
     pub async fn call(
@@ -72,18 +88,7 @@ impl Ctx {
                 "Unknown operation {op}"
             ))));
         };
-        let p = &self.session.principal;
-        let caller = Caller {
-            account: p.account.clone(),
-            principal_arn: p.principal_arn.clone(),
-            access_key_id: p.access_key_id.clone(),
-            operator: p.operator,
-            region: p.region.clone(),
-            source_ip: self.peer.ip().to_string(),
-            user_agent: USER_AGENT.into(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            secure_transport: self.secure,
-        };
+        let caller = self.caller();
         let body = body.to_string().into_bytes();
         let kms = state.kms.clone();
         let started = Instant::now();

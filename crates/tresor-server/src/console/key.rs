@@ -197,6 +197,7 @@ pub(crate) fn key_nav(id: &str, current: &str) -> Markup {
         ("policy", "Key policy", format!("{base}/policy")),
         ("grants", "Grants", format!("{base}/grants")),
         ("try", "Try it", format!("{base}/try")),
+        ("audit", "Audit trail", format!("{base}/audit")),
     ];
     html! {
         nav.tabs {

@@ -8,6 +8,7 @@
 //! policies, quota-limited and audited with user agent `tresor-console` — so the
 //! console can do nothing its user could not do with the SDK.
 
+mod audit;
 mod call;
 mod form;
 mod grants;
@@ -45,6 +46,8 @@ pub struct ConsoleConfig {
     pub lifetime: Duration,
     /// The region preselected on the sign-in form.
     pub default_region: String,
+    /// The audit log's directory, for the audit trail pages (`None`: not kept in files).
+    pub audit_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ConsoleConfig {
@@ -53,6 +56,7 @@ impl Default for ConsoleConfig {
             idle_timeout: Duration::from_secs(15 * 60),
             lifetime: Duration::from_secs(12 * 3600),
             default_region: "us-east-1".into(),
+            audit_dir: None,
         }
     }
 }
@@ -100,6 +104,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             "/console/keys/{id}/grants",
             get(grants::show).post(grants::action),
         )
+        .route("/console/keys/{id}/audit", get(audit::show))
         .route("/console/users", get(users::list).post(users::create))
         .route(
             "/console/users/{name}",

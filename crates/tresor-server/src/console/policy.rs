@@ -158,6 +158,11 @@ async fn identity_policies(
     let user = principal
         .split_once(":user/")
         .map(|(head, name)| (head.rsplit(':').next().unwrap_or_default(), name));
+    if principal.ends_with(":root") {
+        // The account root has every permission its key policy delegates: no identity
+        // policy is involved.
+        return (Vec::new(), None);
+    }
     let Some((account, name)) = user else {
         return (
             Vec::new(),
