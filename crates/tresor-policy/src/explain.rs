@@ -214,7 +214,7 @@ pub fn explain(
         Decision::NotApplicable if key_policy.is_none() => {
             "Implicitly denied: no identity policy allows this action.".into()
         }
-        Decision::NotApplicable if !same_account && !(key_direct || key_delegates) => {
+        Decision::NotApplicable if !(same_account || key_direct || key_delegates) => {
             "Implicitly denied: the key is in another account and its key policy does not allow the caller.".into()
         }
         Decision::NotApplicable if !same_account => {

@@ -3,7 +3,7 @@
 //! key's account root and the operator may read it (after DescribeKey shows the key
 //! to them), and every lookup is itself audited (`LookupEvents`).
 
-use super::call::s;
+use super::call::{at, s};
 use super::key::key_nav;
 use super::layout::{api_error, error_page, page, select};
 use super::{ApiError, Ctx, Form};
@@ -30,7 +30,7 @@ pub(crate) async fn show(
         .call(&state, "DescribeKey", json!({ "KeyId": id }))
         .await
     {
-        Ok(v) => v["KeyMetadata"].clone(),
+        Ok(v) => at(&v, "KeyMetadata").clone(),
         Err(e) => return error_page(&ctx, "Audit trail", &e),
     };
     let (key_id, key_arn) = (s(&meta, "KeyId").to_string(), s(&meta, "Arn").to_string());
@@ -68,7 +68,7 @@ pub(crate) async fn show(
                     tbody { @for r in records { tr {
                         td { (s(r, "eventTime")) }
                         td { (s(r, "eventName")) }
-                        td.mono { (r["userIdentity"]["arn"].as_str().unwrap_or_default()) }
+                        td.mono { (at(at(r, "userIdentity"), "arn").as_str().unwrap_or_default()) }
                         td { (s(r, "sourceIPAddress")) " · " (s(r, "userAgent")) }
                         td { @if let Some(code) = r.get("errorCode").and_then(Value::as_str) { span.state.Disabled { (code) } } @else { "ok" } }
                         td.mono { (s(r, "requestID")) }

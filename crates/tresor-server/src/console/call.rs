@@ -129,3 +129,17 @@ pub(crate) fn date(v: &Value, key: &str) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.ok().and_then(|t| t.format(&fmt).ok()).unwrap_or_default()
 }
+
+static NULL: Value = Value::Null;
+
+/// Member `key` of a JSON answer, or `null`.
+pub(crate) fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key).unwrap_or(&NULL)
+}
+
+/// Sets member `key` of a JSON request object.
+pub(crate) fn set(v: &mut Value, key: &str, value: Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
+}

@@ -77,7 +77,7 @@ pub(crate) fn pairs(text: &str) -> Result<serde_json::Map<String, serde_json::Va
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -1,7 +1,7 @@
 //! A key's grants: list (ListGrants), create with constraints (CreateGrant), revoke
 //! (RevokeGrant).
 
-use super::call::s;
+use super::call::{at, s, set};
 use super::form::pairs;
 use super::key::key_nav;
 use super::layout::{csrf, error_page, page};
@@ -47,7 +47,10 @@ pub(crate) async fn show(
         Ok(v) => v,
         Err(e) => return error_page(&ctx, "Grants", &e),
     };
-    let grants: Vec<Value> = listed["Grants"].as_array().cloned().unwrap_or_default();
+    let grants: Vec<Value> = at(&listed, "Grants")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let action = format!("/console/keys/{}/grants", seg(&id));
     let body = html! {
         (key_nav(&id, "grants"))
@@ -104,7 +107,7 @@ pub(crate) async fn show(
 }
 
 fn ops_of(g: &Value) -> String {
-    g["Operations"]
+    at(g, "Operations")
         .as_array()
         .into_iter()
         .flatten()
@@ -152,10 +155,10 @@ fn create_body(id: &str, f: &Form) -> Result<Value, ApiError> {
         "Operations": f.all("operation"),
     });
     if let Some(r) = f.opt("retiring") {
-        b["RetiringPrincipal"] = r.into();
+        set(&mut b, "RetiringPrincipal", r.into());
     }
     if let Some(n) = f.opt("name") {
-        b["Name"] = n.into();
+        set(&mut b, "Name", n.into());
     }
     let equals = pairs(f.get("context_equals")).map_err(ApiError::validation)?;
     let subset = pairs(f.get("context_subset")).map_err(ApiError::validation)?;
@@ -167,7 +170,7 @@ fn create_body(id: &str, f: &Form) -> Result<Value, ApiError> {
         c.insert("EncryptionContextSubset".into(), Value::Object(subset));
     }
     if !c.is_empty() {
-        b["Constraints"] = Value::Object(c);
+        set(&mut b, "Constraints", Value::Object(c));
     }
     Ok(b)
 }

@@ -1,7 +1,7 @@
 //! A key's page: metadata, aliases, tags, rotation (status, enable/disable, rotate now,
 //! history), state changes and scheduled deletion; and the actions its forms post.
 
-use super::call::{date, s};
+use super::call::{at, date, s};
 use super::layout::{csrf, error_page, page};
 use super::{see_other, seg, ApiError, Ctx, Post};
 use crate::AppState;
@@ -21,7 +21,7 @@ pub(crate) async fn detail(
         .call(&state, "DescribeKey", json!({ "KeyId": id }))
         .await
     {
-        Ok(v) => v["KeyMetadata"].clone(),
+        Ok(v) => at(&v, "KeyMetadata").clone(),
         Err(e) => return error_page(&ctx, "Key", &e),
     };
     let id = s(&meta, "KeyId").to_string();
@@ -29,7 +29,7 @@ pub(crate) async fn detail(
         .call(&state, "ListAliases", json!({ "KeyId": id, "Limit": 100 }))
         .await
         .map(|v| {
-            v["Aliases"]
+            at(&v, "Aliases")
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -156,10 +156,10 @@ fn rotation_section(
             @match status {
                 Err(e) => { (super::layout::api_error(e)) }
                 Ok(v) => {
-                    @let on = v["KeyRotationEnabled"].as_bool() == Some(true);
+                    @let on = at(v, "KeyRotationEnabled").as_bool() == Some(true);
                     p #rotation-status {
                         "Automatic rotation: " strong { @if on { "enabled" } @else { "disabled" } }
-                        @if on { " · every " (v["RotationPeriodInDays"].as_i64().unwrap_or_default()) " days · next " (date(v, "NextRotationDate")) }
+                        @if on { " · every " (at(v, "RotationPeriodInDays").as_i64().unwrap_or_default()) " days · next " (date(v, "NextRotationDate")) }
                     }
                     div.actions {
                         @if on {
@@ -176,7 +176,7 @@ fn rotation_section(
             h3 { "History" }
             @match history {
                 Some(Ok(h)) => {
-                    @let list = h["Rotations"].as_array().cloned().unwrap_or_default();
+                    @let list = at(h, "Rotations").as_array().cloned().unwrap_or_default();
                     @if list.is_empty() { p.empty { "Never rotated." } }
                     @else {
                         ul #rotation-history { @for r in &list { li { (date(r, "RotationDate")) " · " (s(r, "RotationType")) } } }
@@ -241,7 +241,7 @@ pub(crate) async fn tags(
             json!({ "KeyId": id, "Limit": 50 }),
         )
         .await?;
-    Ok(v["Tags"]
+    Ok(at(&v, "Tags")
         .as_array()
         .into_iter()
         .flatten()

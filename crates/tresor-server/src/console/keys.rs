@@ -1,7 +1,7 @@
 //! The keys list (paged through ListKeys markers, filtered by alias, tag, spec and
 //! state) and the create-key form.
 
-use super::call::s;
+use super::call::{at, s, set};
 use super::layout::{self, api_error, csrf, page, page_status, select};
 use super::{see_other, seg, Ctx, Form, Post};
 use crate::AppState;
@@ -99,7 +99,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, ctx: Ctx, req: Requ
     );
     let mut body = json!({ "Limit": PAGE });
     if let Some(m) = q.opt("marker") {
-        body["Marker"] = m.into();
+        set(&mut body, "Marker", m.into());
     }
     let listed = match ctx.call(&state, "ListKeys", body).await {
         Ok(v) => v,
@@ -113,7 +113,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, ctx: Ctx, req: Requ
         }
     };
     let mut rows = Vec::new();
-    for k in listed["Keys"].as_array().into_iter().flatten() {
+    for k in at(&listed, "Keys").as_array().into_iter().flatten() {
         let id = s(k, "KeyId").to_string();
         rows.push(row(&state, &ctx, id, !tag.is_empty()).await);
     }
@@ -129,7 +129,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, ctx: Ctx, req: Requ
     let next = listed
         .get("NextMarker")
         .and_then(Value::as_str)
-        .filter(|_| listed["Truncated"].as_bool() == Some(true));
+        .filter(|_| at(&listed, "Truncated").as_bool() == Some(true));
     let filtered = !(alias.is_empty() && tag.is_empty() && spec.is_empty() && key_state.is_empty());
     let next_link = next.map(|m| {
         format!(
@@ -224,7 +224,7 @@ async fn row(state: &Arc<AppState>, ctx: &Ctx, id: String, with_tags: bool) -> R
         .await
     {
         Ok(v) => {
-            let m = &v["KeyMetadata"];
+            let m = &at(&v, "KeyMetadata");
             r.spec = s(m, "KeySpec").into();
             r.usage = s(m, "KeyUsage").into();
             r.state = s(m, "KeyState").into();
@@ -239,7 +239,7 @@ async fn row(state: &Arc<AppState>, ctx: &Ctx, id: String, with_tags: bool) -> R
         .call(state, "ListAliases", json!({ "KeyId": r.id, "Limit": 100 }))
         .await
     {
-        r.aliases = v["Aliases"]
+        r.aliases = at(&v, "Aliases")
             .as_array()
             .into_iter()
             .flatten()
@@ -309,10 +309,14 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, post: Post) -> Re
         "Origin": f.opt("origin").unwrap_or("AWS_KMS"),
     });
     if let Some(d) = f.opt("description") {
-        body["Description"] = d.into();
+        set(&mut body, "Description", d.into());
     }
     if let Some(k) = f.opt("tag_key") {
-        body["Tags"] = json!([{ "TagKey": k, "TagValue": f.get("tag_value").trim() }]);
+        set(
+            &mut body,
+            "Tags",
+            json!([{ "TagKey": k, "TagValue": f.get("tag_value").trim() }]),
+        );
     }
     let created = match ctx.call(&state, "CreateKey", body).await {
         Ok(v) => v,
@@ -325,7 +329,7 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, post: Post) -> Re
             )
         }
     };
-    let id = s(&created["KeyMetadata"], "KeyId").to_string();
+    let id = s(at(&created, "KeyMetadata"), "KeyId").to_string();
     let mut message = format!("Created key {id}.");
     let mut error = false;
     if let Some(alias) = f.opt("alias") {

@@ -3,7 +3,7 @@
 //! which statements of the draft and of the principal's identity policies allow or
 //! deny, and why.
 
-use super::call::s;
+use super::call::{at, s, set};
 use super::key::key_nav;
 use super::layout::{api_error, csrf, error_page, page, page_status, status_for};
 use super::{see_other, seg, ApiError, Ctx, Form, Post};
@@ -107,7 +107,7 @@ async fn run_explain(
     let meta = ctx
         .call(state, "DescribeKey", json!({ "KeyId": id }))
         .await?;
-    let meta = &meta["KeyMetadata"];
+    let meta = &at(&meta, "KeyMetadata");
     let (key_arn, key_account) = (s(meta, "Arn").to_string(), s(meta, "AWSAccountId"));
     let key_policy = Policy::parse_key_policy(text).map_err(|e| ApiError {
         code: "MalformedPolicyDocumentException",
@@ -185,14 +185,14 @@ async fn identity_policies(
         }
     };
     let mut out = Vec::new();
-    for n in names["PolicyNames"]
+    for n in at(&names, "PolicyNames")
         .as_array()
         .into_iter()
         .flatten()
         .take(20)
     {
         let mut body = sel.clone();
-        body["PolicyName"] = n.clone();
+        set(&mut body, "PolicyName", n.clone());
         if let Ok(v) = ctx.call(state, "TresorAdmin.GetUserPolicy", body).await {
             if let Ok(p) = Policy::parse_identity_policy(s(&v, "PolicyDocument")) {
                 out.push(p);

@@ -1,7 +1,7 @@
 //! "Try it": encrypt and decrypt, sign and verify, or MAC some text with the key, as
 //! the signed-in principal.
 
-use super::call::s;
+use super::call::{at, s, set};
 use super::form::pairs;
 use super::key::key_nav;
 use super::layout::{api_error, csrf, error_page, page, select};
@@ -52,7 +52,7 @@ async fn execute(
     let context = pairs(f.get("context")).map_err(ApiError::validation)?;
     let with_context = |mut b: Value| {
         if !context.is_empty() {
-            b["EncryptionContext"] = Value::Object(context.clone());
+            set(&mut b, "EncryptionContext", Value::Object(context.clone()));
         }
         b
     };
@@ -65,7 +65,7 @@ async fn execute(
             let mut b =
                 with_context(json!({ "KeyId": id, "Plaintext": B64.encode(f.get("text")) }));
             if let Some(a) = alg {
-                b["EncryptionAlgorithm"] = a.into();
+                set(&mut b, "EncryptionAlgorithm", a.into());
             }
             let v = ctx.call(state, "Encrypt", b).await?;
             Ok(Outcome {
@@ -78,7 +78,7 @@ async fn execute(
             let mut b =
                 with_context(json!({ "KeyId": id, "CiphertextBlob": f.get("ciphertext").trim() }));
             if let Some(a) = alg {
-                b["EncryptionAlgorithm"] = a.into();
+                set(&mut b, "EncryptionAlgorithm", a.into());
             }
             let v = ctx.call(state, "Decrypt", b).await?;
             let plain = B64.decode(s(&v, "Plaintext")).unwrap_or_default();
@@ -103,7 +103,7 @@ async fn execute(
             let v = ctx.call(state, "Verify", b).await?;
             Ok(Outcome {
                 op: "Verify",
-                lines: vec![("SignatureValid", v["SignatureValid"].to_string())],
+                lines: vec![("SignatureValid", at(&v, "SignatureValid").to_string())],
             })
         }
         "GenerateMac" => {
@@ -127,11 +127,11 @@ async fn render(
     outcome: Option<Result<Outcome, ApiError>>,
 ) -> Response {
     let meta = match ctx.call(state, "DescribeKey", json!({ "KeyId": id })).await {
-        Ok(v) => v["KeyMetadata"].clone(),
+        Ok(v) => at(&v, "KeyMetadata").clone(),
         Err(e) => return error_page(ctx, "Try it", &e),
     };
     let list = |k: &str| -> Vec<String> {
-        meta[k]
+        at(&meta, k)
             .as_array()
             .into_iter()
             .flatten()

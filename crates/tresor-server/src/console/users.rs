@@ -1,7 +1,7 @@
 //! For the operator and account roots: users and their access keys, through the
 //! `TresorAdmin` API (which decides who may do what).
 
-use super::call::{date, s};
+use super::call::{at, date, s, set};
 use super::layout::{api_error, csrf, error_page, page, page_status, status_for};
 use super::{see_other, seg, ApiError, Ctx, Form, Post};
 use crate::AppState;
@@ -46,7 +46,7 @@ async fn render_list(
         @match &users {
             Err(e) => { (api_error(e)) }
             Ok(v) => {
-                @let list = v["Users"].as_array().cloned().unwrap_or_default();
+                @let list = at(v, "Users").as_array().cloned().unwrap_or_default();
                 @if list.is_empty() { p.empty { "No users in account " (account) "." } }
                 @else {
                     div.scroll { table #users {
@@ -54,7 +54,7 @@ async fn render_list(
                         tbody { @for u in &list { tr {
                             td { a href={ "/console/users/" (seg(s(u, "UserName"))) "?account=" (seg(account)) } { (s(u, "UserName")) } }
                             td.mono { (s(u, "Arn")) }
-                            td { @if u["Enabled"].as_bool() == Some(false) { "Disabled" } @else { "Enabled" } }
+                            td { @if at(u, "Enabled").as_bool() == Some(false) { "Disabled" } @else { "Enabled" } }
                             td { (date(u, "CreateDate")) }
                         } } }
                     } }
@@ -143,9 +143,14 @@ async fn render_detail(
     let policies = ctx
         .call(state, "TresorAdmin.ListUserPolicies", sel)
         .await
-        .map(|v| v["PolicyNames"].as_array().cloned().unwrap_or_default());
+        .map(|v| {
+            at(&v, "PolicyNames")
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        });
     let action = format!("/console/users/{}?account={}", seg(name), seg(account));
-    let list = keys["AccessKeyMetadata"]
+    let list = at(&keys, "AccessKeyMetadata")
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -242,7 +247,7 @@ pub(crate) async fn action(
     let sel = json!({ "Account": account, "UserName": name });
     let with = |k: &str, v: &str| {
         let mut b = sel.clone();
-        b[k] = v.into();
+        set(&mut b, k, v.into());
         b
     };
     match f.get("op") {
@@ -255,14 +260,14 @@ pub(crate) async fn action(
         op @ ("UpdateAccessKey" | "DeleteAccessKey") => {
             let mut b = with("AccessKeyId", f.get("access_key_id"));
             if op == "UpdateAccessKey" {
-                b["Status"] = f.get("status").into();
+                set(&mut b, "Status", f.get("status").into());
             }
             let r = ctx.call(&state, &format!("TresorAdmin.{op}"), b).await;
             done(&state, ctx, r, "The access key was updated.");
         }
         "PutUserPolicy" => {
             let mut b = with("PolicyName", f.get("policy_name").trim());
-            b["PolicyDocument"] = f.get("policy_document").into();
+            set(&mut b, "PolicyDocument", f.get("policy_document").into());
             let r = ctx.call(&state, "TresorAdmin.PutUserPolicy", b).await;
             done(&state, ctx, r, "The policy was saved.");
         }
