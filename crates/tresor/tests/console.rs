@@ -231,18 +231,23 @@ fn sign_in_with_a_wrong_secret_is_refused_and_audited() {
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!(b.get("/console/keys").status, 200);
 
-    let recs = records(&audit_dir(&srv));
-    let logins: Vec<_> = recs
-        .iter()
-        .filter(|r| r["eventName"] == "ConsoleLogin")
-        .collect();
-    assert!(
-        logins.iter().any(|r| r["errorCode"].is_string()),
-        "{logins:?}"
-    );
-    assert!(logins
-        .iter()
-        .any(|r| r["errorCode"].is_null() && r["userAgent"] == "tresor-console"));
+    // Records reach the file asynchronously: wait for both kinds.
+    let mut logins = Vec::new();
+    for _ in 0..50 {
+        logins = records(&audit_dir(&srv))
+            .into_iter()
+            .filter(|r| r["eventName"] == "ConsoleLogin")
+            .collect();
+        let refused = logins.iter().any(|r| r["errorCode"].is_string());
+        let admitted = logins
+            .iter()
+            .any(|r| r["errorCode"].is_null() && r["userAgent"] == "tresor-console");
+        if refused && admitted {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no refused and admitted ConsoleLogin records: {logins:?}");
 }
 
 #[test]
@@ -467,9 +472,18 @@ fn console_actions_are_api_calls_by_the_principal() {
     assert!(failed.body.contains("No record matches"), "{}", failed.body);
     let bad = b.get(&format!("/console/keys/{id}/audit?since=yesterday"));
     assert!(bad.body.contains("cannot read time"), "{}", bad.body);
-    assert!(records(&audit_dir(&srv))
-        .iter()
-        .any(|r| r["eventName"] == "LookupEvents" && r["userAgent"] == "tresor-console"));
+    let lookup = |r: &serde_json::Value| {
+        r["eventName"] == "LookupEvents" && r["userAgent"] == "tresor-console"
+    };
+    let mut seen = false;
+    for _ in 0..50 {
+        seen = records(&audit_dir(&srv)).iter().any(lookup);
+        if seen {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(seen, "no LookupEvents record");
 }
 
 #[tokio::test(flavor = "multi_thread")]
