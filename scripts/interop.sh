@@ -9,9 +9,11 @@
 #   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
 #   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
 #   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
-#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls
+#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls,console
 #                  (default: all); tls runs the boto3 and CLI round trips against a second
-#                  server started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE
+#                  server started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE;
+#                  console runs the browser tests (scripts/console: playwright-core and
+#                  Chromium) against a server of its own
 #   INTEROP_VERBOSE=1  print Python tracebacks of failed checks
 #
 # Prints per-check results and ends with one line `N passed, N failed`
@@ -22,7 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 REQUIREMENTS="$HERE/requirements.txt"
 VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
-ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls,console}
 START_TIMEOUT=60
 t_start=$SECONDS
 
@@ -229,6 +231,10 @@ if wants tls; then
       printf 'PASS\t%s\t%s\t\n' tls "plain HTTP to the TLS port is refused" >>"$INTEROP_RESULTS"
     fi
   fi
+fi
+if wants console; then
+  # The web console in a real browser, on a fresh server so that its pages are its own.
+  run_part console env TRESOR_BIN="$TRESOR_BIN" bash "$ROOT/scripts/console/run.sh"
 fi
 
 # ---------------------------------------------------------------- summary

@@ -11,9 +11,11 @@
 
 mod condition;
 mod decide;
+mod explain;
 mod matching;
 
 pub use decide::{authorize, authorize_identity};
+pub use explain::{explain, Explanation, StatementExplanation};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,8 +1,10 @@
 //! Tresor's HTTP front: the AWS JSON 1.1 protocol over HTTP/1.1 or h2, plain or TLS,
-//! SigV4 authentication, and hand-off to the core's pipeline; health and metrics.
+//! SigV4 authentication, and hand-off to the core's pipeline; health, metrics and the
+//! web console.
 #![deny(missing_docs)]
 
 mod api;
+pub mod console;
 pub mod metrics;
 pub mod operator;
 pub mod rejection;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Route `GET /metrics`.
     pub serve_metrics: bool,
+    /// The web console at `/console/`, when served.
+    pub console: Option<console::Console>,
 }
 
 /// The router: the KMS API at `POST /`, `GET /health`, `GET /metrics` and the test
@@ -59,6 +63,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     if state.test_clock.is_some() {
         r = r.route("/_tresor/test/advance-clock", post(api::advance_clock));
+    }
+    if state.console.is_some() {
+        r = r.merge(console::routes());
     }
     r.fallback(api::not_found).with_state(state)
 }

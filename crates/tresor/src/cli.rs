@@ -91,6 +91,19 @@ pub struct ServeArgs {
     #[arg(long, env = "TRESOR_METRICS", default_value = "public", value_parser = ["public", "off"])]
     pub metrics: String,
 
+    /// The web console at `/console/`: `on` serves it, `off` does not.
+    #[arg(long, env = "TRESOR_CONSOLE", default_value = "on", value_parser = ["on", "off"])]
+    pub console: String,
+
+    /// Seconds without a request after which a console session ends.
+    #[arg(
+        long,
+        env = "TRESOR_CONSOLE_IDLE_TIMEOUT",
+        default_value_t = 900,
+        value_name = "SECS"
+    )]
+    pub console_idle_timeout: u64,
+
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(
         long,

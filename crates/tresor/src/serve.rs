@@ -122,6 +122,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         accept_example_key: args.dev,
         seal: seal.map(|s| s as Arc<dyn tresor_server::operator::SealControl>),
         serve_metrics: args.metrics == "public",
+        console: (args.console == "on").then(|| {
+            tresor_server::console::Console::new(tresor_server::console::ConsoleConfig {
+                idle_timeout: std::time::Duration::from_secs(args.console_idle_timeout.max(1)),
+                audit_dir: (args.audit.audit_sink == crate::audit_cmd::SinkKind::File).then(|| {
+                    args.audit
+                        .audit_dir
+                        .clone()
+                        .unwrap_or_else(|| dir.join("audit"))
+                }),
+                ..Default::default()
+            })
+        }),
     });
     let drain = std::time::Duration::from_secs(args.shutdown_timeout);
     let drained = tresor_server::serve(listener, state, tls, shutdown_signal(), drain).await;
