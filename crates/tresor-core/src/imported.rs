@@ -162,6 +162,8 @@ mod tests {
             expiration_model: None,
             imported_material_id: fingerprint.map(Into::into),
             primary_region: None,
+            custom_key_store_id: None,
+            xks_key_id: None,
             revision: 1,
         }
     }

@@ -253,6 +253,9 @@ fn replica_record(
         // Only the primary's material may be imported into the replica.
         imported_material_id: p.imported_material_id.clone(),
         primary_region: None,
+        // Multi-Region keys are never in a custom key store.
+        custom_key_store_id: None,
+        xks_key_id: None,
     };
     crate::multi_region::copy_shared(p, &mut r);
     r
