@@ -14,6 +14,7 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod messages;
 pub mod model;
 pub mod ops;
 pub mod pipeline;

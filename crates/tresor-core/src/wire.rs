@@ -121,15 +121,12 @@ pub fn validate_tags(tags: &[Tag]) -> KmsResult<Vec<(String, String)>> {
         let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else {
             continue;
         };
-        if k.starts_with("aws:") {
-            return Err(KmsError::Tag(
-                "Tag keys beginning with aws: are reserved for AWS use".into(),
-            ));
+        // `aws:` is reserved in any letter case (`AWS:`, `Aws:`).
+        if k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(KmsError::Tag(crate::messages::RESERVED_TAG_PREFIX.into()));
         }
         if out.iter().any(|(existing, _)| existing == k) {
-            return Err(KmsError::Tag(format!(
-                "Duplicate tag key {k} in the request"
-            )));
+            return Err(KmsError::Tag(crate::messages::DUPLICATE_TAG_KEYS.into()));
         }
         out.push((k.clone(), val.clone()));
     }
