@@ -206,7 +206,9 @@ impl KeyMetadata {
             key_agreement_algorithms: algs.key_agreement,
             encapsulation_algorithms: algs.encapsulation,
             multi_region: false,
-            current_key_material_id: current_material_id,
+            // AWS reports it for symmetric encryption keys only (AWS_KMS or EXTERNAL origin).
+            current_key_material_id: current_material_id
+                .filter(|_| spec == KeySpec::SymmetricDefault),
         })
     }
 }
