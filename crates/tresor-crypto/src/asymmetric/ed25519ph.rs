@@ -12,7 +12,7 @@ use crate::CryptoError;
 use ed25519_dalek::{Digest as _, Sha512, Signature, SigningKey, VerifyingKey};
 
 /// An Ed25519 signing key for Ed25519ph (zeroized on drop by ed25519-dalek).
-pub(super) struct PhSigner(SigningKey);
+pub(super) struct PhSigner(Box<SigningKey>);
 
 impl PhSigner {
     /// Reads the seed of an Ed25519 PKCS#8 key; `public` (the 32-byte key aws-lc derived)
@@ -31,7 +31,7 @@ impl PhSigner {
         if key.verifying_key().as_bytes().as_slice() != public {
             return Err(invalid("the public key does not belong to the private key"));
         }
-        Ok(Self(key))
+        Ok(Self(Box::new(key)))
     }
 
     /// Ed25519ph signature (64 bytes) of `message`.

@@ -115,8 +115,8 @@ impl KeyPair {
                     return Err(params.invalid("malformed private key"));
                 };
                 let from_seed = expand(params, seed)?;
-                if !aws_lc_rs::constant_time::verify_slices_are_equal(from_seed.expose(), expanded)
-                    .is_ok()
+                if aws_lc_rs::constant_time::verify_slices_are_equal(from_seed.expose(), expanded)
+                    .is_err()
                 {
                     return Err(params.invalid("the expanded key is not the seed's"));
                 }
