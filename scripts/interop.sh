@@ -186,6 +186,8 @@ if wants boto3; then
 fi
 if wants boto3; then
   run_part boto3-asymmetric "$PY" "$HERE/boto3_asymmetric.py"
+  # Ed25519ph, ML-DSA EXTERNAL_MU, ML-KEM data key pairs against independent verifiers.
+  run_part boto3-pq "$PY" "$HERE/boto3_pq.py"
 fi
 if wants cli; then
   run_part cli env AWS_BIN="$AWS_BIN" bash "$HERE/cli_roundtrip.sh"

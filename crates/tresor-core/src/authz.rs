@@ -12,6 +12,7 @@
 use crate::cache::CachedKey;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
+use crate::messages::DenyReason;
 use crate::policy::{LazyFacts, RequestFacts};
 use crate::service::Kms;
 use tresor_policy::{ConditionValues, Decision, RequestContext};
@@ -24,6 +25,15 @@ pub enum Resource<'a> {
     Key(&'a CachedKey),
     /// An account-level action in the caller's account and region.
     Account,
+}
+
+fn denied_as(caller: &Caller, action: &str, resource: &str, reason: DenyReason) -> KmsError {
+    KmsError::AccessDenied(crate::messages::access_denied(
+        &caller.principal_arn,
+        action,
+        resource,
+        reason,
+    ))
 }
 
 fn denied(caller: &Caller, action: &str, resource: &str, why: &str) -> KmsError {
@@ -60,17 +70,17 @@ pub fn authorize(
             };
             match tresor_policy::authorize_identity(&identity.policies, &ctx) {
                 Decision::Allow => Ok(()),
-                Decision::Deny => Err(denied(
+                Decision::Deny => Err(denied_as(
                     caller,
                     action,
                     "*",
-                    "with an explicit deny in an identity-based policy",
+                    DenyReason::ExplicitDenyInIdentityPolicy,
                 )),
-                Decision::NotApplicable => Err(denied(
+                Decision::NotApplicable => Err(denied_as(
                     caller,
                     action,
                     "*",
-                    &format!("because no identity-based policy allows the {action} action"),
+                    DenyReason::NoIdentityPolicyAllows,
                 )),
             }
         }
@@ -106,7 +116,15 @@ pub fn authorize(
                 &ctx,
             ) {
                 Decision::Allow => Ok(()),
-                Decision::Deny => Err(denied(caller, action, &key.arn, "with an explicit deny")),
+                Decision::Deny => {
+                    // Say which side denied, as AWS does.
+                    let reason = if key.policy.parsed.evaluate_resource(&ctx) == Decision::Deny {
+                        DenyReason::ExplicitDenyInResourcePolicy
+                    } else {
+                        DenyReason::ExplicitDenyInIdentityPolicy
+                    };
+                    Err(denied_as(caller, action, &key.arn, reason))
+                }
                 Decision::NotApplicable => {
                     let grants = kms.grants_for_key(&key.record.key_id)?;
                     if grants
@@ -115,11 +133,15 @@ pub fn authorize(
                     {
                         return Ok(());
                     }
-                    let why = if caller.account == key.record.account {
-                        format!("because no resource-based policy allows the {action} action")
-                    } else {
-                        format!("because no resource-based policy and identity-based policy both allow the {action} action")
-                    };
+                    if caller.account == key.record.account {
+                        return Err(denied_as(
+                            caller,
+                            action,
+                            &key.arn,
+                            DenyReason::NoResourcePolicyAllows,
+                        ));
+                    }
+                    let why = format!("because no resource-based policy and identity-based policy both allow the {action} action");
                     Err(denied(caller, action, &key.arn, &why))
                 }
             }

@@ -106,7 +106,7 @@ pub enum KmsError {
     #[error("{0}")]
     UnsupportedOperation(String),
     /// `DryRunOperationException`: the request would have succeeded.
-    #[error("The request would have succeeded, but the DryRun flag is set.")]
+    #[error("{}", crate::messages::DRY_RUN)]
     DryRun,
     /// `UnknownOperationException`.
     #[error("{0}")]
@@ -158,7 +158,7 @@ impl From<tresor_crypto::CryptoError> for KmsError {
             ),
             CryptoError::InvalidInput(m) => KmsError::Validation(m),
             CryptoError::InvalidKey(m) => KmsError::Validation(m),
-            CryptoError::Unauthentic => KmsError::InvalidCiphertext(String::new()),
+            CryptoError::Unauthentic => KmsError::InvalidCiphertext(crate::messages::NONE),
             other => KmsError::internal(other),
         }
     }

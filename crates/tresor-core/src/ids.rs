@@ -34,7 +34,7 @@ impl KeyRef {
     pub fn parse(s: &str) -> KmsResult<Self> {
         if let Some(rest) = s.strip_prefix("arn:") {
             let parts: Vec<&str> = rest.splitn(5, ':').collect();
-            let invalid = || KmsError::NotFound(format!("Invalid arn {s}"));
+            let invalid = || KmsError::NotFound(crate::messages::invalid_arn(s));
             let [partition, service, region, account, resource] = parts.as_slice() else {
                 return Err(invalid());
             };
@@ -70,7 +70,7 @@ impl KeyRef {
         if is_key_id(s) {
             return Ok(KeyRef::Id(s.to_string()));
         }
-        Err(KmsError::NotFound(format!("Invalid keyId '{s}'")))
+        Err(KmsError::NotFound(crate::messages::invalid_key_id(s)))
     }
 
     /// True for the alias forms.
@@ -161,9 +161,7 @@ pub fn validate_alias_name(name: &str, creating: bool) -> KmsResult<()> {
         )
         .finish()?;
     if !name.starts_with("alias/") || name.len() == "alias/".len() {
-        return Err(KmsError::Validation(
-            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html".into(),
-        ));
+        return Err(KmsError::Validation(crate::messages::ALIAS_PREFIX.into()));
     }
     if creating && name.starts_with("alias/aws/") {
         return Err(KmsError::NotAuthorized(

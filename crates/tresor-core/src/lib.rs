@@ -16,6 +16,7 @@ pub mod custom_key_stores;
 pub mod error;
 pub mod ids;
 pub mod imported;
+pub mod messages;
 pub mod model;
 pub mod multi_region;
 pub mod ops;

@@ -240,7 +240,7 @@ impl<'a> Call<'a> {
 
 /// `NotFoundException` for a key ARN.
 pub fn not_found_key(arn: &str) -> KmsError {
-    KmsError::NotFound(format!("Key '{arn}' does not exist"))
+    KmsError::NotFound(crate::messages::key_not_found(arn))
 }
 
 /// `NotFoundException` for an alias ARN.

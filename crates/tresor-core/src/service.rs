@@ -455,13 +455,12 @@ impl Kms {
     ) -> KmsResult<(Arc<CachedKey>, T)> {
         let _guard = self.write_lock.lock();
         let Some(current) = self.key_by_id(key_id)? else {
-            return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
+            return Err(KmsError::NotFound(crate::messages::key_not_found(key_id)));
         };
         let Some(mut record) = self.store.key(key_id)? else {
             self.keys.remove(&key_id.to_string());
-            return Err(KmsError::NotFound(format!(
-                "Key '{}' does not exist",
-                current.arn
+            return Err(KmsError::NotFound(crate::messages::key_not_found(
+                &current.arn,
             )));
         };
         let (mut writes, out) = change(&mut record)?;
@@ -549,7 +548,7 @@ impl Kms {
         let ring = self.ring()?;
         let guard = self.write_lock.lock();
         let Some(mut record) = self.store.key(key_id)? else {
-            return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
+            return Err(KmsError::NotFound(crate::messages::key_not_found(key_id)));
         };
         check(&mut record)?;
         let version = self

@@ -121,15 +121,12 @@ pub fn validate_tags(tags: &[Tag]) -> KmsResult<Vec<(String, String)>> {
         let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else {
             continue;
         };
-        if k.starts_with("aws:") {
-            return Err(KmsError::Tag(
-                "Tag keys beginning with aws: are reserved for AWS use".into(),
-            ));
+        // `aws:` is reserved in any letter case (`AWS:`, `Aws:`).
+        if k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(KmsError::Tag(crate::messages::RESERVED_TAG_PREFIX.into()));
         }
         if out.iter().any(|(existing, _)| existing == k) {
-            return Err(KmsError::Tag(format!(
-                "Duplicate tag key {k} in the request"
-            )));
+            return Err(KmsError::Tag(crate::messages::DUPLICATE_TAG_KEYS.into()));
         }
         out.push((k.clone(), val.clone()));
     }
@@ -226,7 +223,9 @@ impl KeyMetadata {
             encapsulation_algorithms: algs.encapsulation,
             multi_region: k.primary_region.is_some(),
             multi_region_configuration: None,
-            current_key_material_id: current_material_id,
+            // AWS reports it for symmetric encryption keys only (AWS_KMS or EXTERNAL origin).
+            current_key_material_id: current_material_id
+                .filter(|_| spec == KeySpec::SymmetricDefault),
             custom_key_store_id: k.custom_key_store_id.clone(),
             cloud_hsm_cluster_id: None,
             xks_key_configuration: k.xks_key_id.clone().map(|id| XksKeyConfiguration { id }),

@@ -16,11 +16,14 @@
 //!   The `both` choice imports (its expanded key is used); the seed-only choice cannot,
 //!   because aws-lc-rs cannot expand a seed.
 //!
-//! Not available in aws-lc-rs 1.19, hence [`CryptoError::Unsupported`]: `ED25519_PH_SHA_512`
-//! (no Ed25519ph) and ML-DSA with [`MessageKind::ExternalMu`] (no external-μ API).
+//! aws-lc-rs 1.19 has no Ed25519ph and no external-μ ML-DSA: `ED25519_PH_SHA_512` is
+//! done by ed25519-dalek ([`ed25519ph`]) and ML-DSA with [`MessageKind::ExternalMu`] by the
+//! RustCrypto `ml-dsa` crate ([`mldsa_mu`]), each with the same stored key material.
 
 mod der;
+mod ed25519ph;
 mod hmac_key;
+mod mldsa_mu;
 mod mlkem;
 mod public;
 #[cfg(test)]
@@ -326,11 +329,14 @@ impl SigningAlgorithm {
 enum Message<'a> {
     Raw(&'a [u8]),
     Digest(digest::Digest),
+    /// Ed25519ph: the bytes KMS prehashes (the caller's 64-byte digest).
+    Ed25519Ph(&'a [u8]),
+    /// ML-DSA's 64-byte μ.
+    Mu(&'a [u8; 64]),
 }
 
 /// Checks the (spec, algorithm, message kind, input length) combination as KMS does and
-/// prepares the message. Invalid combinations are `InvalidInput`; valid ones the provider
-/// cannot perform are `Unsupported`.
+/// prepares the message. Invalid combinations are `InvalidInput`.
 fn prepare(
     spec: AsymmetricSpec,
     alg: SigningAlgorithm,
@@ -369,8 +375,7 @@ fn prepare(
     match (alg, kind) {
         (SigningAlgorithm::Ed25519PhSha512, MessageKind::Digest) => {
             check_len(digest::SHA512_OUTPUT_LEN, "the digest")?;
-            // aws-lc-rs 1.19 has no Ed25519ph (RFC 8032 prehash variant).
-            Err(CryptoError::Unsupported)
+            Ok(Message::Ed25519Ph(data))
         }
         (SigningAlgorithm::Ed25519PhSha512, _) => Err(bad_kind()),
         (SigningAlgorithm::Ed25519Sha512, MessageKind::Raw) => Ok(Message::Raw(data)),
@@ -378,8 +383,9 @@ fn prepare(
         (SigningAlgorithm::MlDsaShake256, MessageKind::Raw) => Ok(Message::Raw(data)),
         (SigningAlgorithm::MlDsaShake256, MessageKind::ExternalMu) => {
             check_len(64, "μ")?;
-            // aws-lc-rs 1.19 exposes no external-μ signing or verification.
-            Err(CryptoError::Unsupported)
+            let mu = <&[u8; 64]>::try_from(data)
+                .map_err(|_| CryptoError::InvalidInput("μ must be 64 bytes".into()))?;
+            Ok(Message::Mu(mu))
         }
         (SigningAlgorithm::MlDsaShake256, MessageKind::Digest) => Err(bad_kind()),
         (_, MessageKind::Raw) => Ok(Message::Raw(data)),
@@ -448,8 +454,16 @@ enum PrivInner {
         /// Parsed on first key agreement.
         ecdh: OnceLock<agreement::PrivateKey>,
     },
-    Ed25519(Ed25519KeyPair),
-    MlDsa(PqdsaKeyPair),
+    Ed25519 {
+        pair: Ed25519KeyPair,
+        /// The Ed25519ph signer, built on first use.
+        ph: OnceLock<ed25519ph::PhSigner>,
+    },
+    MlDsa {
+        pair: PqdsaKeyPair,
+        /// The external-μ signer, built on first use.
+        mu: OnceLock<mldsa_mu::MuSigner>,
+    },
     MlKem(mlkem::KeyPair),
 }
 
@@ -493,7 +507,13 @@ impl PrivateKey {
                     .map_err(|_| provider_failure("encode"))?
                     .as_ref(),
             );
-            (PrivInner::MlDsa(pair), pkcs8)
+            (
+                PrivInner::MlDsa {
+                    pair,
+                    mu: OnceLock::new(),
+                },
+                pkcs8,
+            )
         } else if let Some(params) = mlkem::params(spec) {
             let (pair, pkcs8) = mlkem::KeyPair::generate(params)?;
             (PrivInner::MlKem(pair), pkcs8)
@@ -504,7 +524,13 @@ impl PrivateKey {
                     .map_err(|_| provider_failure("encode"))?
                     .as_ref(),
             );
-            (PrivInner::Ed25519(pair), pkcs8)
+            (
+                PrivInner::Ed25519 {
+                    pair,
+                    ph: OnceLock::new(),
+                },
+                pkcs8,
+            )
         };
         Ok(Self {
             spec,
@@ -537,11 +563,17 @@ impl PrivateKey {
                 ecdh: OnceLock::new(),
             }
         } else if let Some((alg, _, _)) = spec.ml_dsa() {
-            PrivInner::MlDsa(PqdsaKeyPair::from_pkcs8(alg, der).map_err(|e| rejected(spec, e))?)
+            PrivInner::MlDsa {
+                pair: PqdsaKeyPair::from_pkcs8(alg, der).map_err(|e| rejected(spec, e))?,
+                mu: OnceLock::new(),
+            }
         } else if let Some(params) = mlkem::params(spec) {
             PrivInner::MlKem(mlkem::KeyPair::from_pkcs8(params, der)?)
         } else {
-            PrivInner::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(|e| rejected(spec, e))?)
+            PrivInner::Ed25519 {
+                pair: Ed25519KeyPair::from_pkcs8(der).map_err(|e| rejected(spec, e))?,
+                ph: OnceLock::new(),
+            }
         };
         Ok(Self {
             spec,
@@ -580,13 +612,13 @@ impl PrivateKey {
                 .map_err(encode_failed)?
                 .as_ref()
                 .to_vec(),
-            PrivInner::Ed25519(pair) => pair
+            PrivInner::Ed25519 { pair, .. } => pair
                 .public_key()
                 .as_der()
                 .map_err(encode_failed)?
                 .as_ref()
                 .to_vec(),
-            PrivInner::MlDsa(pair) => pair
+            PrivInner::MlDsa { pair, .. } => pair
                 .public_key()
                 .as_der()
                 .map_err(encode_failed)?
@@ -618,6 +650,9 @@ impl PrivateKey {
                         pair.sign(encoding, &aws_lc_rs::rand::SystemRandom::new(), m, &mut sig)
                     }
                     Message::Digest(d) => pair.sign_digest(encoding, &d, &mut sig),
+                    Message::Ed25519Ph(_) | Message::Mu(_) => {
+                        return Err(wrong_operation(self.spec, alg.kms_name()))
+                    }
                 }
                 .map_err(failed)?;
                 Ok(sig)
@@ -626,14 +661,45 @@ impl PrivateKey {
                 let sig = match message {
                     Message::Raw(m) => pair.sign(&aws_lc_rs::rand::SystemRandom::new(), m),
                     Message::Digest(d) => pair.sign_digest(&d),
+                    Message::Ed25519Ph(_) | Message::Mu(_) => {
+                        return Err(wrong_operation(self.spec, alg.kms_name()))
+                    }
                 }
                 .map_err(failed)?;
                 Ok(sig.as_ref().to_vec())
             }
-            (PrivInner::Ed25519(pair), Message::Raw(m)) => {
+            (PrivInner::Ed25519 { pair, .. }, Message::Raw(m)) => {
                 Ok(pair.try_sign(m).map_err(failed)?.as_ref().to_vec())
             }
-            (PrivInner::MlDsa(pair), Message::Raw(m)) => {
+            (PrivInner::Ed25519 { pair, ph }, Message::Ed25519Ph(m)) => {
+                let signer = match ph.get() {
+                    Some(signer) => signer,
+                    None => {
+                        let signer = ed25519ph::PhSigner::from_pkcs8(
+                            self.pkcs8.expose(),
+                            pair.public_key().as_ref(),
+                        )?;
+                        ph.get_or_init(|| signer)
+                    }
+                };
+                signer.sign(m)
+            }
+            (PrivInner::MlDsa { mu: signer, .. }, Message::Mu(mu)) => {
+                let signer = match signer.get() {
+                    Some(signer) => signer,
+                    None => {
+                        let public = self.public_key()?;
+                        let parsed = mldsa_mu::MuSigner::from_pkcs8(
+                            self.spec,
+                            self.pkcs8.expose(),
+                            public.raw_key()?,
+                        )?;
+                        signer.get_or_init(|| parsed)
+                    }
+                };
+                signer.sign(mu)
+            }
+            (PrivInner::MlDsa { pair, .. }, Message::Raw(m)) => {
                 let mut sig = vec![0u8; pair.algorithm().signature_len()];
                 let len = pair.sign(m, &mut sig).map_err(failed)?;
                 sig.truncate(len);

@@ -256,21 +256,51 @@ async fn ed25519_signs_raw_messages_and_prehash_digests() {
         try_sign(&c, &id, "ED25519_PH_SHA_512", "RAW", b"raw message").await,
         "ValidationException",
     );
-    // HashEdDSA may be missing from the server's library (UnsupportedOperationException).
-    match try_sign(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest).await {
-        Ok(out) => {
-            let sig = out.signature().unwrap().as_ref().to_vec();
-            let s = ed25519_dalek::Signature::from_slice(&sig).unwrap();
-            // KMS hashes the 64-byte input once more (FIPS 186-5 7.8.1 step 1).
-            vk.verify_prehashed(Sha512::new().chain_update(&digest), None, &s)
-                .expect("independent Ed25519ph verification");
-            verify_ok(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest, &sig).await;
-        }
-        Err(e) => {
-            let info = expect_err::<(), _>(Err(e));
-            assert_eq!(info.code, "UnsupportedOperationException", "{info:?}");
-        }
-    }
+    let sig = sign(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest).await;
+    let s = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+    // KMS hashes the 64-byte input once more (FIPS 186-5 7.8.1 step 1).
+    vk.verify_prehashed(Sha512::new().chain_update(&digest), None, &s)
+        .expect("independent Ed25519ph verification");
+    // Not Ed25519ph over the digest used as the prehash itself, not plain Ed25519.
+    assert!(vk.verify_strict(&digest, &s).is_err());
+    verify_ok(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest, &sig).await;
+    assert_code(
+        try_verify(&c, &id, "ED25519_SHA_512", "RAW", &digest, &sig).await,
+        "KMSInvalidSignatureException",
+    );
+    let mut bad = sig.clone();
+    bad[40] ^= 1;
+    assert_code(
+        try_verify(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest, &bad).await,
+        "KMSInvalidSignatureException",
+    );
+    let other = Sha512::digest(b"other").to_vec();
+    assert_code(
+        try_verify(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &other, &sig).await,
+        "KMSInvalidSignatureException",
+    );
+    assert_code(
+        try_sign(&c, &id, "ED25519_PH_SHA_512", "DIGEST", &digest[..32]).await,
+        "ValidationException",
+    );
+}
+
+/// FIPS 204 §6.2: μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ 0 ‖ M, 64), empty context.
+fn mu_of(spki: &[u8], message: &[u8]) -> Vec<u8> {
+    use shake::{ExtendableOutput, Update, XofReader};
+    // The raw key is the SPKI's BIT STRING after its header (22 bytes for ML-DSA).
+    let raw = &spki[22..];
+    let mut tr = [0u8; 64];
+    let mut h = shake::Shake256::default();
+    h.update(raw);
+    h.finalize_xof().read(&mut tr);
+    let mut h = shake::Shake256::default();
+    h.update(&tr);
+    h.update(&[0, 0]);
+    h.update(message);
+    let mut mu = vec![0u8; 64];
+    h.finalize_xof().read(&mut mu);
+    mu
 }
 
 #[tokio::test]
@@ -299,22 +329,42 @@ async fn ml_dsa_sign_and_verify_round_trip() {
             try_verify(&c, id, "ML_DSA_SHAKE_256", "RAW", b"other", &sig).await,
             "KMSInvalidSignatureException",
         );
-        // EXTERNAL_MU takes a 64-byte representative; it may be unsupported.
-        let mu = pattern(64, 11);
-        match try_sign(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu).await {
-            Ok(out) => {
-                let s = out.signature().unwrap().as_ref().to_vec();
-                verify_ok(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu, &s).await;
-                assert_code(
-                    try_sign(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu[..63]).await,
-                    "ValidationException",
-                );
-            }
-            Err(e) => {
-                let info = expect_err::<(), _>(Err(e));
-                assert_eq!(info.code, "UnsupportedOperationException", "{info:?}");
-            }
-        }
+        // EXTERNAL_MU: μ computed here (FIPS 204 §6.2), signed by the server, and the
+        // signature checked over the message by aws-lc-rs (not the server's μ code).
+        let spki = c.get_public_key().key_id(id).send().await.unwrap();
+        let spki = spki.public_key().unwrap().as_ref().to_vec();
+        let mu = mu_of(&spki, &msg);
+        let s = sign(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu).await;
+        assert_eq!(s.len(), *sig_len);
+        let alg = match *spec {
+            "ML_DSA_44" => &aws_lc_rs::signature::ML_DSA_44,
+            "ML_DSA_65" => &aws_lc_rs::signature::ML_DSA_65,
+            _ => &aws_lc_rs::signature::ML_DSA_87,
+        };
+        aws_lc_rs::signature::ParsedPublicKey::new(alg, &spki)
+            .unwrap()
+            .verify_sig(&msg, &s)
+            .expect("independent ML-DSA verification of the EXTERNAL_MU signature");
+        verify_ok(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu, &s).await;
+        verify_ok(&c, id, "ML_DSA_SHAKE_256", "RAW", &msg, &s).await;
+        // The RAW signature verifies through μ; another μ does not.
+        verify_ok(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu, &sig).await;
+        assert_code(
+            try_verify(
+                &c,
+                id,
+                "ML_DSA_SHAKE_256",
+                "EXTERNAL_MU",
+                &pattern(64, 11),
+                &sig,
+            )
+            .await,
+            "KMSInvalidSignatureException",
+        );
+        assert_code(
+            try_sign(&c, id, "ML_DSA_SHAKE_256", "EXTERNAL_MU", &mu[..63]).await,
+            "ValidationException",
+        );
         // ML-DSA is not an ECDSA/RSA key.
         assert_code(
             try_sign(&c, id, "ECDSA_SHA_256", "RAW", &msg).await,

@@ -309,8 +309,28 @@ async fn data_key_pairs_need_an_enabled_symmetric_encryption_key() {
     );
 }
 
+/// The raw encapsulation key of an ML-KEM seed d ‖ z.
+fn ml_kem_public(spec: &str, seed: [u8; 64]) -> Vec<u8> {
+    use ml_kem::KeyExport as _;
+    let seed = ml_kem::Seed::from(seed);
+    match spec {
+        "ML_KEM_512" => ml_kem::DecapsulationKey::<ml_kem::MlKem512>::from_seed(seed)
+            .encapsulation_key()
+            .to_bytes()
+            .to_vec(),
+        "ML_KEM_768" => ml_kem::DecapsulationKey::<ml_kem::MlKem768>::from_seed(seed)
+            .encapsulation_key()
+            .to_bytes()
+            .to_vec(),
+        _ => ml_kem::DecapsulationKey::<ml_kem::MlKem1024>::from_seed(seed)
+            .encapsulation_key()
+            .to_bytes()
+            .to_vec(),
+    }
+}
+
 #[tokio::test]
-async fn ml_kem_data_key_pairs_use_seed_format_when_supported() {
+async fn ml_kem_data_key_pairs_use_the_seed_format() {
     let srv = Server::start();
     let c = srv.client().await;
     let key = create_key(&c).await;
@@ -326,22 +346,24 @@ async fn ml_kem_data_key_pairs_use_seed_format_when_supported() {
             .key_pair_spec(DataKeyPairSpec::from(spec))
             .send()
             .await;
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                let info = expect_err::<(), _>(Err(e));
-                assert_eq!(
-                    info.code, "UnsupportedOperationException",
-                    "{spec}: {info:?}"
-                );
-                continue;
-            }
-        };
+        let out = ok(res);
         assert_eq!(out.key_pair_spec().map(|s| s.as_str()), Some(spec));
         let public = out.public_key().unwrap().as_ref().to_vec();
         assert_eq!(public.len(), pk_len + 22, "{spec}: SPKI length");
         let private = out.private_key_plaintext().unwrap().as_ref().to_vec();
         assert_eq!(private[0], 0x30, "{spec}: PKCS#8 is a DER SEQUENCE");
+        // RFC 9935 seed form: OCTET STRING { [0] IMPLICIT OCTET STRING (64) }.
+        assert_eq!(private.len(), 86, "{spec}");
+        assert_eq!(&private[18..22], &[0x04, 0x42, 0x80, 0x40], "{spec}");
+        // The public key is the one the seed expands to (RustCrypto ml-kem, independently
+        // of the server's aws-lc path), and it encapsulates to the private key.
+        let seed: [u8; 64] = private[22..].try_into().unwrap();
+        let ek = ml_kem_public(spec, seed);
+        assert_eq!(
+            &public[22..],
+            &ek[..],
+            "{spec}: PublicKey is not the seed's"
+        );
         private_lens.push(private.len());
         let ct = out.private_key_ciphertext_blob().unwrap().clone();
         let d = ok(c.decrypt().ciphertext_blob(ct).send().await);

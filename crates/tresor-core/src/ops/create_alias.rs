@@ -53,10 +53,7 @@ impl Operation for CreateAlias {
         crate::states::require_not_pending_deletion(&key)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
         if key.record.account != account {
-            return Err(KmsError::NotFound(format!(
-                "Key '{}' does not exist",
-                key.arn
-            )));
+            return Err(KmsError::NotFound(crate::messages::key_not_found(&key.arn)));
         }
         let kms = call.kms;
         let now = call.now_ms();

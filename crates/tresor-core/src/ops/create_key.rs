@@ -122,17 +122,22 @@ impl Operation for CreateKey {
             ));
         }
         let spec = spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
+        let given_usage = usage;
         let usage = usage.unwrap_or(KeyUsage::EncryptDecrypt);
         if !usage_allowed(spec, usage) {
-            return Err(KmsError::Validation(format!(
-                "KeyUsage {usage} is not compatible with KeySpec {spec}"
-            )));
+            // AWS's two wordings: the default usage (none, or ENCRYPT_DECRYPT) for a spec
+            // that needs another, and an explicit usage the spec does not allow.
+            return Err(KmsError::Validation(
+                if matches!(given_usage, None | Some(KeyUsage::EncryptDecrypt)) {
+                    crate::messages::KEY_USAGE_REQUIRED.into()
+                } else {
+                    crate::messages::key_usage_not_compatible(usage, spec)
+                },
+            ));
         }
         let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
         if tags.len() > MAX_TAGS {
-            return Err(KmsError::Tag(format!(
-                "A key can have at most {MAX_TAGS} tags."
-            )));
+            return Err(KmsError::Tag(crate::messages::TOO_MANY_TAGS.into()));
         }
         let parsed_policy = req
             .policy

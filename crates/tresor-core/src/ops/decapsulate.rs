@@ -61,7 +61,7 @@ impl Operation for Decapsulate {
             "encapsulationAlgorithm",
         )?;
         let key = call.key(key_id, "kms:Decapsulate", Facts::NONE)?;
-        crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate)?;
+        crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate, call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
@@ -75,7 +75,7 @@ impl Operation for Decapsulate {
             .decapsulate(ciphertext)
             .map_err(|e| match e {
                 tresor_crypto::CryptoError::InvalidInput(_) => {
-                    KmsError::InvalidCiphertext(String::new())
+                    KmsError::InvalidCiphertext(crate::messages::NONE)
                 }
                 other => other.into(),
             })?;

@@ -71,7 +71,7 @@ impl Operation for DeriveSharedSecret {
                 ..Facts::NONE
             },
         )?;
-        crate::states::require_usable_for(&key, KeyUsage::KeyAgreement)?;
+        crate::states::require_usable_for(&key, KeyUsage::KeyAgreement, call.operation)?;
         let peer = req
             .public_key
             .as_ref()

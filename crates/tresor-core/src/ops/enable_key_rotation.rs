@@ -32,10 +32,8 @@ pub struct Request {
 /// Rotation is offered only for symmetric keys with AWS_KMS origin.
 pub(crate) fn require_rotatable(key: &CachedKey) -> KmsResult<()> {
     if key.spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::UnsupportedOperation(format!(
-            "{} is a {} key; automatic and on-demand rotation apply to symmetric encryption keys only.",
-            key.arn, key.spec
-        )));
+        // AWS answers this one without a message.
+        return Err(KmsError::UnsupportedOperation(crate::messages::NONE));
     }
     if key.origin != Origin::AwsKms {
         return Err(KmsError::UnsupportedOperation(format!(

@@ -53,7 +53,7 @@ impl Operation for Encapsulate {
             "encapsulationAlgorithm",
         )?;
         let key = call.key(key_id, "kms:Encapsulate", Facts::NONE)?;
-        crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate)?;
+        crate::states::require_usable_for(&key, KeyUsage::EncapsulateDecapsulate, call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }

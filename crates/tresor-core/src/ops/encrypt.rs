@@ -64,6 +64,7 @@ impl Operation for Encrypt {
         let context = req.encryption_context.as_ref();
         let algorithm = envelope::check_seal(
             &key,
+            call.operation,
             "encryptionAlgorithm",
             &req.encryption_algorithm,
             context,

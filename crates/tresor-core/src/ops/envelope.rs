@@ -14,14 +14,14 @@ use tresor_crypto::{blob, SecretBytes};
 
 /// The answer to every decryption failure (no oracle).
 pub(crate) fn invalid_ciphertext() -> KmsError {
-    KmsError::InvalidCiphertext(String::new())
+    KmsError::InvalidCiphertext(crate::messages::NONE)
 }
 
 /// The key must be an ENCRYPT_DECRYPT key in a usable state.
-fn require_encryption_key(key: &CachedKey) -> KmsResult<()> {
+fn require_encryption_key(key: &CachedKey, operation: &str) -> KmsResult<()> {
     crate::states::require_usable(key)?;
     if key.usage != KeyUsage::EncryptDecrypt {
-        return Err(crate::states::wrong_usage(key));
+        return Err(crate::states::wrong_usage(key, operation));
     }
     Ok(())
 }
@@ -45,6 +45,23 @@ fn algorithm_for(
         )));
     }
     Ok(alg)
+}
+
+/// The largest RSA-OAEP plaintext (RFC 8017: k - 2·hLen - 2): 214/342/470 bytes with
+/// SHA-1, 190/318/446 with SHA-256 for RSA_2048/3072/4096.
+fn oaep_max_plaintext(spec: KeySpec, alg: EncryptionAlgorithm) -> Option<usize> {
+    let k = match spec {
+        KeySpec::Rsa2048 => 256,
+        KeySpec::Rsa3072 => 384,
+        KeySpec::Rsa4096 => 512,
+        _ => return None,
+    };
+    let h = match alg {
+        EncryptionAlgorithm::RsaesOaepSha1 => 20,
+        EncryptionAlgorithm::RsaesOaepSha256 => 32,
+        _ => return None,
+    };
+    Some(k - 2 * h - 2)
 }
 
 fn oaep(alg: EncryptionAlgorithm) -> KmsResult<OaepHash> {
@@ -80,11 +97,12 @@ pub(crate) struct Sealed {
 /// Checks that `key` can encrypt with `alg` under `context` (everything but the work).
 pub(crate) fn check_seal(
     key: &CachedKey,
+    operation: &str,
     field: &str,
     alg: &Option<String>,
     context: Option<&EncryptionContext>,
 ) -> KmsResult<EncryptionAlgorithm> {
-    require_encryption_key(key)?;
+    require_encryption_key(key, operation)?;
     let algorithm = algorithm_for(key, field, alg)?;
     no_context_for_asymmetric(key, context)?;
     Ok(algorithm)
@@ -104,6 +122,13 @@ pub(crate) fn seal_checked(
             material_id,
             algorithm,
         });
+    }
+    if let Some(max) = oaep_max_plaintext(key.spec, algorithm) {
+        if plaintext.len() > max {
+            return Err(KmsError::Validation(
+                crate::messages::rsa_plaintext_too_large(algorithm, key.spec, max),
+            ));
+        }
     }
     let ciphertext = key.public_key()?.encrypt(oaep(algorithm)?, plaintext)?;
     Ok(Sealed {
@@ -181,7 +206,7 @@ pub(crate) struct OpenRequest<'a> {
 pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened> {
     if let Some(k) = r.key_id {
         let key = call.key(k, r.action, r.facts)?;
-        require_encryption_key(&key)?;
+        require_encryption_key(&key, call.operation)?;
         let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
         no_context_for_asymmetric(&key, r.context)?;
         if r.ignore_ciphertext {
@@ -223,7 +248,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
     let key = call
         .key_from_ciphertext(&blob_key_id, r.action, r.facts)?
         .ok_or_else(invalid_ciphertext)?;
-    require_encryption_key(&key)?;
+    require_encryption_key(&key, call.operation)?;
     let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
     let (plaintext, material_id) = open_blob(&key, r.ciphertext, r.context)?;
     Ok(Opened {
@@ -248,8 +273,7 @@ fn check_blob_key(key: &CachedKey, ciphertext: &[u8]) -> KmsResult<()> {
     let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
     if blob_key_id(&header) != key.id() {
         return Err(KmsError::IncorrectKey(
-            "The key ID in the request does not identify a CMK that can perform this operation."
-                .into(),
+            crate::messages::INCORRECT_KEY.into(),
         ));
     }
     Ok(())

@@ -80,7 +80,7 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         action,
         Facts::context(req.encryption_context.as_ref()),
     )?;
-    crate::states::require_symmetric_encryption(&key)?;
+    crate::states::require_symmetric_encryption(&key, call.operation)?;
     if req.dry_run == Some(true) {
         return Err(KmsError::DryRun);
     }

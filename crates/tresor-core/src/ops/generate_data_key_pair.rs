@@ -1,6 +1,7 @@
 //! GenerateDataKeyPair: a fresh asymmetric key pair for use outside the service: the
 //! private key in plaintext (PKCS#8) and encrypted under a symmetric KMS key, and the
-//! public key (DER SubjectPublicKeyInfo).
+//! public key (DER SubjectPublicKeyInfo). ML-KEM private keys come in the seed-only PKCS#8
+//! form AWS returns (`[0]` 64-byte seed d ‖ z).
 
 use super::envelope;
 use crate::error::{KmsError, KmsResult};
@@ -77,7 +78,7 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
             ..Facts::NONE
         },
     )?;
-    crate::states::require_symmetric_encryption(&key)?;
+    crate::states::require_symmetric_encryption(&key, call.operation)?;
     if key.record.custom_key_store_id.is_some() {
         return Err(KmsError::UnsupportedOperation(format!(
             "{} is in a custom key store; data key pairs cannot be generated under keys in custom key stores.",
@@ -89,16 +90,6 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
             "KeyPairSpec {spec} is only offered in the AWS China Regions"
         ))
     })?;
-    if matches!(
-        spec,
-        DataKeyPairSpec::MlKem512 | DataKeyPairSpec::MlKem768 | DataKeyPairSpec::MlKem1024
-    ) {
-        // AWS returns ML-KEM private keys in the seed-only PKCS#8 form, which the crypto
-        // provider cannot produce; an expanded-form key would be a silent difference.
-        return Err(KmsError::UnsupportedOperation(format!(
-            "KeyPairSpec {spec} is not supported: Tresor's crypto provider cannot produce the seed-only PKCS#8 form AWS returns for ML-KEM private keys."
-        )));
-    }
     if req.dry_run == Some(true) {
         return Err(KmsError::DryRun);
     }

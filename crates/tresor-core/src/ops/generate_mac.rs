@@ -56,13 +56,16 @@ pub(crate) fn parse_members(
 }
 
 /// The key's HMAC material, after checking state, usage and algorithm.
-pub(crate) fn hmac_key(key: &CachedKey, algorithm: MacAlgorithmSpec) -> KmsResult<&HmacKey> {
-    crate::states::require_usable_for(key, KeyUsage::GenerateVerifyMac)?;
+pub(crate) fn hmac_key<'k>(
+    key: &'k CachedKey,
+    algorithm: MacAlgorithmSpec,
+    operation: &str,
+) -> KmsResult<&'k HmacKey> {
+    crate::states::require_usable_for(key, KeyUsage::GenerateVerifyMac, operation)?;
     if key.spec.hmac().map(|(_, m)| m) != Some(algorithm) {
-        return Err(KmsError::InvalidKeyUsage(format!(
-            "MAC algorithm {algorithm} is not valid for key {} ({}).",
-            key.arn, key.spec
-        )));
+        return Err(KmsError::InvalidKeyUsage(
+            crate::messages::mac_algorithm_mismatch(algorithm, key.spec),
+        ));
     }
     match &key.current_material()?.1.key {
         KeyMaterial::Hmac(k) => Ok(k),
@@ -95,7 +98,7 @@ impl Operation for GenerateMac {
                 ..Facts::NONE
             },
         )?;
-        let hmac = hmac_key(&key, algorithm)?;
+        let hmac = hmac_key(&key, algorithm, call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }

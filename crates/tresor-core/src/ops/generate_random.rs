@@ -59,8 +59,12 @@ impl Operation for GenerateRandom {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+        if req.number_of_bytes.is_none() {
+            return Err(KmsError::Validation(
+                crate::messages::NUMBER_OF_BYTES_REQUIRED.into(),
+            ));
+        }
         Validator::new()
-            .required("numberOfBytes", &req.number_of_bytes)
             .range("numberOfBytes", req.number_of_bytes, 1, 1024)
             .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
             .finish()?;

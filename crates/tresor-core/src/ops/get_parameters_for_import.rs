@@ -46,10 +46,9 @@ pub struct Response {
 /// Import applies to EXTERNAL keys that are not pending deletion.
 pub(crate) fn require_importable(key: &CachedKey) -> KmsResult<()> {
     if key.origin != Origin::External {
-        return Err(KmsError::UnsupportedOperation(format!(
-            "{} has origin {}; key material can be imported only into keys created with Origin EXTERNAL.",
-            key.arn, key.origin
-        )));
+        return Err(KmsError::UnsupportedOperation(
+            crate::messages::origin_not_valid(&key.arn, key.origin),
+        ));
     }
     if matches!(
         key.state,

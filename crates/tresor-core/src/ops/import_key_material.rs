@@ -159,7 +159,7 @@ impl Operation for ImportKeyMaterial {
         match (expires, valid_to) {
             (true, None) => {
                 return Err(KmsError::Validation(
-                    "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.".into(),
+                    crate::messages::VALID_TO_REQUIRED.into(),
                 ))
             }
             (false, Some(_)) => {

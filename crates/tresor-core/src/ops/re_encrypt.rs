@@ -99,6 +99,7 @@ impl Operation for ReEncrypt {
         let dest_context = req.destination_encryption_context.as_ref();
         let dest_alg = envelope::check_seal(
             &dest,
+            call.operation,
             "destinationEncryptionAlgorithm",
             &req.destination_encryption_algorithm,
             dest_context,

@@ -56,10 +56,9 @@ impl Operation for RotateKeyOnDemand {
             .rotate_key(&key.record.key_id, "ON_DEMAND", |rec| {
                 require_rotation_state(rec, &key)?;
                 if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
-                    return Err(KmsError::LimitExceeded(format!(
-                        "{} has had the maximum of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
-                        key.arn
-                    )));
+                    return Err(KmsError::LimitExceeded(
+                        crate::messages::on_demand_rotation_limit(&key.arn),
+                    ));
                 }
                 if rec.rotation_enabled
                     && rec

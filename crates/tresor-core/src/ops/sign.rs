@@ -44,8 +44,9 @@ pub(crate) fn check_signing(
     algorithm: SigningAlgorithmSpec,
     message_type: MessageType,
     message_len: usize,
+    operation: &str,
 ) -> KmsResult<(SigningAlgorithm, MessageKind)> {
-    crate::states::require_usable_for(key, KeyUsage::SignVerify)?;
+    crate::states::require_usable_for(key, KeyUsage::SignVerify, operation)?;
     if !key.spec.signing_algorithms().contains(&algorithm) {
         return Err(KmsError::InvalidKeyUsage(format!(
             "Signing algorithm {algorithm} is not valid for key {} ({}); valid: {}",
@@ -79,8 +80,8 @@ pub(crate) fn check_signing(
                 )));
             };
             if message_len != len {
-                return Err(KmsError::Validation(format!(
-                    "Digest is invalid length for algorithm {algorithm}."
+                return Err(KmsError::Validation(crate::messages::digest_length(
+                    algorithm,
                 )));
             }
             MessageKind::Digest
@@ -162,7 +163,8 @@ impl Operation for Sign {
                 ..Facts::NONE
             },
         )?;
-        let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
+        let (alg, kind) =
+            check_signing(&key, algorithm, message_type, message.len(), call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }

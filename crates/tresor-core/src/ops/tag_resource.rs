@@ -51,9 +51,7 @@ impl Operation for TagResource {
                 }
             }
             if current.len() > MAX_TAGS {
-                return Err(KmsError::Tag(format!(
-                    "A key can have at most {MAX_TAGS} tags."
-                )));
+                return Err(KmsError::Tag(crate::messages::TOO_MANY_TAGS.into()));
             }
             Ok((
                 vec![Write::SetTags {

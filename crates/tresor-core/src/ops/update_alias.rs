@@ -32,10 +32,7 @@ impl Operation for UpdateAlias {
         )?;
         let new = call.key_no_alias(target, "kms:UpdateAlias", Facts::NONE)?;
         if new.record.account != account {
-            return Err(KmsError::NotFound(format!(
-                "Key '{}' does not exist",
-                new.arn
-            )));
+            return Err(KmsError::NotFound(crate::messages::key_not_found(&new.arn)));
         }
         crate::states::require_not_pending_deletion(&new)?;
         if old.spec != new.spec || old.usage != new.usage {

@@ -75,12 +75,13 @@ impl Operation for Verify {
                 ..Facts::NONE
             },
         )?;
-        let (alg, kind) = check_signing(&key, algorithm, message_type, message.len())?;
+        let (alg, kind) =
+            check_signing(&key, algorithm, message_type, message.len(), call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
         if !key.public_key()?.verify(alg, kind, message, signature)? {
-            return Err(KmsError::KmsInvalidSignature(String::new()));
+            return Err(KmsError::KmsInvalidSignature(crate::messages::NONE));
         }
         Ok(Response {
             key_id: key.arn.clone(),

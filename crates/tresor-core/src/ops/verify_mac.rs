@@ -61,7 +61,7 @@ impl Operation for VerifyMac {
                 ..Facts::NONE
             },
         )?;
-        let hmac = hmac_key(&key, algorithm)?;
+        let hmac = hmac_key(&key, algorithm, call.operation)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
@@ -72,7 +72,7 @@ impl Operation for VerifyMac {
             .unwrap_or_default();
         let mac = req.mac.as_ref().map(|m| m.0.as_slice()).unwrap_or_default();
         if !hmac.verify(message, mac) {
-            return Err(KmsError::KmsInvalidMac(String::new()));
+            return Err(KmsError::KmsInvalidMac(crate::messages::NONE));
         }
         Ok(Response {
             key_id: key.arn.clone(),

@@ -1,10 +1,13 @@
-//! ML-KEM keys. aws-lc-rs exposes them only as raw FIPS 203 byte strings, so the PKCS#8
-//! and SubjectPublicKeyInfo encodings (draft-ietf-lamps-kyber-certificates) are done here.
+//! ML-KEM keys. aws-lc-rs exposes them only as raw FIPS 203 byte strings and cannot make
+//! a key from a seed, so the PKCS#8 and SubjectPublicKeyInfo encodings (RFC 9935,
+//! draft-ietf-lamps-kyber-certificates) are done here and the RustCrypto `ml-kem` crate
+//! expands seeds (ML-KEM.KeyGen_internal(d, z)); aws-lc does the rest.
 //!
 //! PKCS#8: `PrivateKeyInfo { version 0, AlgorithmIdentifier { id-alg-ml-kem-* },
-//! privateKey OCTET STRING { expandedKey OCTET STRING (dk) } }`. The `both` choice
-//! (`SEQUENCE { seed, expandedKey }`) imports using its expanded key; the seed-only choice
-//! is rejected because aws-lc-rs cannot expand a seed.
+//! privateKey OCTET STRING { ML-KEM-PrivateKey } }` where `ML-KEM-PrivateKey` is the
+//! `seed [0] IMPLICIT OCTET STRING (SIZE (64))` (d ‖ z) that keys are generated in, as AWS
+//! returns them from GenerateDataKeyPair. The `expandedKey` choice (the decapsulation key)
+//! and `both` (whose expanded key must be the seed's) import too.
 
 use super::{der, provider_failure, AsymmetricSpec};
 use crate::{CryptoError, SecretBytes};
@@ -80,13 +83,11 @@ pub(super) struct KeyPair {
 }
 
 impl KeyPair {
-    /// Generates a key pair; returns it with its PKCS#8 encoding.
+    /// Generates a key pair from a fresh 64-byte seed; returns it with its (seed-only)
+    /// PKCS#8 encoding.
     pub(super) fn generate(params: &'static Params) -> Result<(Self, SecretBytes), CryptoError> {
-        let dk = kem::DecapsulationKey::generate(params.alg).map_err(|_| CryptoError::Rng)?;
-        let raw = dk
-            .key_bytes()
-            .map_err(|_| provider_failure("encode the private key"))?;
-        let pkcs8 = encode_pkcs8(params, raw.as_ref());
+        let seed = crate::random::secret(SEED_LEN)?;
+        let pkcs8 = encode_pkcs8(params, seed.expose());
         // Parse back: the stored encoding is then known to round-trip.
         let pair = Self::from_pkcs8(params, pkcs8.expose())?;
         Ok((pair, pkcs8))
@@ -99,28 +100,30 @@ impl KeyPair {
             return Err(params.invalid("the PKCS#8 algorithm identifier does not match"));
         }
         let mut r = der::Reader::new(info.private_key);
-        let dk = match r.read_any() {
-            Some((der::TAG_OCTET_STRING, expanded)) => expanded,
+        let element = r.read_any();
+        if !r.is_empty() {
+            return Err(params.invalid("malformed private key"));
+        }
+        match element {
+            Some((der::TAG_OCTET_STRING, expanded)) => Self::from_expanded(params, expanded),
+            Some((TAG_SEED, seed)) => Self::from_expanded(params, expand(params, seed)?.expose()),
             Some((der::TAG_SEQUENCE, both)) => {
                 let mut b = der::Reader::new(both);
                 let seed = b.read(der::TAG_OCTET_STRING);
                 let expanded = b.read(der::TAG_OCTET_STRING);
-                match (seed, expanded, b.is_empty()) {
-                    (Some(seed), Some(expanded), true) if seed.len() == 64 => expanded,
-                    _ => return Err(params.invalid("malformed private key")),
+                let (Some(seed), Some(expanded), true) = (seed, expanded, b.is_empty()) else {
+                    return Err(params.invalid("malformed private key"));
+                };
+                let from_seed = expand(params, seed)?;
+                if aws_lc_rs::constant_time::verify_slices_are_equal(from_seed.expose(), expanded)
+                    .is_err()
+                {
+                    return Err(params.invalid("the expanded key is not the seed's"));
                 }
+                Self::from_expanded(params, expanded)
             }
-            Some((0x80, _)) => {
-                return Err(params.invalid(
-                    "seed-only private keys are not supported (the crypto provider cannot expand a seed)",
-                ))
-            }
-            _ => return Err(params.invalid("malformed private key")),
-        };
-        if !r.is_empty() {
-            return Err(params.invalid("malformed private key"));
+            _ => Err(params.invalid("malformed private key")),
         }
-        Self::from_expanded(params, dk)
     }
 
     /// Builds the pair from a FIPS 203 decapsulation key, checking its embedded H(ek).
@@ -188,9 +191,41 @@ fn encode_spki(params: &Params, ek: &[u8]) -> Vec<u8> {
     der::sequence(&[&alg, &der::tlv(der::TAG_BIT_STRING, &bits)])
 }
 
-/// Encodes the PKCS#8 (expandedKey form) directly into one exactly-sized buffer, so no
+/// Length of an ML-KEM seed (d ‖ z).
+const SEED_LEN: usize = 64;
+/// `[0] IMPLICIT OCTET STRING`: the seed choice of `ML-KEM-PrivateKey`.
+const TAG_SEED: u8 = 0x80;
+
+/// The FIPS 203 decapsulation key that a 64-byte seed d ‖ z expands to.
+fn expand(params: &Params, seed: &[u8]) -> Result<SecretBytes, CryptoError> {
+    let seed: [u8; SEED_LEN] = seed
+        .try_into()
+        .map_err(|_| params.invalid("the seed is not 64 bytes"))?;
+    let seed = ml_kem::Seed::from(seed);
+    // The expanded form is what aws-lc-rs takes (deprecated in ml-kem for storage only).
+    macro_rules! expanded {
+        ($p:ty) => {{
+            #[allow(deprecated)]
+            let mut bytes = {
+                use ml_kem::ExpandedKeyEncoding as _;
+                ml_kem::DecapsulationKey::<$p>::from_seed(seed).to_expanded_bytes()
+            };
+            let out = SecretBytes::from_slice(bytes.as_slice());
+            zeroize::Zeroize::zeroize(bytes.as_mut_slice());
+            out
+        }};
+    }
+    Ok(match params.k {
+        2 => expanded!(ml_kem::MlKem512),
+        3 => expanded!(ml_kem::MlKem768),
+        _ => expanded!(ml_kem::MlKem1024),
+    })
+}
+
+/// Encodes the PKCS#8 (seed form) directly into one exactly-sized buffer, so no
 /// unzeroized copy of the key is left behind by reallocation.
-fn encode_pkcs8(params: &Params, dk: &[u8]) -> SecretBytes {
+fn encode_pkcs8(params: &Params, seed: &[u8]) -> SecretBytes {
+    let dk = seed;
     let inner = der::header_len(dk.len()) + dk.len();
     let private_key = der::header_len(inner) + inner;
     let oid = der::header_len(params.oid.len()) + params.oid.len();
@@ -204,7 +239,7 @@ fn encode_pkcs8(params: &Params, dk: &[u8]) -> SecretBytes {
     der::push_header(&mut out, der::TAG_OID, params.oid.len());
     out.extend_from_slice(params.oid);
     der::push_header(&mut out, der::TAG_OCTET_STRING, inner);
-    der::push_header(&mut out, der::TAG_OCTET_STRING, dk.len());
+    der::push_header(&mut out, TAG_SEED, dk.len());
     out.extend_from_slice(dk);
     SecretBytes::new(out)
 }
@@ -238,17 +273,55 @@ mod tests {
         }
     }
 
+    /// PKCS#8 with `private_key` (an `ML-KEM-PrivateKey` element) for ML-KEM-512.
+    fn doc(private_key: &[u8]) -> Vec<u8> {
+        let alg = der::sequence(&[&der::tlv(der::TAG_OID, der::oid::ML_KEM_512)]);
+        der::sequence(&[
+            &[der::TAG_INTEGER, 1, 0],
+            &alg,
+            &der::tlv(der::TAG_OCTET_STRING, private_key),
+        ])
+    }
+
     #[test]
-    fn pkcs8_is_standard_der() {
+    fn pkcs8_is_the_seed_form() {
         let (_, pkcs8) = KeyPair::generate(&ML_KEM_768).unwrap();
         let der = pkcs8.expose();
-        // SEQUENCE (long form, 2 length bytes) { INTEGER 0, SEQUENCE { OID }, OCTET STRING {
-        // OCTET STRING (2400) } }
+        // SEQUENCE { INTEGER 0, SEQUENCE { OID }, OCTET STRING { [0] (64) } }
         let info = der::parse_pkcs8(der).unwrap();
         assert_eq!(info.algorithm.oid, der::oid::ML_KEM_768);
         assert!(info.algorithm.params.is_none());
-        let dk = der::single(info.private_key, der::TAG_OCTET_STRING).unwrap();
-        assert_eq!(dk.len(), 2400);
+        let seed = der::single(info.private_key, TAG_SEED).unwrap();
+        assert_eq!(seed.len(), SEED_LEN);
+    }
+
+    #[test]
+    fn the_three_private_key_forms_import() {
+        let seed = [7u8; 64];
+        let expanded = expand(&ML_KEM_512, &seed).unwrap();
+        let from_seed = KeyPair::from_pkcs8(&ML_KEM_512, &doc(&der::tlv(TAG_SEED, &seed))).unwrap();
+        let from_expanded = KeyPair::from_pkcs8(
+            &ML_KEM_512,
+            &doc(&der::tlv(der::TAG_OCTET_STRING, expanded.expose())),
+        )
+        .unwrap();
+        let both = der::sequence(&[
+            &der::tlv(der::TAG_OCTET_STRING, &seed),
+            &der::tlv(der::TAG_OCTET_STRING, expanded.expose()),
+        ]);
+        let from_both = KeyPair::from_pkcs8(&ML_KEM_512, &doc(&both)).unwrap();
+        assert_eq!(from_seed.spki().unwrap(), from_expanded.spki().unwrap());
+        assert_eq!(from_seed.spki().unwrap(), from_both.spki().unwrap());
+        // `both` whose expanded key is not the seed's is refused.
+        let other = expand(&ML_KEM_512, &[8u8; 64]).unwrap();
+        let mismatched = der::sequence(&[
+            &der::tlv(der::TAG_OCTET_STRING, &seed),
+            &der::tlv(der::TAG_OCTET_STRING, other.expose()),
+        ]);
+        assert!(matches!(
+            KeyPair::from_pkcs8(&ML_KEM_512, &doc(&mismatched)),
+            Err(CryptoError::InvalidKey(_))
+        ));
     }
 
     #[test]
@@ -256,26 +329,28 @@ mod tests {
         let (_, pkcs8) = KeyPair::generate(&ML_KEM_512).unwrap();
         // Wrong parameter set.
         assert!(KeyPair::from_pkcs8(&ML_KEM_768, pkcs8.expose()).is_err());
-        // Corrupted H(ek).
-        let mut bad = pkcs8.expose().to_vec();
-        let n = bad.len();
-        bad[n - 40] ^= 1;
+        // Corrupted H(ek) in an expanded key.
+        let mut expanded = expand(&ML_KEM_512, &[7u8; 64]).unwrap().expose().to_vec();
+        let n = expanded.len();
+        expanded[n - 40] ^= 1;
         assert!(matches!(
-            KeyPair::from_pkcs8(&ML_KEM_512, &bad),
+            KeyPair::from_pkcs8(
+                &ML_KEM_512,
+                &doc(&der::tlv(der::TAG_OCTET_STRING, &expanded))
+            ),
             Err(CryptoError::InvalidKey(_))
         ));
-        // Seed-only form.
-        let mut seed_only = vec![0x80, 64];
-        seed_only.extend_from_slice(&[7u8; 64]);
-        let alg = der::sequence(&[&der::tlv(der::TAG_OID, der::oid::ML_KEM_512)]);
-        let doc = der::sequence(&[
-            &[der::TAG_INTEGER, 1, 0],
-            &alg,
-            &der::tlv(der::TAG_OCTET_STRING, &seed_only),
-        ]);
-        assert!(matches!(
-            KeyPair::from_pkcs8(&ML_KEM_512, &doc),
-            Err(CryptoError::InvalidKey(_))
-        ));
+        // Seeds of the wrong length, trailing data, unknown tags.
+        for bad in [
+            der::tlv(TAG_SEED, &[7u8; 63]),
+            der::tlv(TAG_SEED, &[7u8; 65]),
+            [der::tlv(TAG_SEED, &[7u8; 64]), vec![0x05, 0x00]].concat(),
+            der::tlv(0x81, &[7u8; 64]),
+        ] {
+            assert!(matches!(
+                KeyPair::from_pkcs8(&ML_KEM_512, &doc(&bad)),
+                Err(CryptoError::InvalidKey(_))
+            ));
+        }
     }
 }

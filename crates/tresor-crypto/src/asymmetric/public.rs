@@ -19,8 +19,13 @@ enum PubInner {
         /// One parsed verifier per algorithm of [`RSA_ALGORITHMS`], built on first use.
         verifiers: Arc<[OnceLock<ParsedPublicKey>; 6]>,
     },
-    /// ECDSA, Ed25519 and ML-DSA keys: a single verifier.
+    /// ECDSA and Ed25519 keys: a single verifier (Ed25519ph checks the raw key itself).
     Verifier(ParsedPublicKey),
+    MlDsa {
+        verifier: ParsedPublicKey,
+        /// The external-μ verifier, built on first use.
+        mu: Arc<OnceLock<mldsa_mu::MuVerifier>>,
+    },
     MlKem(Arc<kem::EncapsulationKey>),
 }
 
@@ -55,7 +60,10 @@ impl PublicKey {
                 ParsedPublicKey::new(ec.verification, spki).map_err(|e| rejected(spec, e))?,
             )
         } else if let Some((_, alg, _)) = spec.ml_dsa() {
-            PubInner::Verifier(ParsedPublicKey::new(alg, spki).map_err(|e| rejected(spec, e))?)
+            PubInner::MlDsa {
+                verifier: ParsedPublicKey::new(alg, spki).map_err(|e| rejected(spec, e))?,
+                mu: Arc::new(OnceLock::new()),
+            }
         } else if let Some(params) = mlkem::params(spec) {
             PubInner::MlKem(Arc::new(mlkem::encapsulation_key(params, parsed.key)?))
         } else {
@@ -105,13 +113,37 @@ impl PublicKey {
         let message = prepare(self.spec, alg, kind, data)?;
         let verifier = match &self.inner {
             PubInner::Rsa { .. } => self.rsa_verifier(alg)?,
-            PubInner::Verifier(parsed) => parsed,
+            PubInner::Verifier(parsed)
+            | PubInner::MlDsa {
+                verifier: parsed, ..
+            } => parsed,
             PubInner::MlKem(_) => return Err(wrong_operation(self.spec, alg.kms_name())),
         };
         Ok(match message {
             Message::Raw(m) => verifier.verify_sig(m, signature).is_ok(),
             Message::Digest(d) => verifier.verify_digest_sig(&d, signature).is_ok(),
+            Message::Ed25519Ph(m) => ed25519ph::verify(self.raw_key()?, m, signature),
+            Message::Mu(mu) => {
+                let PubInner::MlDsa { mu: cache, .. } = &self.inner else {
+                    return Err(wrong_operation(self.spec, alg.kms_name()));
+                };
+                let verifier = match cache.get() {
+                    Some(v) => v,
+                    None => {
+                        let parsed = mldsa_mu::MuVerifier::new(self.spec, self.raw_key()?)?;
+                        cache.get_or_init(|| parsed)
+                    }
+                };
+                verifier.verify(mu, signature)
+            }
         })
+    }
+
+    /// The subject public key of the SPKI (the raw key for Ed25519 and ML-DSA).
+    pub(super) fn raw_key(&self) -> Result<&[u8], CryptoError> {
+        der::parse_spki(&self.spki)
+            .map(|s| s.key)
+            .ok_or_else(|| rejected(self.spec, "malformed SubjectPublicKeyInfo"))
     }
 
     /// RSA-OAEP encryption.

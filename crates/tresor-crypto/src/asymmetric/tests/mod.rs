@@ -231,7 +231,7 @@ fn sign_verify_raw_for_every_pairing() {
         let public = k.public_key().unwrap();
         for alg in allowed(spec) {
             if alg == A::Ed25519PhSha512 {
-                continue; // Unsupported, see below.
+                continue; // DIGEST only: tests/prehash.rs.
             }
             let sig = k.sign(alg, K::Raw, msg).unwrap();
             assert!(
@@ -424,35 +424,6 @@ fn message_kind_errors() {
 }
 
 #[test]
-fn unsupported_by_the_provider() {
-    let ed = key(S::Ed25519);
-    let d = digest::digest(&digest::SHA512, b"m");
-    assert_eq!(
-        ed.sign(A::Ed25519PhSha512, K::Digest, d.as_ref()),
-        Err(CryptoError::Unsupported)
-    );
-    assert_eq!(
-        ed.public_key()
-            .unwrap()
-            .verify(A::Ed25519PhSha512, K::Digest, d.as_ref(), &[0; 64]),
-        Err(CryptoError::Unsupported)
-    );
-    for spec in [S::MlDsa44, S::MlDsa65, S::MlDsa87] {
-        let k = key(spec);
-        assert_eq!(
-            k.sign(A::MlDsaShake256, K::ExternalMu, &[0; 64]),
-            Err(CryptoError::Unsupported)
-        );
-        assert_eq!(
-            k.public_key()
-                .unwrap()
-                .verify(A::MlDsaShake256, K::ExternalMu, &[0; 64], &[0; 64]),
-            Err(CryptoError::Unsupported)
-        );
-    }
-}
-
-#[test]
 fn signature_sizes_and_formats() {
     for spec in RSA_SPECS {
         let k = key(spec);
@@ -519,3 +490,4 @@ fn rsa_pss_salt_is_hash_length() {
 }
 
 mod encryption;
+mod prehash;
