@@ -154,6 +154,23 @@ pub struct ServeArgs {
     /// File holding the token's user PIN (mode 0600) for a `pkcs11`-sealed directory.
     #[arg(long, env = "TRESOR_PKCS11_PIN_FILE", value_name = "PATH")]
     pub pkcs11_pin_file: Option<PathBuf>,
+
+    /// Also serve the XKS proxy API (AWS KMS external key stores) on this address, with
+    /// the same TLS settings as --listen; callers sign with credentials from
+    /// `tresor admin xks-credential create`.
+    #[arg(long, env = "TRESOR_XKS_LISTEN", value_name = "ADDR")]
+    pub xks_listen: Option<SocketAddr>,
+
+    /// Path prefix of the XKS proxy API: it is served at PREFIX/kms/xks/v1 (AWS KMS's
+    /// XksProxyUriPath), e.g. `/keystores/prod`.
+    #[arg(
+        long,
+        env = "TRESOR_XKS_URI_PREFIX",
+        value_name = "PREFIX",
+        default_value = "",
+        requires = "xks_listen"
+    )]
+    pub xks_uri_prefix: String,
 }
 
 /// `tresor bench`.

@@ -125,4 +125,7 @@ CREATE TABLE root_generations (
     created_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE access_keys ADD COLUMN xks_proxy INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
