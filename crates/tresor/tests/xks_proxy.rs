@@ -436,6 +436,12 @@ async fn only_symmetric_keys_of_the_credentials_account_are_external_keys() {
     let p = start();
     // A key of another account, created by that account's user.
     let bob = create_user(&p.srv, OTHER_ACCOUNT, "bob");
+    put_policy(
+        &p.srv,
+        OTHER_ACCOUNT,
+        "bob",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}),
+    );
     let theirs = client_for(&p.srv, &bob)
         .await
         .create_key()
