@@ -292,7 +292,7 @@ fn json(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

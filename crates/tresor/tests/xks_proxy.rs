@@ -1,6 +1,12 @@
 //! Tresor as an XKS proxy (`serve --xks-listen`): the four calls of the XKS proxy API
 //! driven with hand-signed requests (service `kms-xks-proxy`), as AWS KMS sends them,
 //! and the attacks next to each use.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -700,4 +706,55 @@ async fn every_call_is_audited_with_the_callers_request_metadata() {
     ] {
         assert!(!all.contains(&never), "the audit log holds {never}");
     }
+}
+
+#[tokio::test]
+async fn the_proxy_speaks_tls_when_the_server_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = Server::start_opts(
+        tmp.path(),
+        &["--dev", "--tls", "--xks-listen", "127.0.0.1:0"],
+        &[],
+    );
+    let port = srv.xks_port.expect("an XKS banner line");
+    let (access, secret) = credential(&srv, ACCOUNT, None);
+    let ca = std::fs::read(srv.ca_bundle.as_ref().unwrap()).unwrap();
+    let path = "/kms/xks/v1/health";
+    let body = json!({"requestMetadata": {"kmsOperation": "KmsHealthCheck", "kmsRequestId": "t"}})
+        .to_string()
+        .into_bytes();
+    let headers = sign_post(
+        port,
+        path,
+        &body,
+        (REGION, "kms-xks-proxy"),
+        &access,
+        &secret,
+    );
+    let r = tls_request(
+        port,
+        client_config(&ca, None),
+        "POST",
+        path,
+        &headers,
+        &body,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body_str());
+    assert_eq!(r.json()["ekmFleetDetails"][0]["healthStatus"], "ACTIVE");
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    use std::io::{Read, Write};
+    let _ = plain
+        .write_all(b"POST /kms/xks/v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    let mut got = Vec::new();
+    let _ = plain.read_to_end(&mut got);
+    assert!(
+        !got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
 }
