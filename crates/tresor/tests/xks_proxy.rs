@@ -717,8 +717,26 @@ async fn the_proxy_speaks_tls_when_the_server_does() {
         &[],
     );
     let port = srv.xks_port.expect("an XKS banner line");
-    let (access, secret) = credential(&srv, ACCOUNT, None);
-    let ca = std::fs::read(srv.ca_bundle.as_ref().unwrap()).unwrap();
+    let ca_path = srv.ca_bundle.clone().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"))
+        .args(["admin", "--output", "json", "--endpoint", &srv.endpoint])
+        .args(["xks-credential", "create", "--account", ACCOUNT])
+        .env("AWS_CA_BUNDLE", &ca_path)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (access, secret) = (
+        v["AccessKeyId"].as_str().unwrap().to_string(),
+        v["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let ca = std::fs::read(&ca_path).unwrap();
     let path = "/kms/xks/v1/health";
     let body = json!({"requestMetadata": {"kmsOperation": "KmsHealthCheck", "kmsRequestId": "t"}})
         .to_string()
