@@ -9,11 +9,13 @@
 #   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
 #   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
 #   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
-#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls,console
+#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls,console,xks
 #                  (default: all); tls runs the boto3 and CLI round trips against a second
 #                  server started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE;
 #                  console runs the browser tests (scripts/console: playwright-core and
-#                  Chromium) against a server of its own
+#                  Chromium) against a server of its own;
+#                  xks drives the server's XKS proxy listener (`--xks-listen`) with plain
+#                  `curl --aws-sigv4` (scripts/xks-curl.sh)
 #   INTEROP_VERBOSE=1  print Python tracebacks of failed checks
 #
 # Prints per-check results and ends with one line `N passed, N failed`
@@ -24,7 +26,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 REQUIREMENTS="$HERE/requirements.txt"
 VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
-ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls,console}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls,console,xks}
 START_TIMEOUT=60
 t_start=$SECONDS
 
@@ -122,8 +124,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mkdir -p "$TMP/data"
-log "starting $TRESOR_BIN serve --dev --listen 127.0.0.1:0"
-setsid "$TRESOR_BIN" serve --dev --listen 127.0.0.1:0 --data-dir "$TMP/data" \
+xks_flags=()
+if [[ ",$ONLY," == *",xks,"* ]]; then
+  xks_flags=(--xks-listen 127.0.0.1:0 --xks-uri-prefix /interop)
+fi
+log "starting $TRESOR_BIN serve --dev --listen 127.0.0.1:0 ${xks_flags[*]}"
+setsid "$TRESOR_BIN" serve --dev --listen 127.0.0.1:0 "${xks_flags[@]}" --data-dir "$TMP/data" \
   >"$TMP/server.out" 2>"$TMP/server.err" </dev/null &
 SERVER_PID=$!
 
@@ -201,6 +207,26 @@ if wants boundary; then
   # Every member of every operation at its model limits and past them, wrong types,
   # missing members, non-objects: never 5xx, always an AWS-style __type.
   run_part boundary "$PY" "$HERE/boundary.py"
+fi
+
+if wants xks; then
+  # The XKS proxy listener of the same server, driven by curl's own SigV4 signer with a
+  # credential from `tresor admin xks-credential create` and a key made by the CLI.
+  XKS_URI=$(sed -n 's#^Tresor XKS proxy listening on \(http://127\.0\.0\.1:[0-9]*/interop/kms/xks/v1\)[[:space:]]*$#\1#p' "$TMP/server.out" | head -n 1)
+  xks_cred=$("$TRESOR_BIN" admin --endpoint "$TRESOR_ENDPOINT" --output json \
+    xks-credential create --account 111122223333 2>"$TMP/xks.err") || true
+  xks_key=$("$AWS_BIN" --endpoint-url "$TRESOR_ENDPOINT" kms create-key \
+    --query KeyMetadata.KeyId --output text 2>>"$TMP/xks.err") || true
+  if [[ -z $XKS_URI || -z $xks_cred || -z $xks_key ]]; then
+    cat "$TMP/xks.err" >&2 || true
+    printf 'FAIL\t%s\t%s\t%s\n' xks "XKS set-up" "no XKS banner, credential or key" >>"$INTEROP_RESULTS"
+  else
+    log "XKS proxy at $XKS_URI"
+    run_part xks env XKS_URI="$XKS_URI" XKS_KEY_ID="$xks_key" PYTHON="$PY" \
+      XKS_ACCESS_KEY_ID="$(printf '%s' "$xks_cred" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["AccessKeyId"])')" \
+      XKS_SECRET_ACCESS_KEY="$(printf '%s' "$xks_cred" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["SecretAccessKey"])')" \
+      bash "$ROOT/scripts/xks-curl.sh"
+  fi
 fi
 
 if wants tls; then

@@ -71,6 +71,7 @@ impl MinimalKms {
                 account: "000000000000".into(),
                 principal_arn: "arn:aws:iam::000000000000:root".into(),
                 operator: false,
+                xks_proxy: false,
             },
             keys: SigningKeys::default(),
             aead: LessSafeKey::new(aead),

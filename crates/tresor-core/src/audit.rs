@@ -118,6 +118,13 @@ const NEVER_LOGGED: &[&str] = &[
     "SecretAccessKey",
     "Share",
     "Shares",
+    // The XKS proxy API's blobs (its members are camelCase on the wire).
+    "plaintext",
+    "ciphertext",
+    "ciphertextMetadata",
+    "additionalAuthenticatedData",
+    "initializationVector",
+    "authenticationTag",
 ];
 
 /// The loggable form of a JSON request or response body: the members at `unknown`

@@ -38,4 +38,6 @@ pub struct Credential {
     pub principal_arn: String,
     /// The service operator: may administer every account.
     pub operator: bool,
+    /// An XKS proxy credential: signs XKS proxy API requests only.
+    pub xks_proxy: bool,
 }

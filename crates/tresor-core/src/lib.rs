@@ -30,6 +30,7 @@ pub mod states;
 pub mod usage;
 pub mod validate;
 pub mod wire;
+pub mod xks;
 
 pub use caller::{Caller, Credential};
 pub use clock::{Clock, SystemClock};

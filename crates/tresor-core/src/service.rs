@@ -251,6 +251,7 @@ impl Kms {
             wrapped_secret: wrapped,
             enabled: true,
             operator,
+            xks_proxy: false,
             created_ms: self.now_ms(),
             root_generation,
         })
@@ -295,6 +296,7 @@ impl Kms {
                 account: rec.account,
                 principal_arn: rec.principal_arn,
                 operator: rec.operator,
+                xks_proxy: rec.xks_proxy,
             })))
         })?;
         if found.is_none() {

@@ -19,3 +19,14 @@ pub mod symmetric;
 pub use error::CryptoError;
 pub use root::{FileSealer, RootKey, WrapPurpose};
 pub use secret::SecretBytes;
+
+/// SHA-256 of the concatenation of `parts`.
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for p in parts {
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}

@@ -39,6 +39,7 @@ pub fn run(data: &[u8]) {
         account: "111122223333".into(),
         principal_arn: "arn:aws:iam::111122223333:root".into(),
         operator: false,
+        xks_proxy: false,
     };
     let keys = SigningKeys::default();
     let date = request_time(&headers);

@@ -197,6 +197,11 @@ pub(crate) fn authenticate_for(
     let Some(cred) = state.kms.credential(&auth.access_key_id)? else {
         return Err(invalid_token());
     };
+    // An XKS proxy credential signs XKS proxy requests and nothing else; no other
+    // access key signs those. A leaked proxy credential opens no KMS or admin call.
+    if cred.xks_proxy != (service == crate::xks::SERVICE) {
+        return Err(invalid_token());
+    }
     // AWS's documented example secret is public: outside dev mode it opens nothing,
     // whatever access key id it was stored under.
     if !state.accept_example_key

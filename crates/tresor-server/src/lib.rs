@@ -1,6 +1,6 @@
 //! Tresor's HTTP front: the AWS JSON 1.1 protocol over HTTP/1.1 or h2, plain or TLS,
 //! SigV4 authentication, and hand-off to the core's pipeline; health, metrics and the
-//! web console.
+//! web console; and the XKS proxy API on its own listener.
 #![deny(missing_docs)]
 
 mod api;
@@ -12,6 +12,7 @@ mod response;
 pub mod sigv4;
 mod sts;
 pub mod transport;
+pub mod xks;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -89,6 +90,20 @@ pub async fn serve(
         api::audit_suppressed(&state.kms, &s);
     }
     served
+}
+
+/// Serves the XKS proxy API under `prefix` on `listener` (over TLS when `tls` is set)
+/// until `shutdown` completes, sharing `state` (service, credentials, limits, metrics)
+/// with the KMS listener. Returns whether the drain completed in time.
+pub async fn serve_xks(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    prefix: String,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> bool {
+    transport::serve(listener, xks::router(state, prefix), tls, shutdown, drain).await
 }
 
 /// Writes the aggregated records of refused requests once per window.

@@ -415,6 +415,7 @@ pub fn sign(
         account: String::new(),
         principal_arn: String::new(),
         operator: false,
+        xks_proxy: false,
     };
     let key = SigningKeys::default().key(&auth, &cred);
     let signature = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()));
@@ -547,6 +548,7 @@ mod tests {
             account: "111122223333".into(),
             principal_arn: "arn:aws:iam::111122223333:root".into(),
             operator: false,
+            xks_proxy: false,
         }
     }
 

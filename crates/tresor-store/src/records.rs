@@ -176,6 +176,9 @@ pub struct AccessKeyRecord {
     pub enabled: bool,
     /// The service operator's key: may administer every account.
     pub operator: bool,
+    /// An XKS proxy credential: it signs only requests to the XKS proxy API (service
+    /// `kms-xks-proxy`), never KMS or admin requests; other keys never sign XKS ones.
+    pub xks_proxy: bool,
     /// Creation time.
     pub created_ms: i64,
     /// Generation of the root key `wrapped_secret` is under.

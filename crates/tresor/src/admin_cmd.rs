@@ -1,4 +1,4 @@
-//! `tresor admin …`: manage accounts' users, access keys and identity policies on a
+//! `tresor admin …`: manage accounts' users, access keys, XKS credentials and identity policies on a
 //! running server through its signed admin API.
 
 use crate::client::Target;
@@ -41,6 +41,10 @@ pub enum AdminCommand {
     /// Access keys of a user, an account's root, or the operator (at most two each).
     #[command(subcommand)]
     AccessKey(AccessKeyCommand),
+    /// XKS proxy credentials (for `serve --xks-listen`): the access key id and secret an
+    /// AWS KMS external key store signs its proxy calls with (at most two per principal).
+    #[command(subcommand)]
+    XksCredential(XksCredentialCommand),
     /// Take an online, consistent backup of the server's data directory (operator only);
     /// the server sends it back and it is written to FILE (mode 0600).
     Backup(BackupArgs),
@@ -110,6 +114,90 @@ impl KeyOwner {
             }
         }
         v
+    }
+}
+
+/// `tresor admin xks-credential …`.
+#[derive(Debug, Subcommand)]
+pub enum XksCredentialCommand {
+    /// Create an XKS credential for the account's root or `--name` user; its secret is
+    /// printed only now.
+    Create(XksOwner),
+    /// List the account's XKS credentials (id, principal, status, created).
+    List(XksOwner),
+    /// Delete an XKS credential for good.
+    Delete(XksId),
+}
+
+/// `--account A [--name U]`: the principal an XKS credential authenticates as (without
+/// `--name`: the account's root).
+#[derive(Debug, Args)]
+pub struct XksOwner {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// User name (omit for the account's root).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `--account A --access-key-id ID`.
+#[derive(Debug, Args)]
+pub struct XksId {
+    /// 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// The XKS credential's access key id.
+    #[arg(long)]
+    pub access_key_id: String,
+}
+
+impl XksOwner {
+    fn body(&self) -> Value {
+        let mut v = Map::new();
+        v.insert("Account".into(), json!(self.account));
+        if let Some(name) = &self.name {
+            v.insert("UserName".into(), json!(name));
+        }
+        Value::Object(v)
+    }
+}
+
+fn xks_request(cmd: &XksCredentialCommand) -> (&'static str, Value) {
+    match cmd {
+        XksCredentialCommand::Create(o) => ("CreateXksCredential", o.body()),
+        XksCredentialCommand::List(o) => ("ListXksCredentials", o.body()),
+        XksCredentialCommand::Delete(k) => (
+            "DeleteXksCredential",
+            json!({"Account": k.account, "AccessKeyId": k.access_key_id}),
+        ),
+    }
+}
+
+fn print_xks(cmd: &XksCredentialCommand, answer: &Value) {
+    match cmd {
+        XksCredentialCommand::Create(_) => {
+            println!("Arn              {}", field(answer, "Arn"));
+            println!("AccessKeyId      {}", field(answer, "AccessKeyId"));
+            println!("SecretAccessKey  {}", field(answer, "SecretAccessKey"));
+            println!("(the secret is shown only now; give both to AWS KMS as the external key store's XksProxyAuthenticationCredential)");
+        }
+        XksCredentialCommand::List(_) => {
+            for k in answer
+                .get("XksCredentials")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "{}\t{}\t{}",
+                    field(k, "AccessKeyId"),
+                    field(k, "Arn"),
+                    field(k, "Status"),
+                );
+            }
+        }
+        XksCredentialCommand::Delete(_) => println!("ok"),
     }
 }
 
@@ -196,6 +284,7 @@ async fn run_async(args: AdminArgs) -> Result<(), String> {
     let (op, body) = match &args.command {
         AdminCommand::User(cmd) => user_request(cmd)?,
         AdminCommand::AccessKey(cmd) => access_key_request(cmd),
+        AdminCommand::XksCredential(cmd) => xks_request(cmd),
         AdminCommand::Backup(b) => return backup(&target, b, args.output).await,
     };
     let answer = target.call(&format!("TresorAdmin.{op}"), &body).await?;
@@ -207,6 +296,7 @@ async fn run_async(args: AdminArgs) -> Result<(), String> {
         Output::Text => match &args.command {
             AdminCommand::User(cmd) => print_text(cmd, &answer),
             AdminCommand::AccessKey(cmd) => print_access_keys(cmd, &answer),
+            AdminCommand::XksCredential(cmd) => print_xks(cmd, &answer),
             AdminCommand::Backup(_) => {}
         },
     }

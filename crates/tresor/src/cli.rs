@@ -179,6 +179,23 @@ pub struct ServeArgs {
         value_parser = tresor_core::custom_key_stores::HsmCluster::parse
     )]
     pub hsm_cluster: Vec<tresor_core::custom_key_stores::HsmCluster>,
+
+    /// Also serve the XKS proxy API (AWS KMS external key stores) on this address, with
+    /// the same TLS settings as --listen; callers sign with credentials from
+    /// `tresor admin xks-credential create`.
+    #[arg(long, env = "TRESOR_XKS_LISTEN", value_name = "ADDR")]
+    pub xks_listen: Option<SocketAddr>,
+
+    /// Path prefix of the XKS proxy API: it is served at PREFIX/kms/xks/v1 (AWS KMS's
+    /// XksProxyUriPath), e.g. `/keystores/prod`.
+    #[arg(
+        long,
+        env = "TRESOR_XKS_URI_PREFIX",
+        value_name = "PREFIX",
+        default_value = "",
+        requires = "xks_listen"
+    )]
+    pub xks_uri_prefix: String,
 }
 
 /// `tresor bench`.

@@ -95,6 +95,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let xks_listener = match args.xks_listen {
+        Some(at) => {
+            tresor_server::xks::check_prefix(&args.xks_uri_prefix)?;
+            let l = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("listening on {at} (--xks-listen): {e}"))?;
+            let xks_addr = l.local_addr().map_err(|e| e.to_string())?;
+            // Before the ready line, so whoever waits for that line has this one too.
+            println!(
+                "Tresor XKS proxy listening on {}://{xks_addr}{}/kms/xks/v1",
+                if tls.is_some() { "https" } else { "http" },
+                args.xks_uri_prefix
+            );
+            Some(l)
+        }
+        None => None,
+    };
     let banner = Banner {
         scheme: if tls.is_some() { "https" } else { "http" },
         addr,
@@ -136,7 +153,29 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }),
     });
     let drain = std::time::Duration::from_secs(args.shutdown_timeout);
-    let drained = tresor_server::serve(listener, state, tls, shutdown_signal(), drain).await;
+    // One signal stops both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let xks = xks_listener.map(|l| {
+        tokio::spawn(tresor_server::serve_xks(
+            l,
+            state.clone(),
+            args.xks_uri_prefix.clone(),
+            tls.clone(),
+            stopped(stop_rx.clone()),
+            drain,
+        ))
+    });
+    let mut drained = tresor_server::serve(listener, state, tls, stopped(stop_rx), drain).await;
+    if let Some(task) = xks {
+        drained &= task.await.unwrap_or(false);
+    }
     if drained {
         tracing::info!("in-flight requests finished");
     }

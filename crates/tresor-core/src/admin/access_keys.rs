@@ -134,7 +134,8 @@ fn check_operator_key(call: &Call<'_>, rec: &AccessKeyRecord) -> KmsResult<()> {
 /// The record of `access_key_id` if it belongs to `p`.
 fn key_of(call: &Call<'_>, p: &Principal, access_key_id: &str) -> KmsResult<AccessKeyRecord> {
     match call.kms.store.access_key(access_key_id)? {
-        Some(rec) if rec.principal_arn == p.arn => Ok(rec),
+        // XKS proxy credentials are managed by their own operations.
+        Some(rec) if rec.principal_arn == p.arn && !rec.xks_proxy => Ok(rec),
         _ => Err(KmsError::NotFound(format!(
             "The Access Key with id {access_key_id} cannot be found."
         ))),
@@ -235,7 +236,13 @@ impl Operation for CreateAccessKey {
                     )));
                 }
             }
-            if kms.store.access_keys_of(&p.arn)?.len() >= MAX_ACCESS_KEYS {
+            let held = kms
+                .store
+                .access_keys_of(&p.arn)?
+                .iter()
+                .filter(|k| !k.xks_proxy)
+                .count();
+            if held >= MAX_ACCESS_KEYS {
                 return Err(KmsError::LimitExceeded(format!(
                     "Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}"
                 )));
@@ -293,6 +300,7 @@ impl Operation for ListAccessKeys {
             .store
             .access_keys_of(&p.arn)?
             .into_iter()
+            .filter(|k| !k.xks_proxy)
             .map(|k| AccessKeyMetadata {
                 access_key_id: k.access_key_id,
                 status: status(k.enabled),

@@ -1,6 +1,6 @@
 //! Tresor's own administration API (`X-Amz-Target: TresorAdmin.<Op>`), signed with SigV4
 //! like the KMS API and run through the same pipeline: accounts come into being with
-//! their first user; users get access keys and identity policies.
+//! their first user; users get access keys, XKS proxy credentials and identity policies.
 //!
 //! Who may call it: the service operator for every account, an account's root for its
 //! own account.
@@ -10,6 +10,7 @@ use crate::pipeline::{entry, OperationEntry};
 pub mod access_keys;
 pub mod user_policies;
 pub mod users;
+pub mod xks_credentials;
 
 /// Every admin operation.
 pub static ALL: &[OperationEntry] = &[
@@ -24,6 +25,9 @@ pub static ALL: &[OperationEntry] = &[
     entry::<access_keys::ListAccessKeys>(),
     entry::<access_keys::UpdateAccessKey>(),
     entry::<access_keys::DeleteAccessKey>(),
+    entry::<xks_credentials::CreateXksCredential>(),
+    entry::<xks_credentials::ListXksCredentials>(),
+    entry::<xks_credentials::DeleteXksCredential>(),
 ];
 
 /// The admin operation named `name`.

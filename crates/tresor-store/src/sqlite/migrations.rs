@@ -161,5 +161,6 @@ CREATE TABLE custom_key_stores (
     UNIQUE (cloud_hsm_cluster_id)
 );
 CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
+ALTER TABLE access_keys ADD COLUMN xks_proxy INTEGER NOT NULL DEFAULT 0;
 "#,
 ];

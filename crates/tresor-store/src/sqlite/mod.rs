@@ -420,7 +420,7 @@ impl Store for SqliteStore {
         let conn = self.conn.lock();
         Ok(conn
             .query_row(
-                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation \
+                "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation, xks_proxy \
                  FROM access_keys WHERE access_key_id = ?1",
                 [access_key_id],
                 access_key_from_row,
@@ -431,7 +431,7 @@ impl Store for SqliteStore {
     fn access_keys_of(&self, principal_arn: &str) -> StoreResult<Vec<AccessKeyRecord>> {
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation \
+            "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation, xks_proxy \
              FROM access_keys WHERE principal_arn = ?1 ORDER BY created_ms, access_key_id",
         )?;
         let rows = stmt.query_map([principal_arn], access_key_from_row)?;
@@ -724,13 +724,14 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
         }
         Write::PutAccessKey(a) => {
             tx.execute(
-                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation, xks_proxy) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
                  principal_arn=excluded.principal_arn, enabled=excluded.enabled, operator=excluded.operator, \
+                 xks_proxy=excluded.xks_proxy, \
                  wrapped_secret=CASE WHEN excluded.root_generation >= access_keys.root_generation \
                    THEN excluded.wrapped_secret ELSE access_keys.wrapped_secret END, \
                  root_generation=MAX(excluded.root_generation, access_keys.root_generation)",
-                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator, a.root_generation],
+                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator, a.root_generation, a.xks_proxy],
             )?;
         }
         Write::DeleteAccessKey { access_key_id } => {
@@ -844,6 +845,7 @@ fn access_key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecor
         created_ms: r.get(5)?,
         operator: r.get(6)?,
         root_generation: r.get(7)?,
+        xks_proxy: r.get(8)?,
     })
 }
 

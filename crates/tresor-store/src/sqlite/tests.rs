@@ -183,6 +183,7 @@ fn access_keys_of_a_principal_and_deletion() {
         wrapped_secret: vec![1, 2, 3],
         enabled: true,
         operator: false,
+        xks_proxy: false,
         created_ms,
         root_generation: 1,
     };
@@ -220,6 +221,7 @@ fn rewrap_moves_values_between_root_generations() {
         wrapped_secret: wrapped,
         enabled: true,
         operator: false,
+        xks_proxy: false,
         created_ms: 1,
         root_generation,
     };

@@ -55,12 +55,15 @@ pub use raw::*;
 pub use tls::*;
 
 const READY_PREFIX: &str = "Tresor listening on ";
+const XKS_PREFIX: &str = "Tresor XKS proxy listening on ";
 
 /// A running `tresor` server. Killed on drop.
 pub struct Server {
     child: Child,
     pub port: u16,
     pub endpoint: String,
+    /// The XKS proxy listener's port (`--xks-listen`), from its banner line.
+    pub xks_port: Option<u16>,
     pub data_dir: PathBuf,
     /// The CA to trust when the server speaks TLS (`--dev --tls`: DATA_DIR/tls/ca.pem).
     pub ca_bundle: Option<PathBuf>,
@@ -145,6 +148,7 @@ impl Server {
 
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut seen = String::new();
+        let mut xks_port = None;
         let (scheme, port) = loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
@@ -159,6 +163,14 @@ impl Server {
                 Ok(line) => {
                     seen.push_str(&line);
                     seen.push('\n');
+                    if let Some(pos) = line.find(XKS_PREFIX) {
+                        xks_port = line[pos + XKS_PREFIX.len()..]
+                            .split("://")
+                            .nth(1)
+                            .and_then(|rest| rest.split('/').next())
+                            .and_then(|hp| hp.rsplit(':').next())
+                            .and_then(|p| p.parse().ok());
+                    }
                     if let Some(pos) = line.find(READY_PREFIX) {
                         let url = &line[pos + READY_PREFIX.len()..];
                         let (scheme, rest) = url
@@ -203,6 +215,7 @@ impl Server {
             child,
             port,
             endpoint: format!("{scheme}://127.0.0.1:{port}"),
+            xks_port,
             data_dir: dir.to_path_buf(),
             ca_bundle: (scheme == "https" && ca.is_file()).then_some(ca),
             stderr: err_buf,

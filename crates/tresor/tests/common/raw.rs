@@ -347,3 +347,44 @@ pub fn authorization_for(
     let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
     format!("AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={signed_headers}, Signature={signature}")
 }
+
+/// Headers (including Authorization) for a signed JSON `POST path`, as an XKS client
+/// (or `curl --aws-sigv4`) sends it: signed `content-type;host;x-amz-date`, scope
+/// `(region, service)`.
+pub fn sign_post(
+    port: u16,
+    path: &str,
+    body: &[u8],
+    scope: (&str, &str),
+    access: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
+    let (date, stamp) = amz_dates();
+    let (region, service) = scope;
+    let host = format!("127.0.0.1:{port}");
+    let content_type = "application/json";
+    let signed_headers = "content-type;host;x-amz-date";
+    let canonical = format!(
+        "POST\n{path}\n\ncontent-type:{content_type}\nhost:{host}\nx-amz-date:{stamp}\n\n{signed_headers}\n{}",
+        sha256_hex(body)
+    );
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    let k_signing = hmac(&k_service, b"aws4_request");
+    let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
+    vec![
+        ("Host".into(), host),
+        ("Content-Type".into(), content_type.into()),
+        ("X-Amz-Date".into(), stamp),
+        (
+            "Authorization".into(),
+            format!("AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"),
+        ),
+    ]
+}
