@@ -117,9 +117,19 @@ check_discovery() {
   same "$work/plain" "$work/d3.out"
 }
 
+# esdk_refuses OUT ARGS...: the ESDK CLI must not decrypt (it skips a message whose
+# context lacks the required pairs with a warning, deletes OUT and still exits 0).
+esdk_refuses() {
+  local out=$1; shift
+  if esdk "$@" >"$work/.refuse.log" 2>&1 && ! grep -q "did not match" "$work/.refuse.log"; then
+    fail "aws-encryption-cli decrypted: $*"
+  fi
+  [[ ! -s $out ]] || fail "$out was written"
+}
+
 check_wrong_context() {
   need t.msg e.msg
-  must_fail "$work/w1.out" esdk --decrypt --input "$work/t.msg" --output "$work/w1.out" \
+  esdk_refuses "$work/w1.out" --decrypt --input "$work/t.msg" --output "$work/w1.out" \
     --wrapping-keys "key=$(cat "$work/a")" --encryption-context purpose=other
   must_fail "$work/w2.out" tresor decrypt --key "$(cat "$work/a")" --context purpose=other \
     "$work/e.msg" "$work/w2.out"

@@ -170,7 +170,8 @@ impl<W: Write> Encryptor<W> {
         Ok(())
     }
 
-    /// Writes the final frame (the plaintext left, possibly none) and the signature;
+    /// Writes the final frame (the plaintext left: less than a frame, possibly none) and
+    /// the signature;
     /// returns the writer, flushed.
     pub fn finish(mut self) -> Result<W, Error> {
         self.emit(true)?;
@@ -187,18 +188,16 @@ impl<W: Write> Encryptor<W> {
 
 impl<W: Write> Write for Encryptor<W> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if data.is_empty() {
-            return Ok(0);
-        }
-        // A full buffer becomes a regular frame only once more plaintext follows: the
-        // last frame of a message is always the final frame.
-        if self.buffer.len() == self.frame_length {
-            self.emit(false)?;
-        }
         let room = self.frame_length.saturating_sub(self.buffer.len());
         let n = room.min(data.len());
         self.buffer
             .extend_from_slice(data.get(..n).unwrap_or_default());
+        // A full buffer is a regular frame at once: the final frame then holds less than
+        // a frame (none at all for an exact multiple), as the ESDKs write it — the Python
+        // ESDK's streaming decryptor refuses a final frame of the full frame length.
+        if self.buffer.len() == self.frame_length {
+            self.emit(false)?;
+        }
         Ok(n)
     }
 

@@ -178,6 +178,13 @@ pub struct ParsedHeader {
     pub(crate) tag: [u8; TAG_LEN],
 }
 
+impl ParsedHeader {
+    /// Bytes of the header and its authentication tag.
+    pub fn header_len(&self) -> usize {
+        self.raw.len() + TAG_LEN
+    }
+}
+
 /// Reads the header and its authentication tag from the start of a message.
 pub fn read_header<R: Read>(input: &mut R, limits: &Limits) -> Result<ParsedHeader, Error> {
     let mut r = Recorder {

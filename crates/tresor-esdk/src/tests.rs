@@ -54,6 +54,19 @@ fn round_trips_every_length_around_frame_boundaries() -> Result<(), Error> {
             assert_eq!(decrypt(&[3; 32], &message)?, plaintext, "{suite:?} {len}");
             let parsed = read_header(&mut message.as_slice(), &Limits::default())?;
             assert_eq!(parsed.header.suite, suite);
+            // Frames: len / 64 full regular frames, then a final frame of the rest
+            // (empty for an exact multiple), 16-byte tags, 4+12 (+4 final) header bytes.
+            let unsigned = expected_unsigned_len(&parsed, len);
+            let footer = message.len() - unsigned;
+            if suite.signed() {
+                // u16 length + a DER ECDSA P-384 signature (at most 104 bytes).
+                assert!(
+                    (2 + 8..=2 + 104).contains(&footer),
+                    "{suite:?} {len}: footer {footer}"
+                );
+            } else {
+                assert_eq!(footer, 0, "{suite:?} {len}");
+            }
             assert_eq!(
                 parsed.header.context.contains_key(PUBLIC_KEY_CONTEXT_KEY),
                 suite.signed()
@@ -61,6 +74,13 @@ fn round_trips_every_length_around_frame_boundaries() -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Header, tag, regular frames and final frame of a `len`-byte plaintext.
+fn expected_unsigned_len(parsed: &ParsedHeader, len: usize) -> usize {
+    let frame = FRAME as usize;
+    let regular = len / frame;
+    parsed.header_len() + regular * (4 + 12 + frame + 16) + (4 + 4 + 12 + 4 + len % frame + 16)
 }
 
 #[test]
