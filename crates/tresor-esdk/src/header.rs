@@ -76,6 +76,8 @@ pub struct Limits {
     pub max_data_keys: usize,
     /// Largest frame length accepted: a frame is held in memory until its tag checks.
     pub max_frame_length: u32,
+    /// Largest header accepted (data keys and context included).
+    pub max_header_bytes: usize,
 }
 
 impl Default for Limits {
@@ -83,6 +85,7 @@ impl Default for Limits {
         Self {
             max_data_keys: 256,
             max_frame_length: MAX_FRAME_LENGTH,
+            max_header_bytes: 1 << 20,
         }
     }
 }
@@ -190,6 +193,7 @@ pub fn read_header<R: Read>(input: &mut R, limits: &Limits) -> Result<ParsedHead
     let mut r = Recorder {
         input,
         raw: Vec::with_capacity(512),
+        max: limits.max_header_bytes,
     };
     let version = r.u8()?;
     match version {
@@ -288,10 +292,17 @@ pub fn read_header<R: Read>(input: &mut R, limits: &Limits) -> Result<ParsedHead
 struct Recorder<'a, R> {
     input: &'a mut R,
     raw: Vec<u8>,
+    max: usize,
 }
 
 impl<R: Read> Recorder<'_, R> {
     fn bytes(&mut self, n: usize) -> Result<Vec<u8>, Error> {
+        if self.raw.len().saturating_add(n) > self.max {
+            return Err(Error::Unsupported(format!(
+                "the header is larger than the {} bytes allowed",
+                self.max
+            )));
+        }
         let mut buf = vec![0u8; n];
         self.input
             .read_exact(&mut buf)
@@ -361,6 +372,7 @@ fn put_short_bytes(out: &mut Vec<u8>, b: &[u8], what: &str) -> Result<(), Error>
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
