@@ -235,6 +235,23 @@ async fn strict_mode_refuses_other_keys_and_discovery_is_explicit() {
         ],
     ));
     assert_eq!(std::fs::read(&out).unwrap(), b"strict");
+
+    // A message relabelled to name the allowed key while carrying another key's data key:
+    // KMS refuses to decrypt it under the named key, and nothing is written.
+    let _ = std::fs::remove_file(&out);
+    let message = std::fs::read(&sealed).unwrap();
+    let (from, to) = (key_arn(REGION, &a), key_arn(REGION, &other));
+    let at = message
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .unwrap();
+    let mut forged = message.clone();
+    forged[at..at + to.len()].copy_from_slice(to.as_bytes());
+    let bad = dir.path().join("forged");
+    std::fs::write(&bad, &forged).unwrap();
+    let r = run(&srv, &["decrypt", "--key", &other, path(&bad), path(&out)]);
+    fails_with(&r, "could not decrypt a data key");
+    assert!(!out.exists());
 }
 
 #[tokio::test]
