@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop tests: real AWS clients (boto3, aws CLI v1, AWS Encryption SDK for
-# Python) against a freshly started `tresor serve --dev`, and the boundary test
+# Python and its CLI, AWS SDK and Encryption SDK for JavaScript) against a freshly
+# started `tresor serve --dev`, and the boundary test
 # generated from botocore's KMS model (hand-signed raw requests at and past every limit).
 #
 # Run from anywhere (CI runs it from the repo root):  scripts/interop.sh
@@ -9,8 +10,13 @@
 #   TRESOR_BIN     server binary to use (default: `cargo build -p tresor`, then target/debug/tresor)
 #   TRESOR_VENV    virtualenv for the Python clients (default: <repo>/.venv-interop; reused if present)
 #   PYTHON         interpreter used to create the virtualenv (default: python3.11, else python3)
-#   INTEROP_ONLY   comma-separated subset of parts to run: boto3,cli,esdk,boundary,tls,console,xks
-#                  (default: all); tls runs the boto3 and CLI round trips against a second
+#   TRESOR_ESDKCLI_VENV  virtualenv for aws-encryption-sdk-cli (default: <repo>/.venv-interop-esdkcli;
+#                  its own, as it needs aws-encryption-sdk 3 and the main venv pins 4)
+#   INTEROP_ONLY   comma-separated subset of parts to run:
+#                  boto3,cli,esdk,esdkcli,js,boundary,tls,console,xks
+#                  (default: all); esdkcli checks `tresor encrypt`/`decrypt` against
+#                  aws-encryption-sdk-cli both ways; js runs scripts/interop/js (npm ci,
+#                  node); tls runs the boto3 and CLI round trips against a second
 #                  server started with `--dev --tls`, trusting its CA through AWS_CA_BUNDLE;
 #                  console runs the browser tests (scripts/console: playwright-core and
 #                  Chromium) against a server of its own;
@@ -26,7 +32,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 REQUIREMENTS="$HERE/requirements.txt"
 VENV=${TRESOR_VENV:-$ROOT/.venv-interop}
-ONLY=${INTEROP_ONLY:-boto3,cli,esdk,boundary,tls,console,xks}
+ESDKCLI_VENV=${TRESOR_ESDKCLI_VENV:-$ROOT/.venv-interop-esdkcli}
+ONLY=${INTEROP_ONLY:-boto3,cli,esdk,esdkcli,js,boundary,tls,console,xks}
 START_TIMEOUT=60
 t_start=$SECONDS
 
@@ -58,33 +65,35 @@ export PYTHONUNBUFFERED=1
 
 # ---------------------------------------------------------------- python venv
 
+# setup_venv VENV REQUIREMENTS: create VENV if needed and install REQUIREMENTS into it
+# (again only when the file changed).
 setup_venv() {
-  local py stamp want
-  if [[ ! -x "$VENV/bin/python" ]]; then
+  local venv=$1 requirements=$2 py stamp want
+  if [[ ! -x "$venv/bin/python" ]]; then
     py=${PYTHON:-}
     if [[ -z $py ]]; then
       if command -v python3.11 >/dev/null 2>&1; then py=python3.11; else py=python3; fi
     fi
     command -v "$py" >/dev/null 2>&1 || die "no $py on PATH (set PYTHON)"
-    log "creating virtualenv $VENV with $("$py" --version 2>&1)"
-    "$py" -m venv "$VENV" || die "could not create a virtualenv with $py (on Debian: apt-get install python3-venv)"
+    log "creating virtualenv $venv with $("$py" --version 2>&1)"
+    "$py" -m venv "$venv" || die "could not create a virtualenv with $py (on Debian: apt-get install python3-venv)"
   fi
-  stamp="$VENV/.interop-requirements.sha256"
-  want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+  stamp="$venv/.interop-requirements.sha256"
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-    log "installing pinned clients from ${REQUIREMENTS#"$ROOT"/} (quiet)"
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-      -r "$REQUIREMENTS" >"$VENV/.interop-pip.log" 2>&1; then
-      cat "$VENV/.interop-pip.log" >&2
+    log "installing pinned clients from ${requirements#"$ROOT"/} (quiet)"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+      -r "$requirements" >"$venv/.interop-pip.log" 2>&1; then
+      cat "$venv/.interop-pip.log" >&2
       die "pip install failed"
     fi
     echo "$want" >"$stamp"
   else
-    log "reusing virtualenv $VENV (requirements unchanged)"
+    log "reusing virtualenv $venv (requirements unchanged)"
   fi
 }
 
-setup_venv
+setup_venv "$VENV" "$REQUIREMENTS"
 PY="$VENV/bin/python"
 AWS_BIN="$VENV/bin/aws"
 [[ -x $AWS_BIN ]] || die "aws CLI missing from $VENV (delete the venv and rerun)"
@@ -202,6 +211,16 @@ fi
 if wants esdk; then
   # The ESDK makes its own KMS clients; botocore >= 1.31 takes their endpoint from here.
   run_part esdk env AWS_ENDPOINT_URL_KMS="$TRESOR_ENDPOINT" "$PY" "$HERE/esdk_roundtrip.py"
+fi
+if wants esdkcli; then
+  # `tresor encrypt`/`decrypt` and aws-encryption-sdk-cli, each decrypting the other's files.
+  setup_venv "$ESDKCLI_VENV" "$HERE/requirements-esdkcli.txt"
+  run_part esdkcli env TRESOR_BIN="$TRESOR_BIN" ESDK_CLI="$ESDKCLI_VENV/bin/aws-encryption-cli" \
+    AWS_BIN="$AWS_BIN" bash "$HERE/esdk_cli.sh"
+fi
+if wants js; then
+  # AWS SDK for JavaScript v3 and the AWS Encryption SDK for JavaScript (node).
+  run_part js env TRESOR_BIN="$TRESOR_BIN" bash "$HERE/js/run.sh"
 fi
 if wants boundary; then
   # Every member of every operation at its model limits and past them, wrong types,

@@ -21,20 +21,10 @@ MODEL = os.path.join(ROOT, "crates", "tresor", "tests", "data", "kms-model.json"
 
 NITRO = "unsupported: Recipient (Nitro Enclaves attestation) is refused with UnsupportedOperationException"
 NOT_WITHOUT_RECIPIENT = "not returned: only with a Recipient, which Tresor refuses"
-CKS = "in progress: custom key stores are built on another branch"
-MRK = "in progress: multi-Region keys are built on another branch"
+XKS = "unsupported: EXTERNAL_KEY_STORE (Tresor as an XKS client) is refused with UnsupportedOperationException"
 
-# Operations not (yet) answered on this branch: every member gets the operation's status.
-OPERATIONS = {
-    "ConnectCustomKeyStore": CKS,
-    "CreateCustomKeyStore": CKS,
-    "DeleteCustomKeyStore": CKS,
-    "DescribeCustomKeyStores": CKS,
-    "DisconnectCustomKeyStore": CKS,
-    "UpdateCustomKeyStore": CKS,
-    "ReplicateKey": MRK,
-    "UpdatePrimaryRegion": MRK,
-}
+# Operations not answered: every member gets the operation's status.
+OPERATIONS: dict[str, str] = {}
 
 # (operation, member) -> status, where the default does not hold.
 OVERRIDES = {
@@ -51,10 +41,18 @@ OVERRIDES = {
     ("GenerateDataKeyPair", "KeyPairSpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
     ("GenerateDataKeyPairWithoutPlaintext", "KeyPairSpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
     ("CreateKey", "KeySpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
-    ("CreateKey", "CustomKeyStoreId"): CKS,
-    ("CreateKey", "XksKeyId"): CKS,
-    ("CreateKey", "MultiRegion"): MRK,
-    ("GenerateRandom", "CustomKeyStoreId"): CKS,
+    ("CreateKey", "XksKeyId"): XKS,
+    ("CreateCustomKeyStore", "CustomKeyStoreType"): "validated; EXTERNAL_KEY_STORE (Tresor as an XKS client) is refused with UnsupportedOperationException",
+    ("CreateCustomKeyStore", "XksProxyUriEndpoint"): XKS,
+    ("CreateCustomKeyStore", "XksProxyUriPath"): XKS,
+    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName"): XKS,
+    ("CreateCustomKeyStore", "XksProxyAuthenticationCredential"): XKS,
+    ("CreateCustomKeyStore", "XksProxyConnectivity"): XKS,
+    ("UpdateCustomKeyStore", "XksProxyUriEndpoint"): XKS,
+    ("UpdateCustomKeyStore", "XksProxyUriPath"): XKS,
+    ("UpdateCustomKeyStore", "XksProxyVpcEndpointServiceName"): XKS,
+    ("UpdateCustomKeyStore", "XksProxyAuthenticationCredential"): XKS,
+    ("UpdateCustomKeyStore", "XksProxyConnectivity"): XKS,
     ("CreateGrant", "GranteeServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",
     ("CreateGrant", "RetiringServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",
     ("ListGrants", "GranteeServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",
@@ -118,7 +116,6 @@ def main() -> None:
     w("- **unsupported**: refused with `UnsupportedOperationException`, whose message names")
     w("  what is missing;")
     w("- **returned** / **not returned**: response members, with the reason when absent;")
-    w("- **in progress**: built on another branch; the lead updates these rows on merge.")
     w("")
     w("## Operations")
     w("")

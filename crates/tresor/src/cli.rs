@@ -30,6 +30,14 @@ pub enum Command {
     Operator(crate::operator_cmd::OperatorArgs),
     /// Build a new data directory from a backup file (`tresor admin backup`).
     Restore(crate::backup::RestoreArgs),
+    /// Encrypt a file with KMS data keys into an AWS Encryption SDK message.
+    Encrypt(crate::encrypt_cmd::EncryptArgs),
+    /// Decrypt an AWS Encryption SDK message (strict mode: only data keys of --key).
+    Decrypt(crate::encrypt_cmd::DecryptArgs),
+    /// Print a shell completion script (e.g. `tresor completions bash > /etc/bash_completion.d/tresor`).
+    Completions(crate::docs_cmd::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(crate::docs_cmd::ManArgs),
 }
 
 /// `tresor serve`. Every option can also be set by its `TRESOR_*` variable or in the

@@ -8,6 +8,9 @@ mod cli;
 mod client;
 mod config;
 mod dev_tls;
+mod docs_cmd;
+mod encrypt_cmd;
+mod files;
 mod hardening;
 mod init;
 mod operator_cmd;
@@ -37,6 +40,10 @@ fn main() -> ExitCode {
         cli::Command::Init(args) => init::run(args),
         cli::Command::Operator(args) => operator_cmd::run(args),
         cli::Command::Restore(args) => backup::restore(args),
+        cli::Command::Encrypt(args) => encrypt_cmd::encrypt(args),
+        cli::Command::Decrypt(args) => encrypt_cmd::decrypt(args),
+        cli::Command::Completions(args) => docs_cmd::completions(args),
+        cli::Command::Man(args) => docs_cmd::man(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
