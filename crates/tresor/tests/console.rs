@@ -628,3 +628,49 @@ fn a_deactivated_access_key_ends_its_sessions() {
     // And it cannot sign in again.
     assert_eq!(b.sign_in(&dave.access_key_id, &dave.secret).status, 401);
 }
+
+#[test]
+fn the_create_form_makes_multi_region_keys_and_names_custom_key_stores() {
+    let srv = Server::start();
+    let mut b = Browser::signed_in(srv.port, ACCESS_KEY, SECRET_KEY);
+    let csrf = b.csrf();
+    let id = created_key(&b.post(
+        "/console/keys",
+        &[
+            ("csrf", &csrf),
+            ("usage", "ENCRYPT_DECRYPT"),
+            ("spec", "SYMMETRIC_DEFAULT"),
+            ("multi_region", "on"),
+        ],
+    ));
+    assert!(id.starts_with("mrk-"), "{id}");
+    let page = b.get(&format!("/console/keys/{id}"));
+    assert_eq!(page.status, 200);
+    // Without the box ticked the key is single-Region.
+    let plain = created_key(&b.post(
+        "/console/keys",
+        &[
+            ("csrf", &csrf),
+            ("usage", "ENCRYPT_DECRYPT"),
+            ("spec", "SYMMETRIC_DEFAULT"),
+        ],
+    ));
+    assert!(!plain.starts_with("mrk-"), "{plain}");
+    // A store that does not exist is refused with the API's answer, and nothing is made.
+    let refused = b.post(
+        "/console/keys",
+        &[
+            ("csrf", &csrf),
+            ("usage", "ENCRYPT_DECRYPT"),
+            ("spec", "SYMMETRIC_DEFAULT"),
+            ("origin", "AWS_CLOUDHSM"),
+            ("custom_key_store_id", "cks-1234567890abcdef0"),
+        ],
+    );
+    assert_ne!(refused.status, 303, "{}", refused.body);
+    assert!(
+        refused.body.contains("CustomKeyStoreNotFound"),
+        "{}",
+        refused.body
+    );
+}

@@ -285,7 +285,13 @@ fn create_form(ctx: &Ctx, f: &Form, error: Option<&super::ApiError>) -> Markup {
                 }
             }
             label for="origin" { "Key material origin" }
-            (select("origin", "origin", &["AWS_KMS", "EXTERNAL"], f.opt("origin").unwrap_or("AWS_KMS")))
+            (select("origin", "origin", &["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM"], f.opt("origin").unwrap_or("AWS_KMS")))
+            label for="custom_key_store_id" { "Custom key store id (origin AWS_CLOUDHSM)" }
+            input #custom_key_store_id name="custom_key_store_id" placeholder="cks-…" value=(f.get("custom_key_store_id"));
+            label.check for="multi_region" {
+                input #multi_region type="checkbox" name="multi_region" value="on" checked[f.opt("multi_region").is_some()];
+                " Multi-Region key (replicable to other Regions)"
+            }
             label for="description" { "Description" }
             input #description name="description" maxlength="8192" value=(f.get("description"));
             label for="alias" { "Alias (optional)" }
@@ -310,6 +316,12 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, post: Post) -> Re
     });
     if let Some(d) = f.opt("description") {
         set(&mut body, "Description", d.into());
+    }
+    if let Some(id) = f.opt("custom_key_store_id") {
+        set(&mut body, "CustomKeyStoreId", id.into());
+    }
+    if f.opt("multi_region").is_some() {
+        set(&mut body, "MultiRegion", true.into());
     }
     if let Some(k) = f.opt("tag_key") {
         set(
