@@ -60,7 +60,14 @@ impl Operation for CreateAlias {
         }
         let kms = call.kms;
         let now = call.now_ms();
-        kms.write(|| {
+        let exists = || {
+            KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(&region, &account, name)
+            ))
+        };
+        kms.write_unique(
+            || {
             if kms.store.alias(&account, &region, name)?.is_some() {
                 return Err(KmsError::AlreadyExists(format!(
                     "An alias with the name {} already exists",
@@ -82,7 +89,10 @@ impl Operation for CreateAlias {
                 updated_ms: now,
             };
             Ok((vec![Write::InsertAlias(record)], ()))
-        })?;
+        },
+            // Another node created the alias between the check and the insert.
+            |_| exists(),
+        )?;
         kms.cache_alias(&account, &region, name, Some(&key.record.key_id));
         Ok(Empty {})
     }

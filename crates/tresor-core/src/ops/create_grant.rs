@@ -270,7 +270,11 @@ impl Operation for CreateGrant {
         let now = call.now_ms();
         let key_uuid = key.record.key_id.clone();
         let issuing_account = call.caller.account.clone();
-        let grant_id = kms.write(|| {
+        // A named grant is unique in the database: when another node created the same
+        // grant between the check and the insert, the check runs again and finds it.
+        let attempt = || {
+            kms.write_unique(
+                || {
             let existing = kms.store.grants_for_key(&key_uuid)?;
             if let Some(name) = &req.name {
                 let same = existing.iter().find(|g| {
@@ -305,7 +309,14 @@ impl Operation for CreateGrant {
                 created_ms: now,
             };
             Ok((vec![Write::InsertGrant(record)], grant_id))
-        })?;
+        },
+                |d| KmsError::Conflict(d),
+            )
+        };
+        let grant_id = match attempt() {
+            Err(KmsError::Conflict(_)) => attempt()?,
+            other => other?,
+        };
         kms.forget_grants(&key_uuid);
         Ok(Response {
             grant_token: new_token(&grant_id)?,

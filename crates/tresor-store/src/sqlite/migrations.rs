@@ -125,4 +125,9 @@ CREATE TABLE root_generations (
     created_ms INTEGER NOT NULL
 );
 "#,
+    // Idempotent CreateGrant names are unique in the database, not only under a lock.
+    r#"
+CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, grantee, COALESCE(retiring, ''),
+    operations, COALESCE(constraints, '')) WHERE name IS NOT NULL;
+"#,
 ];
