@@ -476,7 +476,9 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
     assert_eq!(s.key_count().unwrap(), 1);
     assert_eq!(s.import_token("t").unwrap().unwrap().root_generation, 3);
     assert_eq!(s.keys_due_for_deletion(i64::MAX).unwrap().len(), 0);
-    assert_eq!(s.keys_due_for_rotation(0).unwrap().len(), 0);
+    assert_eq!(s.keys_due_for_rotation(0).unwrap().len(), 1);
+    assert!(s.keys_due_for_rotation(-2).unwrap().is_empty());
+    assert_eq!(s.keys_with_expired_material(10).unwrap().len(), 0);
     assert_eq!(s.list_principals("111122223333").unwrap().len(), 1);
     assert_eq!(
         s.principal_policies("arn:aws:iam::111122223333:user/u")

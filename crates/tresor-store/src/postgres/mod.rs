@@ -347,3 +347,6 @@ impl ChangeSink for Mutex<Option<SharedSink>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
