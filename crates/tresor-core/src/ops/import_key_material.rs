@@ -283,7 +283,7 @@ impl Operation for ImportKeyMaterial {
                     key_id: rec.key_id.clone(),
                     version: 1,
                     material_id: fingerprint.clone(),
-                    wrapped,
+                    wrapped: wrapped.clone(),
                     created_ms: now,
                     rotation_type: None,
                     root_generation,
@@ -301,7 +301,7 @@ impl Operation for ImportKeyMaterial {
                 .to_string(),
             );
             if public_key.is_some() {
-                rec.public_key = public_key;
+                rec.public_key = public_key.clone();
             }
             Ok((writes, ()))
         })?;
