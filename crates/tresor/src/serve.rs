@@ -5,7 +5,7 @@ use crate::cli::ServeArgs;
 use std::io::Write;
 use std::sync::Arc;
 use tresor_core::quota::RateQuotas;
-use tresor_core::{Kms, KmsConfig, SecretBytes, SystemClock};
+use tresor_core::{Clock, Kms, KmsConfig, SecretBytes, SystemClock};
 use tresor_crypto::FileSealer;
 use tresor_server::rejection::{RejectionConfig, Rejections};
 use tresor_server::AppState;
