@@ -20,11 +20,18 @@ pub struct TestDatabase {
     name: String,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
+/// Runs `sql` on `url` from a thread of its own (tests may call from async code).
+fn run_sql(url: &str, sql: String) -> Result<(), String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(admin(&url, &sql))
+    })
+    .join()
+    .map_err(|_| "the admin thread failed".to_string())?
 }
 
 async fn admin(url: &str, sql: &str) -> Result<(), String> {
@@ -67,9 +74,7 @@ impl TestDatabase {
             .clone()
             .unwrap_or_else(|| DEFAULT_TEST_SERVER.to_string());
         let name = format!("tresor_test_{}", uuid::Uuid::new_v4().simple());
-        let made = runtime().and_then(|rt| {
-            rt.block_on(admin(&admin_url, &format!("CREATE DATABASE {name}")))
-        });
+        let made = run_sql(&admin_url, format!("CREATE DATABASE {name}"));
         match made {
             Ok(()) => Some(Self {
                 url: with_database(&admin_url, &name),
@@ -99,14 +104,14 @@ impl TestDatabase {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
             self.name
         );
-        runtime()?.block_on(admin(&self.admin_url, &sql))
+        run_sql(&self.admin_url, sql)
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(e) = runtime().and_then(|rt| rt.block_on(admin(&self.admin_url, &sql))) {
+        if let Err(e) = run_sql(&self.admin_url, sql) {
             eprintln!("dropping test database {}: {e}", self.name);
         }
     }
