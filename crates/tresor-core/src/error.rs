@@ -115,7 +115,9 @@ pub enum KmsError {
     /// `DependencyTimeoutException` with HTTP 503: the database did not answer in
     /// time; nothing was acknowledged and the request may be retried. The detail is
     /// logged only.
-    #[error("The system timed out while trying to fulfill the request. You can retry the request.")]
+    #[error(
+        "The system timed out while trying to fulfill the request. You can retry the request."
+    )]
     StoreUnavailable(String),
 }
 

@@ -484,7 +484,9 @@ impl Kms {
         &self,
         check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>,
     ) -> KmsResult<T> {
-        self.write_unique(check, |d| KmsError::internal(format!("store: {d} already exists")))
+        self.write_unique(check, |d| {
+            KmsError::internal(format!("store: {d} already exists"))
+        })
     }
 
     /// [`Kms::write`] where a unique constraint of the database may refuse the writes

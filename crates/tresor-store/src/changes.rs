@@ -64,44 +64,44 @@ pub fn push_change(out: &mut Vec<Change>, c: Change) {
 /// it is [`Change::All`] unless the store looks the key up (PostgreSQL does).
 pub fn change_of(w: &Write) -> Option<Change> {
     Some(match w {
-            Write::InsertKey(k) | Write::UpdateKey(k) => Change::Key(k.key_id.clone()),
-            Write::DeleteKey { key_id } => Change::KeyDeleted(key_id.clone()),
-            Write::DeleteMaterials { key_id } | Write::SetTags { key_id, .. } => {
-                Change::Key(key_id.clone())
-            }
-            Write::InsertMaterial(m) => Change::Key(m.key_id.clone()),
-            // Import tokens are read from the store on use, never cached.
-            Write::PutImportToken(_) => return None,
-            Write::InsertAlias(a) | Write::UpdateAlias(a) => Change::Alias {
-                account: a.account.clone(),
-                region: a.region.clone(),
-                name: a.name.clone(),
-            },
-            Write::DeleteAlias {
-                account,
-                region,
-                name,
-            } => Change::Alias {
-                account: account.clone(),
-                region: region.clone(),
-                name: name.clone(),
-            },
-            Write::PutAccessKey(a) => Change::AccessKey(a.access_key_id.clone()),
-            Write::DeleteAccessKey { access_key_id } => Change::AccessKey(access_key_id.clone()),
-            Write::DisableAccessKeys { principal_arn } => Change::Principal(principal_arn.clone()),
-            Write::PutPrincipal(p) => Change::Principal(p.arn.clone()),
-            Write::PutPrincipalPolicy(p) => Change::Principal(p.principal_arn.clone()),
-            Write::DeletePrincipalPolicy { principal_arn, .. } => {
-                Change::Principal(principal_arn.clone())
-            }
-            Write::InsertGrant(g) => Change::Grants(g.key_id.clone()),
-            Write::DeleteGrant { .. } => Change::All,
-            Write::PutRootGeneration(_) | Write::DeleteRootGeneration { .. } => Change::All,
-            Write::Rewrap { target, .. } => match target {
-                WrappedRef::Material { key_id, .. } => Change::Key(key_id.clone()),
-                WrappedRef::AccessKey { access_key_id } => Change::AccessKey(access_key_id.clone()),
-                WrappedRef::ImportToken { .. } => return None,
-            },
+        Write::InsertKey(k) | Write::UpdateKey(k) => Change::Key(k.key_id.clone()),
+        Write::DeleteKey { key_id } => Change::KeyDeleted(key_id.clone()),
+        Write::DeleteMaterials { key_id } | Write::SetTags { key_id, .. } => {
+            Change::Key(key_id.clone())
+        }
+        Write::InsertMaterial(m) => Change::Key(m.key_id.clone()),
+        // Import tokens are read from the store on use, never cached.
+        Write::PutImportToken(_) => return None,
+        Write::InsertAlias(a) | Write::UpdateAlias(a) => Change::Alias {
+            account: a.account.clone(),
+            region: a.region.clone(),
+            name: a.name.clone(),
+        },
+        Write::DeleteAlias {
+            account,
+            region,
+            name,
+        } => Change::Alias {
+            account: account.clone(),
+            region: region.clone(),
+            name: name.clone(),
+        },
+        Write::PutAccessKey(a) => Change::AccessKey(a.access_key_id.clone()),
+        Write::DeleteAccessKey { access_key_id } => Change::AccessKey(access_key_id.clone()),
+        Write::DisableAccessKeys { principal_arn } => Change::Principal(principal_arn.clone()),
+        Write::PutPrincipal(p) => Change::Principal(p.arn.clone()),
+        Write::PutPrincipalPolicy(p) => Change::Principal(p.principal_arn.clone()),
+        Write::DeletePrincipalPolicy { principal_arn, .. } => {
+            Change::Principal(principal_arn.clone())
+        }
+        Write::InsertGrant(g) => Change::Grants(g.key_id.clone()),
+        Write::DeleteGrant { .. } => Change::All,
+        Write::PutRootGeneration(_) | Write::DeleteRootGeneration { .. } => Change::All,
+        Write::Rewrap { target, .. } => match target {
+            WrappedRef::Material { key_id, .. } => Change::Key(key_id.clone()),
+            WrappedRef::AccessKey { access_key_id } => Change::AccessKey(access_key_id.clone()),
+            WrappedRef::ImportToken { .. } => return None,
+        },
     })
 }
 

@@ -143,18 +143,18 @@ pub(crate) fn delete_key_cascades(s: &dyn Store) {
 pub(crate) fn concurrent_batches_commit_independently(s: &dyn Store) {
     let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..16)
-        .map(|i| {
-            scope.spawn(move || {
-                // Every fourth batch collides with the first key and must fail alone.
-                let id = if i % 4 == 0 {
-                    "dup".to_string()
-                } else {
-                    format!("k{i}")
-                };
-                s.apply(vec![Write::InsertKey(key(&id))])
+            .map(|i| {
+                scope.spawn(move || {
+                    // Every fourth batch collides with the first key and must fail alone.
+                    let id = if i % 4 == 0 {
+                        "dup".to_string()
+                    } else {
+                        format!("k{i}")
+                    };
+                    s.apply(vec![Write::InsertKey(key(&id))])
+                })
             })
-        })
-        .collect();
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 13);
@@ -286,7 +286,6 @@ pub(crate) fn rewrap_moves_values_between_root_generations(s: &dyn Store) {
     assert!(s.root_generations().unwrap().is_empty());
 }
 
-
 pub(crate) fn paging_compares_bytes(s: &dyn Store) {
     // Bytewise order, as the API pages: uppercase before lowercase, '-' before digits.
     for id in ["b", "B", "a-1", "a1"] {
@@ -322,7 +321,8 @@ fn alias(name: &str, target: &str) -> AliasRecord {
 pub(crate) fn aliases_are_unique_and_update_only_existing(s: &dyn Store) {
     s.apply(vec![Write::InsertKey(key("a")), Write::InsertKey(key("b"))])
         .unwrap();
-    s.apply(vec![Write::InsertAlias(alias("alias/x", "a"))]).unwrap();
+    s.apply(vec![Write::InsertAlias(alias("alias/x", "a"))])
+        .unwrap();
     // The check-then-write of CreateAlias is the unique constraint: a second insert of
     // the same name fails, whoever makes it.
     assert!(matches!(
@@ -330,7 +330,10 @@ pub(crate) fn aliases_are_unique_and_update_only_existing(s: &dyn Store) {
         Err(StoreError::Duplicate(_))
     ));
     assert_eq!(
-        s.alias("111122223333", "us-east-1", "alias/x").unwrap().unwrap().target_key_id,
+        s.alias("111122223333", "us-east-1", "alias/x")
+            .unwrap()
+            .unwrap()
+            .target_key_id,
         "a"
     );
     // Re-pointing a deleted alias is a conflict, not a silent re-creation.
@@ -376,16 +379,28 @@ fn grant(id: &str, name: Option<&str>, operations: &str) -> GrantRecord {
 
 pub(crate) fn named_grants_are_unique_per_parameters(s: &dyn Store) {
     s.apply(vec![Write::InsertKey(key("a"))]).unwrap();
-    s.apply(vec![Write::InsertGrant(grant("g1", Some("n"), "[\"Encrypt\"]"))])
-        .unwrap();
+    s.apply(vec![Write::InsertGrant(grant(
+        "g1",
+        Some("n"),
+        "[\"Encrypt\"]",
+    ))])
+    .unwrap();
     // The same name and parameters again (another node's idempotent retry): refused.
     assert!(matches!(
-        s.apply(vec![Write::InsertGrant(grant("g2", Some("n"), "[\"Encrypt\"]"))]),
+        s.apply(vec![Write::InsertGrant(grant(
+            "g2",
+            Some("n"),
+            "[\"Encrypt\"]"
+        ))]),
         Err(StoreError::Duplicate(_))
     ));
     // Other parameters under the same name, or no name: new grants.
-    s.apply(vec![Write::InsertGrant(grant("g3", Some("n"), "[\"Decrypt\"]"))])
-        .unwrap();
+    s.apply(vec![Write::InsertGrant(grant(
+        "g3",
+        Some("n"),
+        "[\"Decrypt\"]",
+    ))])
+    .unwrap();
     s.apply(vec![
         Write::InsertGrant(grant("g4", None, "[\"Encrypt\"]")),
         Write::InsertGrant(grant("g5", None, "[\"Encrypt\"]")),
@@ -494,11 +509,12 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
         created_ms: 9,
     })])
     .unwrap();
-    assert!(!s
-        .principal("arn:aws:iam::111122223333:user/u")
-        .unwrap()
-        .unwrap()
-        .enabled);
+    assert!(
+        !s.principal("arn:aws:iam::111122223333:user/u")
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
     s.apply(vec![Write::DeletePrincipalPolicy {
         principal_arn: "arn:aws:iam::111122223333:user/u".into(),
         name: "p".into(),

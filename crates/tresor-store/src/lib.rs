@@ -8,9 +8,9 @@
 
 pub mod changes;
 mod postgres;
-pub mod testing;
 mod records;
 mod sqlite;
+pub mod testing;
 
 pub use changes::{Change, ChangeSink, SharedSink};
 pub use postgres::PostgresStore;

@@ -4,29 +4,45 @@
 //! Each test makes its own database (see `tresor_store::testing`); without PostgreSQL
 //! and without `TRESOR_TEST_POSTGRES` the tests are skipped (CI sets it: there they
 //! fail instead).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
 async fn encrypt(c: &aws_sdk_kms::Client, key: &str) -> Vec<u8> {
-    ok(c.encrypt().key_id(key).plaintext(blob(b"secret")).send().await)
-        .ciphertext_blob
-        .unwrap()
-        .into_inner()
+    ok(c.encrypt()
+        .key_id(key)
+        .plaintext(blob(b"secret"))
+        .send()
+        .await)
+    .ciphertext_blob
+    .unwrap()
+    .into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dev_nodes_share_the_account_the_root_key_and_the_records() {
-    let Some(cluster) = Cluster::start(3, &[]) else { return };
+    let Some(cluster) = Cluster::start(3, &[]) else {
+        return;
+    };
     let clients = [
         cluster.nodes[0].client().await,
         cluster.nodes[1].client().await,
         cluster.nodes[2].client().await,
     ];
     let key = create_key(&clients[0]).await;
-    ok(clients[1].create_alias().alias_name("alias/shared").target_key_id(&key).send().await);
+    ok(clients[1]
+        .create_alias()
+        .alias_name("alias/shared")
+        .target_key_id(&key)
+        .send()
+        .await);
     let ct = encrypt(&clients[2], "alias/shared").await;
     for c in &clients {
         let out = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await);
@@ -44,7 +60,9 @@ async fn dev_nodes_share_the_account_the_root_key_and_the_records() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_nodes_make_exactly_one_winner() {
-    let Some(cluster) = Cluster::start(2, &[]) else { return };
+    let Some(cluster) = Cluster::start(2, &[]) else {
+        return;
+    };
     let a = cluster.nodes[0].client().await;
     let b = cluster.nodes[1].client().await;
     let key = create_key(&a).await;
@@ -53,12 +71,22 @@ async fn racing_nodes_make_exactly_one_winner() {
     for round in 0..10 {
         let name = format!("alias/race-{round}");
         let (ra, rb) = tokio::join!(
-            a.create_alias().alias_name(&name).target_key_id(&key).send(),
-            b.create_alias().alias_name(&name).target_key_id(&key).send()
+            a.create_alias()
+                .alias_name(&name)
+                .target_key_id(&key)
+                .send(),
+            b.create_alias()
+                .alias_name(&name)
+                .target_key_id(&key)
+                .send()
         );
         let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
         assert_eq!(wins, 1, "round {round}: {ra:?} {rb:?}");
-        let loser = if ra.is_ok() { expect_err(rb) } else { expect_err(ra) };
+        let loser = if ra.is_ok() {
+            expect_err(rb)
+        } else {
+            expect_err(ra)
+        };
         assert_eq!(loser.code, "AlreadyExistsException", "{loser:?}");
     }
 
@@ -77,7 +105,9 @@ async fn racing_nodes_make_exactly_one_winner() {
         let (ga, gb) = (ok(ga), ok(gb));
         assert_eq!(ga.grant_id, gb.grant_id, "round {round}");
     }
-    let grants = ok(a.list_grants().key_id(&key).send().await).grants.unwrap();
+    let grants = ok(a.list_grants().key_id(&key).send().await)
+        .grants
+        .unwrap();
     assert_eq!(grants.len(), 10, "{grants:?}");
 
     // On-demand rotations racing on both nodes: exactly the quota of 25 succeed.
@@ -101,26 +131,43 @@ async fn racing_nodes_make_exactly_one_winner() {
         }
     }
     assert_eq!(wins, 25);
-    let rotations = ok(b.list_key_rotations().key_id(&rotating).limit(100).send().await);
+    let rotations = ok(b
+        .list_key_rotations()
+        .key_id(&rotating)
+        .limit(100)
+        .send()
+        .await);
     assert_eq!(rotations.rotations.unwrap().len(), 25);
 
     // ScheduleKeyDeletion on both nodes: one schedules, the other finds it pending.
     for _ in 0..5 {
         let k = create_key(&a).await;
         let (ra, rb) = tokio::join!(
-            a.schedule_key_deletion().key_id(&k).pending_window_in_days(7).send(),
-            b.schedule_key_deletion().key_id(&k).pending_window_in_days(7).send()
+            a.schedule_key_deletion()
+                .key_id(&k)
+                .pending_window_in_days(7)
+                .send(),
+            b.schedule_key_deletion()
+                .key_id(&k)
+                .pending_window_in_days(7)
+                .send()
         );
         let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
         assert_eq!(wins, 1, "{ra:?} {rb:?}");
-        let loser = if ra.is_ok() { expect_err(rb) } else { expect_err(ra) };
+        let loser = if ra.is_ok() {
+            expect_err(rb)
+        } else {
+            expect_err(ra)
+        };
         assert_eq!(loser.code, "KMSInvalidStateException", "{loser:?}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_on_one_node_is_enforced_by_the_others() {
-    let Some(cluster) = Cluster::start(3, &[]) else { return };
+    let Some(cluster) = Cluster::start(3, &[]) else {
+        return;
+    };
     let a = cluster.nodes[0].client().await;
     let b = cluster.nodes[1].client().await;
     let c = cluster.nodes[2].client().await;
@@ -134,7 +181,13 @@ async fn a_change_on_one_node_is_enforced_by_the_others() {
         let acknowledged = Instant::now();
         for other in [&b, &c] {
             loop {
-                match other.encrypt().key_id(&key).plaintext(blob(b"x")).send().await {
+                match other
+                    .encrypt()
+                    .key_id(&key)
+                    .plaintext(blob(b"x"))
+                    .send()
+                    .await
+                {
                     Err(e) => {
                         let info = expect_err::<(), _>(Err(e));
                         assert_eq!(info.code, "DisabledException", "{info:?}");
@@ -154,7 +207,14 @@ async fn a_change_on_one_node_is_enforced_by_the_others() {
         // And back: re-enabling is seen too.
         ok(a.enable_key().key_id(&key).send().await);
         let t = Instant::now();
-        while b.encrypt().key_id(&key).plaintext(blob(b"x")).send().await.is_err() {
+        while b
+            .encrypt()
+            .key_id(&key)
+            .plaintext(blob(b"x"))
+            .send()
+            .await
+            .is_err()
+        {
             assert!(t.elapsed() < Duration::from_secs(5));
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -173,16 +233,39 @@ async fn a_change_on_one_node_is_enforced_by_the_others() {
         .send()
         .await);
     let t = Instant::now();
-    while grantee.encrypt().key_id(key_arn(REGION, &key)).plaintext(blob(b"x")).send().await.is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "the grant never worked on B");
+    while grantee
+        .encrypt()
+        .key_id(key_arn(REGION, &key))
+        .plaintext(blob(b"x"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the grant never worked on B"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    ok(a.revoke_grant().key_id(&key).grant_id(grant.grant_id.unwrap()).send().await);
+    ok(a.revoke_grant()
+        .key_id(&key)
+        .grant_id(grant.grant_id.unwrap())
+        .send()
+        .await);
     let revoked = Instant::now();
     loop {
-        match grantee.encrypt().key_id(key_arn(REGION, &key)).plaintext(blob(b"x")).send().await {
+        match grantee
+            .encrypt()
+            .key_id(key_arn(REGION, &key))
+            .plaintext(blob(b"x"))
+            .send()
+            .await
+        {
             Ok(_) => {
-                assert!(revoked.elapsed() < Duration::from_secs(5), "a revoked grant still works on B");
+                assert!(
+                    revoked.elapsed() < Duration::from_secs(5),
+                    "a revoked grant still works on B"
+                );
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             Err(e) => {
@@ -192,12 +275,17 @@ async fn a_change_on_one_node_is_enforced_by_the_others() {
             }
         }
     }
-    eprintln!("RevokeGrant on node A enforced by node B after {} ms", revoked.elapsed().as_millis());
+    eprintln!(
+        "RevokeGrant on node A enforced by node B after {} ms",
+        revoked.elapsed().as_millis()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unreachable_database_is_a_503_in_bounded_time_and_service_resumes() {
-    let Some(db) = tresor_store::testing::TestDatabase::create() else { return };
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
     let proxy = TcpProxy::start("127.0.0.1:5432");
     let url = proxy.url_for(db.url());
     let (_t, dir) = temp_dir();
@@ -229,7 +317,10 @@ async fn an_unreachable_database_is_a_503_in_bounded_time_and_service_resumes() 
     loop {
         match client.decrypt().ciphertext_blob(blob(&ct)).send().await {
             Ok(_) => {
-                assert!(t.elapsed() < Duration::from_secs(5), "cached key served for 5 s without its database");
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "cached key served for 5 s without its database"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => {
@@ -247,7 +338,10 @@ async fn an_unreachable_database_is_a_503_in_bounded_time_and_service_resumes() 
         match client.create_key().send().await {
             Ok(out) => break out,
             Err(_) => {
-                assert!(t.elapsed() < Duration::from_secs(20), "no recovery after 20 s");
+                assert!(
+                    t.elapsed() < Duration::from_secs(20),
+                    "no recovery after 20 s"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }

@@ -5,7 +5,12 @@
 //!
 //! `TRESOR_FAILOVER_SECS` sets how long the load runs (default 12 s, CI's short form).
 //! Skipped without PostgreSQL unless `TRESOR_TEST_POSTGRES` is set (see `cluster.rs`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 use aws_sdk_kms::error::ProvideErrorMetadata;
@@ -37,9 +42,9 @@ fn start_on(dir: &std::path::Path, url: &str, port: u16) -> Server {
 /// What the load had acknowledged.
 #[derive(Default)]
 struct Acked {
-    keys: Vec<(String, String)>, // key id, tag value
+    keys: Vec<(String, String)>,    // key id, tag value
     aliases: Vec<(String, String)>, // alias, key id
-    grants: Vec<(String, String)>, // key id, grant id
+    grants: Vec<(String, String)>,  // key id, grant id
     ciphertexts: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
@@ -69,7 +74,9 @@ macro_rules! retry {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_nodes_lose_nothing_acknowledged() {
-    let Some(db) = tresor_store::testing::TestDatabase::create() else { return };
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
     let url = db.url().to_string();
     let secs: u64 = std::env::var("TRESOR_FAILOVER_SECS")
         .ok()
@@ -222,13 +229,17 @@ async fn killed_nodes_lose_nothing_acknowledged() {
     let mut checked = 0usize;
     for c in clients.iter() {
         for (key, tag) in &acked.keys {
-            let tags = ok(c.list_resource_tags().key_id(key).send().await).tags.unwrap();
+            let tags = ok(c.list_resource_tags().key_id(key).send().await)
+                .tags
+                .unwrap();
             assert_eq!(tags.len(), 1, "{key}");
             assert_eq!(tags[0].tag_value(), tag);
             checked += 1;
         }
         for (alias, key) in &acked.aliases {
-            let m = ok(c.describe_key().key_id(alias).send().await).key_metadata.unwrap();
+            let m = ok(c.describe_key().key_id(alias).send().await)
+                .key_metadata
+                .unwrap();
             assert_eq!(&m.key_id, key, "{alias}");
             checked += 1;
         }
@@ -258,7 +269,10 @@ async fn killed_nodes_lose_nothing_acknowledged() {
         failures.len()
     );
     assert!(kills >= 2, "the load ran too short to kill nodes");
-    assert!(failures.is_empty(), "requests failed beyond retry: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "requests failed beyond retry: {failures:?}"
+    );
     assert!(!acked.keys.is_empty() && !acked.ciphertexts.is_empty());
     drop(nodes);
     drop(db);

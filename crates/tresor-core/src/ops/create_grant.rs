@@ -275,42 +275,42 @@ impl Operation for CreateGrant {
         let attempt = || {
             kms.write_unique(
                 || {
-            let existing = kms.store.grants_for_key(&key_uuid)?;
-            if let Some(name) = &req.name {
-                let same = existing.iter().find(|g| {
-                    g.name.as_deref() == Some(name.as_str())
-                        && g.grantee == grantee
-                        && g.retiring == req.retiring_principal
-                        && g.operations == ops_json
-                        && g.constraints == constraints_json
-                });
-                if let Some(g) = same {
-                    return Ok((Vec::new(), g.grant_id.clone()));
-                }
-            }
-            if existing.len() >= MAX_GRANTS_PER_KEY {
-                return Err(KmsError::LimitExceeded(format!(
-                    "Key {} already has {MAX_GRANTS_PER_KEY} grants.",
-                    key.arn
-                )));
-            }
-            let mut id = [0u8; 32];
-            tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
-            let grant_id = hex::encode(id);
-            let record = GrantRecord {
-                grant_id: grant_id.clone(),
-                key_id: key_uuid.clone(),
-                name: req.name.clone(),
-                grantee: grantee.clone(),
-                retiring: req.retiring_principal.clone(),
-                issuing_account: issuing_account.clone(),
-                operations: ops_json.clone(),
-                constraints: constraints_json.clone(),
-                created_ms: now,
-            };
-            Ok((vec![Write::InsertGrant(record)], grant_id))
-        },
-                |d| KmsError::Conflict(d),
+                    let existing = kms.store.grants_for_key(&key_uuid)?;
+                    if let Some(name) = &req.name {
+                        let same = existing.iter().find(|g| {
+                            g.name.as_deref() == Some(name.as_str())
+                                && g.grantee == grantee
+                                && g.retiring == req.retiring_principal
+                                && g.operations == ops_json
+                                && g.constraints == constraints_json
+                        });
+                        if let Some(g) = same {
+                            return Ok((Vec::new(), g.grant_id.clone()));
+                        }
+                    }
+                    if existing.len() >= MAX_GRANTS_PER_KEY {
+                        return Err(KmsError::LimitExceeded(format!(
+                            "Key {} already has {MAX_GRANTS_PER_KEY} grants.",
+                            key.arn
+                        )));
+                    }
+                    let mut id = [0u8; 32];
+                    tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
+                    let grant_id = hex::encode(id);
+                    let record = GrantRecord {
+                        grant_id: grant_id.clone(),
+                        key_id: key_uuid.clone(),
+                        name: req.name.clone(),
+                        grantee: grantee.clone(),
+                        retiring: req.retiring_principal.clone(),
+                        issuing_account: issuing_account.clone(),
+                        operations: ops_json.clone(),
+                        constraints: constraints_json.clone(),
+                        created_ms: now,
+                    };
+                    Ok((vec![Write::InsertGrant(record)], grant_id))
+                },
+                KmsError::Conflict,
             )
         };
         let grant_id = match attempt() {

@@ -43,7 +43,12 @@ impl PostgresStore {
     }
 }
 
-async fn listen_loop(config: tokio_postgres::Config, sink: Sink, node: String, seen: Arc<AtomicI64>) {
+async fn listen_loop(
+    config: tokio_postgres::Config,
+    sink: Sink,
+    node: String,
+    seen: Arc<AtomicI64>,
+) {
     loop {
         if let Err(e) = listen_once(&config, &sink, &node, &seen).await {
             tracing::warn!(target: "tresor::store", "change listener: {e}");
@@ -63,9 +68,7 @@ async fn listen_once(
     let (client, mut connection) = config.connect(NoTls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
-        while let Some(Ok(message)) =
-            std::future::poll_fn(|cx| connection.poll_message(cx)).await
-        {
+        while let Some(Ok(message)) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
             if let AsyncMessage::Notification(n) = message {
                 if tx.send(n.payload().to_string()).is_err() {
                     break;

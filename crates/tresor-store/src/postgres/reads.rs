@@ -141,9 +141,7 @@ impl Store for PostgresStore {
         n: usize,
     ) -> StoreResult<Vec<KeyRecord>> {
         let rows = self.query(
-            keys_where!(
-                "account = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4"
-            ),
+            keys_where!("account = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4"),
             vec![s(account), s(region), s(after.unwrap_or("")), limit(n)],
         )?;
         all(rows, key_from_row)

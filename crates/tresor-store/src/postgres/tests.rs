@@ -9,20 +9,29 @@ use std::time::Instant;
 
 #[test]
 fn nodes_starting_together_migrate_once() {
-    let Some(db) = TestDatabase::create() else { return };
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
     let url = db.url().to_string();
     let stores: Vec<StoreResult<PostgresStore>> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..4).map(|_| s.spawn(|| PostgresStore::open(&url))).collect();
+        let hs: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| PostgresStore::open(&url)))
+            .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for st in &stores {
-        assert_eq!(st.as_ref().unwrap().schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(
+            st.as_ref().unwrap().schema_version().unwrap(),
+            MIGRATIONS.len()
+        );
     }
 }
 
 #[test]
 fn the_first_shared_value_wins() {
-    let Some(db) = TestDatabase::create() else { return };
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
     let a = PostgresStore::open(db.url()).unwrap();
     let b = PostgresStore::open(db.url()).unwrap();
     assert_eq!(a.shared_value("v").unwrap(), None);
@@ -42,7 +51,10 @@ impl ChangeSink for Collect {
 fn wait_for(sink: &Collect, want: &Change) -> Duration {
     let t = Instant::now();
     while !sink.0.lock().contains(want) {
-        assert!(t.elapsed() < Duration::from_secs(5), "no {want:?} within 5 s");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "no {want:?} within 5 s"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     t.elapsed()
@@ -50,7 +62,9 @@ fn wait_for(sink: &Collect, want: &Change) -> Duration {
 
 #[test]
 fn other_nodes_hear_what_changed_and_the_writer_does_not() {
-    let Some(db) = TestDatabase::create() else { return };
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
     let a = PostgresStore::open(db.url()).unwrap();
     let b = PostgresStore::open(db.url()).unwrap();
     let heard_a = Arc::new(Collect(Mutex::new(Vec::new())));

@@ -99,7 +99,8 @@ impl TcpProxy {
 
     fn serve(&self, listener: TcpListener) {
         listener.set_nonblocking(true).unwrap();
-        let (open, conns, upstream) = (self.open.clone(), self.conns.clone(), self.upstream.clone());
+        let (open, conns, upstream) =
+            (self.open.clone(), self.conns.clone(), self.upstream.clone());
         std::thread::spawn(move || {
             while open.load(Ordering::SeqCst) {
                 match listener.accept() {
