@@ -130,11 +130,10 @@ pub fn run(args: InitArgs) -> Result<(), String> {
         let root = root.root_key().map_err(|e| e.to_string())?;
         let url = crate::store_url::StoreUrl::parse(args.store.as_deref(), dir)?;
         let store = crate::store_url::open(&url)?.store;
-        if store
+        if !store
             .root_generations()
             .map_err(|e| e.to_string())?
-            .first()
-            .is_some()
+            .is_empty()
         {
             return Err("the store already has a root key: `tresor init` makes a new one".into());
         }
