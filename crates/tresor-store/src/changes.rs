@@ -69,7 +69,12 @@ pub fn change_of(w: &Write) -> Option<Change> {
         Write::DeleteMaterials { key_id } | Write::SetTags { key_id, .. } => {
             Change::Key(key_id.clone())
         }
-        Write::InsertMaterial(m) => Change::Key(m.key_id.clone()),
+        Write::InsertMaterial(m) | Write::UpdateMaterial(m) => Change::Key(m.key_id.clone()),
+        // Cached keys hold their custom key store's link (connection, cluster id): a
+        // store change drops them all (such changes are rare).
+        Write::InsertCustomKeyStore(_)
+        | Write::UpdateCustomKeyStore(_)
+        | Write::DeleteCustomKeyStore { .. } => Change::All,
         // Import tokens are read from the store on use, never cached.
         Write::PutImportToken(_) => return None,
         Write::InsertAlias(a) | Write::UpdateAlias(a) => Change::Alias {
@@ -100,7 +105,8 @@ pub fn change_of(w: &Write) -> Option<Change> {
         Write::Rewrap { target, .. } => match target {
             WrappedRef::Material { key_id, .. } => Change::Key(key_id.clone()),
             WrappedRef::AccessKey { access_key_id } => Change::AccessKey(access_key_id.clone()),
-            WrappedRef::ImportToken { .. } => return None,
+            // Import tokens are never cached; a store's secret is read on each connect.
+            WrappedRef::ImportToken { .. } | WrappedRef::CustomKeyStore { .. } => return None,
         },
     })
 }

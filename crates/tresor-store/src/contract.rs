@@ -1,7 +1,7 @@
 //! The contract every [`Store`] keeps, as one suite run against each backend: SQLite
 //! always, PostgreSQL when a server is there (see [`crate::testing`]; CI sets
 //! `TRESOR_TEST_POSTGRES` so that there it must be).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use crate::*;
 
@@ -29,6 +29,9 @@ pub(crate) fn key(id: &str) -> KeyRecord {
         valid_to_ms: None,
         expiration_model: None,
         imported_material_id: None,
+        primary_region: None,
+        custom_key_store_id: None,
+        xks_key_id: None,
     }
 }
 
@@ -73,6 +76,8 @@ contract!(
     named_grants_are_unique_per_parameters,
     racing_updates_of_one_key_make_one_winner,
     optional_fields_round_trip,
+    multi_region_keys_are_the_records_of_one_mrk_id_only,
+    custom_key_stores_unique_names_revisions_keys_and_rewrap,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {
@@ -111,6 +116,9 @@ pub(crate) fn delete_key_cascades(s: &dyn Store) {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::InsertAlias(AliasRecord {
             account: "111122223333".into(),
@@ -193,6 +201,7 @@ pub(crate) fn access_keys_of_a_principal_and_deletion(s: &dyn Store) {
         wrapped_secret: vec![1, 2, 3],
         enabled: true,
         operator: false,
+        xks_proxy: false,
         created_ms,
         root_generation: 1,
     };
@@ -228,6 +237,7 @@ pub(crate) fn rewrap_moves_values_between_root_generations(s: &dyn Store) {
         wrapped_secret: wrapped,
         enabled: true,
         operator: false,
+        xks_proxy: false,
         created_ms: 1,
         root_generation,
     };
@@ -241,6 +251,9 @@ pub(crate) fn rewrap_moves_values_between_root_generations(s: &dyn Store) {
             created_ms: 1,
             rotation_type: None,
             root_generation: 1,
+            description: None,
+            valid_to_ms: None,
+            expiration_model: None,
         }),
         Write::PutAccessKey(ak(vec![2], 1)),
     ])
@@ -460,10 +473,38 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
         valid_to_ms: Some(5),
         expiration_model: Some("KEY_MATERIAL_EXPIRES".into()),
         imported_material_id: Some("ab".into()),
+        primary_region: Some("eu-west-1".into()),
+        custom_key_store_id: Some("cks-0123456789abcdef0".into()),
+        xks_key_id: Some("xks-\u{e9}".into()),
         ..key("full")
+    };
+    let material = MaterialRecord {
+        key_id: "full".into(),
+        version: 1,
+        material_id: "ff".into(),
+        wrapped: vec![0, 255],
+        created_ms: -3,
+        rotation_type: Some("ON_DEMAND".into()),
+        root_generation: u32::MAX,
+        description: Some("m\u{e9}".into()),
+        valid_to_ms: Some(7),
+        expiration_model: Some("KEY_MATERIAL_EXPIRES".into()),
+    };
+    let xks = AccessKeyRecord {
+        access_key_id: "AKIAXKS".into(),
+        account: "111122223333".into(),
+        principal_arn: "arn:aws:iam::111122223333:user/u".into(),
+        wrapped_secret: vec![4],
+        enabled: true,
+        operator: false,
+        xks_proxy: true,
+        created_ms: 1,
+        root_generation: 1,
     };
     s.apply(vec![
         Write::InsertKey(full.clone()),
+        Write::InsertMaterial(material.clone()),
+        Write::PutAccessKey(xks.clone()),
         Write::PutImportToken(ImportTokenRecord {
             token_id: "t".into(),
             key_id: "full".into(),
@@ -488,12 +529,48 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
     ])
     .unwrap();
     assert_eq!(s.key("full").unwrap().unwrap(), full);
+    assert_eq!(s.materials("full").unwrap(), vec![material.clone()]);
+    assert_eq!(s.access_key("AKIAXKS").unwrap().unwrap(), xks);
+    assert_eq!(s.access_keys_of(&xks.principal_arn).unwrap(), vec![xks]);
+    // A primary_region change is kept; the key's store and XKS key id never change.
+    let moved = KeyRecord {
+        primary_region: Some("us-east-1".into()),
+        revision: 2,
+        ..full.clone()
+    };
+    s.apply(vec![Write::UpdateKey(moved.clone())]).unwrap();
+    assert_eq!(s.key("full").unwrap().unwrap(), moved);
+    // Expired material: due while present, not once its bytes are gone.
+    assert_eq!(s.keys_with_expired_material(6).unwrap().len(), 0);
+    assert_eq!(s.keys_with_expired_material(7).unwrap().len(), 1);
+    assert_eq!(s.wrapped_under(u32::MAX, 10).unwrap().len(), 1);
+    let gone = MaterialRecord {
+        wrapped: Vec::new(),
+        description: None,
+        valid_to_ms: None,
+        expiration_model: None,
+        ..material.clone()
+    };
+    s.apply(vec![Write::UpdateMaterial(gone.clone())]).unwrap();
+    assert_eq!(s.materials("full").unwrap(), vec![gone]);
+    let expired = MaterialRecord {
+        wrapped: Vec::new(),
+        ..material.clone()
+    };
+    s.apply(vec![Write::UpdateMaterial(expired)]).unwrap();
+    assert!(s.keys_with_expired_material(i64::MAX).unwrap().is_empty());
+    assert!(s.wrapped_under(u32::MAX, 10).unwrap().is_empty());
+    // UpdateMaterial replaces only an existing version.
+    let absent = s.apply(vec![Write::UpdateMaterial(MaterialRecord {
+        version: 2,
+        ..material
+    })]);
+    assert!(matches!(absent, Err(StoreError::Conflict(_))), "{absent:?}");
     assert_eq!(s.key_count().unwrap(), 1);
     assert_eq!(s.import_token("t").unwrap().unwrap().root_generation, 3);
     assert_eq!(s.keys_due_for_deletion(i64::MAX).unwrap().len(), 0);
     assert_eq!(s.keys_due_for_rotation(0).unwrap().len(), 1);
     assert!(s.keys_due_for_rotation(-2).unwrap().is_empty());
-    assert_eq!(s.keys_with_expired_material(10).unwrap().len(), 0);
     assert_eq!(s.list_principals("111122223333").unwrap().len(), 1);
     assert_eq!(
         s.principal_policies("arn:aws:iam::111122223333:user/u")
@@ -524,4 +601,162 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
         .principal_policies("arn:aws:iam::111122223333:user/u")
         .unwrap()
         .is_empty());
+}
+
+pub(crate) fn multi_region_keys_are_the_records_of_one_mrk_id_only(s: &dyn Store) {
+    let mrk = "mrk-0123456789abcdef0123456789abcdef";
+    let mut batch = Vec::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let mut k = key(&format!("{mrk}@{region}"));
+        k.region = region.into();
+        k.primary_region = Some("us-east-1".into());
+        batch.push(Write::InsertKey(k));
+    }
+    // Ids that share a prefix but are other keys.
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdee@us-east-1",
+    )));
+    batch.push(Write::InsertKey(key(
+        "mrk-0123456789abcdef0123456789abcdefA",
+    )));
+    batch.push(Write::InsertKey(key(mrk)));
+    s.apply(batch).unwrap();
+    let got: Vec<String> = s
+        .multi_region_keys(mrk)
+        .unwrap()
+        .into_iter()
+        .map(|k| k.region)
+        .collect();
+    assert_eq!(got, ["eu-west-1", "us-east-1"]);
+    assert_eq!(
+        s.key(&format!("{mrk}@eu-west-1"))
+            .unwrap()
+            .unwrap()
+            .primary_region
+            .as_deref(),
+        Some("us-east-1")
+    );
+}
+
+fn custom_key_store(id: &str, name: &str, cluster: &str) -> CustomKeyStoreRecord {
+    CustomKeyStoreRecord {
+        id: id.into(),
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        name: name.into(),
+        store_type: "AWS_CLOUDHSM".into(),
+        connection_state: "DISCONNECTED".into(),
+        connection_error_code: None,
+        created_ms: 1,
+        cloud_hsm_cluster_id: Some(cluster.into()),
+        trust_anchor_certificate: Some("PEM".into()),
+        xks_proxy_uri_endpoint: None,
+        xks_proxy_uri_path: None,
+        xks_proxy_vpc_endpoint_service_name: None,
+        xks_proxy_connectivity: None,
+        xks_access_key_id: None,
+        wrapped_secret: vec![1, 2, 3],
+        root_generation: 1,
+        revision: 1,
+    }
+}
+
+fn duplicate_of(r: StoreResult<()>) -> String {
+    match r {
+        Err(StoreError::Duplicate(what)) => what,
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+}
+
+pub(crate) fn custom_key_stores_unique_names_revisions_keys_and_rewrap(s: &dyn Store) {
+    let insert = |c: CustomKeyStoreRecord| s.apply(vec![Write::InsertCustomKeyStore(c)]);
+    insert(custom_key_store("cks-1", "a", "cluster-1")).unwrap();
+    let name = insert(custom_key_store("cks-2", "a", "cluster-2"));
+    assert_eq!(duplicate_of(name), DUPLICATE_STORE_NAME);
+    let cluster = insert(custom_key_store("cks-2", "b", "cluster-1"));
+    assert_eq!(duplicate_of(cluster), DUPLICATE_CLUSTER);
+    // The same name in another Region is another store's.
+    let mut elsewhere = custom_key_store("cks-3", "a", "cluster-3");
+    elsewhere.region = "eu-west-1".into();
+    insert(elsewhere).unwrap();
+    let mut xks = custom_key_store("cks-2", "b", "unused");
+    xks.store_type = "EXTERNAL_KEY_STORE".into();
+    xks.cloud_hsm_cluster_id = None;
+    xks.trust_anchor_certificate = None;
+    xks.xks_proxy_uri_endpoint = Some("https://xks.example".into());
+    xks.xks_proxy_uri_path = Some("/kms/xks/v1".into());
+    xks.xks_proxy_connectivity = Some("PUBLIC_ENDPOINT".into());
+    xks.xks_access_key_id = Some("AKIAXKS".into());
+    insert(xks.clone()).unwrap();
+    assert_eq!(s.custom_key_store("cks-2").unwrap().unwrap(), xks);
+    let mut c = s.custom_key_store("cks-1").unwrap().unwrap();
+    c.name = "b".into();
+    c.revision = 2;
+    let taken = s.apply(vec![Write::UpdateCustomKeyStore(c.clone())]);
+    assert_eq!(duplicate_of(taken), DUPLICATE_STORE_NAME);
+    c.name = "c".into();
+    c.connection_state = "CONNECTED".into();
+    s.apply(vec![Write::UpdateCustomKeyStore(c.clone())])
+        .unwrap();
+    assert_eq!(s.custom_key_store("cks-1").unwrap().unwrap(), c);
+    let stale = s.apply(vec![Write::UpdateCustomKeyStore(c.clone())]);
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let listed = s.custom_key_stores("111122223333", "us-east-1").unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["c", "b"]
+    );
+    assert_eq!(
+        s.custom_key_stores("111122223333", "eu-west-1")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(s
+        .custom_key_stores("444455556666", "us-east-1")
+        .unwrap()
+        .is_empty());
+    let mut k = key("k1");
+    k.custom_key_store_id = Some("cks-1".into());
+    s.apply(vec![Write::InsertKey(k)]).unwrap();
+    assert_eq!(s.custom_key_store_key_count("cks-1").unwrap(), 1);
+    assert_eq!(s.custom_key_store_key_count("cks-2").unwrap(), 0);
+    assert_eq!(
+        s.key("k1").unwrap().unwrap().custom_key_store_id.as_deref(),
+        Some("cks-1")
+    );
+    let under: Vec<_> = s
+        .wrapped_under(1, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|w| matches!(w.target, WrappedRef::CustomKeyStore { .. }))
+        .collect();
+    assert_eq!(under.len(), 3);
+    s.apply(vec![Write::Rewrap {
+        target: WrappedRef::CustomKeyStore { id: "cks-1".into() },
+        from_generation: 1,
+        wrapped: vec![9],
+        to_generation: 2,
+    }])
+    .unwrap();
+    let c = s.custom_key_store("cks-1").unwrap().unwrap();
+    assert_eq!((c.wrapped_secret, c.root_generation), (vec![9], 2));
+    // A rewrap from a generation the value is no longer under changes nothing.
+    s.apply(vec![Write::Rewrap {
+        target: WrappedRef::CustomKeyStore { id: "cks-1".into() },
+        from_generation: 1,
+        wrapped: vec![8],
+        to_generation: 3,
+    }])
+    .unwrap();
+    assert_eq!(
+        s.custom_key_store("cks-1")
+            .unwrap()
+            .unwrap()
+            .root_generation,
+        2
+    );
+    s.apply(vec![Write::DeleteCustomKeyStore { id: "cks-2".into() }])
+        .unwrap();
+    assert!(s.custom_key_store("cks-2").unwrap().is_none());
 }

@@ -27,6 +27,19 @@ fn dup(what: impl FnOnce() -> String) -> impl FnOnce(StoreError) -> StoreError {
     }
 }
 
+/// A custom key store write's `Duplicate` says which uniqueness failed, as SQLite's
+/// does: [`crate::DUPLICATE_CLUSTER`] or [`crate::DUPLICATE_STORE_NAME`] (also for a
+/// taken id).
+fn store_duplicate(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Duplicate(constraint) if constraint == "custom_key_stores_cluster" => {
+            StoreError::Duplicate(crate::DUPLICATE_CLUSTER.into())
+        }
+        StoreError::Duplicate(_) => StoreError::Duplicate(crate::DUPLICATE_STORE_NAME.into()),
+        other => other,
+    }
+}
+
 /// Applies `batch` in one transaction and notifies the other nodes of what changed.
 pub(super) async fn apply_batch(pool: &Pool, batch: Vec<Write>, node: &str) -> StoreResult<()> {
     let mut client = pool.get().await.map_err(pool_err)?;
@@ -63,7 +76,7 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
         Write::InsertKey(k) => {
             let sql = format!(
                 "INSERT INTO keys ({KEY_COLUMNS}) VALUES \
-                 ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+                 ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)"
             );
             let version = u(k.current_version);
             exec(
@@ -92,6 +105,9 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
                     &k.valid_to_ms,
                     &k.expiration_model,
                     &k.imported_material_id,
+                    &k.primary_region,
+                    &k.custom_key_store_id,
+                    &k.xks_key_id,
                 ],
             )
             .await
@@ -105,7 +121,7 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
                 "UPDATE keys SET description=$2, key_state=$3, deletion_ms=$4, pending_window_days=$5, \
                  current_version=$6, policy=$7, revision=$8, rotation_enabled=$10, rotation_period_days=$11, \
                  next_rotation_ms=$12, on_demand_rotations=$13, valid_to_ms=$14, expiration_model=$15, \
-                 imported_material_id=$16, public_key=$17 WHERE key_id=$1 AND revision=$9",
+                 imported_material_id=$16, public_key=$17, primary_region=$18 WHERE key_id=$1 AND revision=$9",
                 &[
                     &k.key_id,
                     &k.description,
@@ -124,6 +140,7 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
                     &k.expiration_model,
                     &k.imported_material_id,
                     &k.public_key,
+                    &k.primary_region,
                 ],
             )
             .await?;
@@ -138,12 +155,30 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
             let (version, generation) = (u(m.version), u(m.root_generation));
             exec(
                 tx,
-                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
-                &[&m.key_id, &version, &m.material_id, &m.wrapped, &m.created_ms, &m.rotation_type, &generation],
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+                 description, valid_to_ms, expiration_model) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                &[&m.key_id, &version, &m.material_id, &m.wrapped, &m.created_ms, &m.rotation_type, &generation,
+                    &m.description, &m.valid_to_ms, &m.expiration_model],
             )
             .await
             .map_err(dup(|| format!("material {} v{}", m.key_id, m.version)))?;
+        }
+        Write::UpdateMaterial(m) => {
+            let (version, generation) = (u(m.version), u(m.root_generation));
+            let n = exec(
+                tx,
+                "UPDATE materials SET wrapped = $3, created_ms = $4, rotation_type = $5, root_generation = $6, \
+                 description = $7, valid_to_ms = $8, expiration_model = $9 WHERE key_id = $1 AND version = $2",
+                &[&m.key_id, &version, &m.wrapped, &m.created_ms, &m.rotation_type, &generation,
+                    &m.description, &m.valid_to_ms, &m.expiration_model],
+            )
+            .await?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "material {} v{}",
+                    m.key_id, m.version
+                )));
+            }
         }
         Write::DeleteMaterials { key_id } => {
             exec(tx, "DELETE FROM materials WHERE key_id = $1", &[&key_id]).await?;
@@ -213,13 +248,14 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
             let generation = u(a.root_generation);
             exec(
                 tx,
-                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (access_key_id) DO UPDATE SET account=excluded.account, \
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation, xks_proxy) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (access_key_id) DO UPDATE SET account=excluded.account, \
                  principal_arn=excluded.principal_arn, enabled=excluded.enabled, operator=excluded.operator, \
+                 xks_proxy=excluded.xks_proxy, \
                  wrapped_secret=CASE WHEN excluded.root_generation >= access_keys.root_generation \
                    THEN excluded.wrapped_secret ELSE access_keys.wrapped_secret END, \
                  root_generation=GREATEST(excluded.root_generation, access_keys.root_generation)",
-                &[&a.access_key_id, &a.account, &a.principal_arn, &a.wrapped_secret, &a.enabled, &a.created_ms, &a.operator, &generation],
+                &[&a.access_key_id, &a.account, &a.principal_arn, &a.wrapped_secret, &a.enabled, &a.created_ms, &a.operator, &generation, &a.xks_proxy],
             )
             .await?;
         }
@@ -347,7 +383,88 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
                     )
                     .await?;
                 }
+                WrappedRef::CustomKeyStore { id } => {
+                    exec(
+                        tx,
+                        "UPDATE custom_key_stores SET wrapped_secret = $1, root_generation = $2 \
+                         WHERE id = $3 AND root_generation = $4",
+                        &[&wrapped, &to, &id, &from],
+                    )
+                    .await?;
+                }
             }
+        }
+        Write::InsertCustomKeyStore(c) => {
+            let (generation, sql) = (
+                u(c.root_generation),
+                concat!(
+                    "INSERT INTO custom_key_stores (",
+                    super::reads::cks_columns!(),
+                    ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+                ),
+            );
+            exec(
+                tx,
+                sql,
+                &[
+                    &c.id,
+                    &c.account,
+                    &c.region,
+                    &c.name,
+                    &c.store_type,
+                    &c.connection_state,
+                    &c.connection_error_code,
+                    &c.created_ms,
+                    &c.cloud_hsm_cluster_id,
+                    &c.trust_anchor_certificate,
+                    &c.xks_proxy_uri_endpoint,
+                    &c.xks_proxy_uri_path,
+                    &c.xks_proxy_vpc_endpoint_service_name,
+                    &c.xks_proxy_connectivity,
+                    &c.xks_access_key_id,
+                    &c.wrapped_secret,
+                    &generation,
+                    &c.revision,
+                ],
+            )
+            .await
+            .map_err(store_duplicate)?;
+        }
+        Write::UpdateCustomKeyStore(c) => {
+            let (generation, previous) = (u(c.root_generation), c.revision - 1);
+            let n = exec(
+                tx,
+                "UPDATE custom_key_stores SET name=$2, connection_state=$3, connection_error_code=$4, \
+                 cloud_hsm_cluster_id=$5, trust_anchor_certificate=$6, xks_proxy_uri_endpoint=$7, \
+                 xks_proxy_uri_path=$8, xks_proxy_vpc_endpoint_service_name=$9, xks_proxy_connectivity=$10, \
+                 xks_access_key_id=$11, wrapped_secret=$12, root_generation=$13, revision=$14 \
+                 WHERE id=$1 AND revision=$15",
+                &[
+                    &c.id,
+                    &c.name,
+                    &c.connection_state,
+                    &c.connection_error_code,
+                    &c.cloud_hsm_cluster_id,
+                    &c.trust_anchor_certificate,
+                    &c.xks_proxy_uri_endpoint,
+                    &c.xks_proxy_uri_path,
+                    &c.xks_proxy_vpc_endpoint_service_name,
+                    &c.xks_proxy_connectivity,
+                    &c.xks_access_key_id,
+                    &c.wrapped_secret,
+                    &generation,
+                    &c.revision,
+                    &previous,
+                ],
+            )
+            .await
+            .map_err(store_duplicate)?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!("custom key store {}", c.id)));
+            }
+        }
+        Write::DeleteCustomKeyStore { id } => {
+            exec(tx, "DELETE FROM custom_key_stores WHERE id = $1", &[&id]).await?;
         }
     }
     Ok(())

@@ -136,4 +136,43 @@ CREATE TABLE shared_values (
 );
 CREATE SEQUENCE change_seq;
 "#,
+    // SQLite's migration 7: multi-Region keys, several imported materials per key,
+    // custom key stores, XKS proxy credentials.
+    r#"
+ALTER TABLE keys ADD COLUMN primary_region TEXT COLLATE "C";
+ALTER TABLE materials ADD COLUMN description TEXT COLLATE "C";
+ALTER TABLE materials ADD COLUMN valid_to_ms BIGINT;
+ALTER TABLE materials ADD COLUMN expiration_model TEXT COLLATE "C";
+UPDATE materials SET valid_to_ms = k.valid_to_ms, expiration_model = k.expiration_model
+    FROM keys k WHERE k.key_id = materials.key_id AND k.origin = 'EXTERNAL';
+CREATE INDEX materials_by_valid_to ON materials(valid_to_ms) WHERE valid_to_ms IS NOT NULL;
+ALTER TABLE keys ADD COLUMN custom_key_store_id TEXT COLLATE "C";
+ALTER TABLE keys ADD COLUMN xks_key_id TEXT COLLATE "C";
+CREATE INDEX keys_by_custom_key_store ON keys(custom_key_store_id)
+    WHERE custom_key_store_id IS NOT NULL;
+CREATE TABLE custom_key_stores (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    account TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    store_type TEXT COLLATE "C" NOT NULL,
+    connection_state TEXT COLLATE "C" NOT NULL,
+    connection_error_code TEXT COLLATE "C",
+    created_ms BIGINT NOT NULL,
+    cloud_hsm_cluster_id TEXT COLLATE "C",
+    trust_anchor_certificate TEXT COLLATE "C",
+    xks_proxy_uri_endpoint TEXT COLLATE "C",
+    xks_proxy_uri_path TEXT COLLATE "C",
+    xks_proxy_vpc_endpoint_service_name TEXT COLLATE "C",
+    xks_proxy_connectivity TEXT COLLATE "C",
+    xks_access_key_id TEXT COLLATE "C",
+    wrapped_secret BYTEA NOT NULL,
+    root_generation BIGINT NOT NULL,
+    revision BIGINT NOT NULL,
+    CONSTRAINT custom_key_stores_name UNIQUE (account, region, name),
+    CONSTRAINT custom_key_stores_cluster UNIQUE (cloud_hsm_cluster_id)
+);
+CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
+ALTER TABLE access_keys ADD COLUMN xks_proxy BOOLEAN NOT NULL DEFAULT FALSE;
+"#,
 ];

@@ -10,7 +10,7 @@ pub(super) const KEY_COLUMNS: &str =
     "key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
      key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, \
      rotation_enabled, rotation_period_days, next_rotation_ms, on_demand_rotations, valid_to_ms, \
-     expiration_model, imported_material_id";
+     expiration_model, imported_material_id, primary_region, custom_key_store_id, xks_key_id";
 
 fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
     Ok(KeyRecord {
@@ -36,6 +36,9 @@ fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
         valid_to_ms: get(r, 19)?,
         expiration_model: get(r, 20)?,
         imported_material_id: get(r, 21)?,
+        primary_region: get(r, 22)?,
+        custom_key_store_id: get(r, 23)?,
+        xks_key_id: get(r, 24)?,
     })
 }
 
@@ -70,6 +73,7 @@ fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
         created_ms: get(r, 5)?,
         operator: get(r, 6)?,
         root_generation: get_u32(r, 7)?,
+        xks_proxy: get(r, 8)?,
     })
 }
 
@@ -84,6 +88,51 @@ fn grant_from_row(r: &Row) -> StoreResult<GrantRecord> {
         operations: get(r, 6)?,
         constraints: get(r, 7)?,
         created_ms: get(r, 8)?,
+    })
+}
+
+/// The columns of `custom_key_stores`, in [`custom_key_store_from_row`]'s order.
+macro_rules! cks_columns {
+    () => {
+        "id, account, region, name, store_type, connection_state, connection_error_code, \
+         created_ms, cloud_hsm_cluster_id, trust_anchor_certificate, xks_proxy_uri_endpoint, \
+         xks_proxy_uri_path, xks_proxy_vpc_endpoint_service_name, xks_proxy_connectivity, \
+         xks_access_key_id, wrapped_secret, root_generation, revision"
+    };
+}
+pub(super) use cks_columns;
+
+macro_rules! cks_where {
+    ($cond:literal) => {
+        concat!(
+            "SELECT ",
+            cks_columns!(),
+            " FROM custom_key_stores WHERE ",
+            $cond
+        )
+    };
+}
+
+fn custom_key_store_from_row(r: &Row) -> StoreResult<CustomKeyStoreRecord> {
+    Ok(CustomKeyStoreRecord {
+        id: get(r, 0)?,
+        account: get(r, 1)?,
+        region: get(r, 2)?,
+        name: get(r, 3)?,
+        store_type: get(r, 4)?,
+        connection_state: get(r, 5)?,
+        connection_error_code: get(r, 6)?,
+        created_ms: get(r, 7)?,
+        cloud_hsm_cluster_id: get(r, 8)?,
+        trust_anchor_certificate: get(r, 9)?,
+        xks_proxy_uri_endpoint: get(r, 10)?,
+        xks_proxy_uri_path: get(r, 11)?,
+        xks_proxy_vpc_endpoint_service_name: get(r, 12)?,
+        xks_proxy_connectivity: get(r, 13)?,
+        xks_access_key_id: get(r, 14)?,
+        wrapped_secret: get(r, 15)?,
+        root_generation: get_u32(r, 16)?,
+        revision: get(r, 17)?,
     })
 }
 
@@ -116,7 +165,8 @@ macro_rules! keys_where {
             "SELECT key_id, account, region, created_ms, description, key_spec, key_usage, origin, \
              key_state, deletion_ms, pending_window_days, current_version, policy, revision, public_key, \
              rotation_enabled, rotation_period_days, next_rotation_ms, on_demand_rotations, valid_to_ms, \
-             expiration_model, imported_material_id FROM keys WHERE ",
+             expiration_model, imported_material_id, primary_region, custom_key_store_id, \
+             xks_key_id FROM keys WHERE ",
             $cond
         )
     };
@@ -126,6 +176,16 @@ impl Store for PostgresStore {
     fn key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
         let rows = self.query(keys_where!("key_id = $1"), vec![s(key_id)])?;
         first(rows, key_from_row)
+    }
+
+    fn multi_region_keys(&self, mrk_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        // Every Region's record is stored as `mrk_id@REGION`: a range of the primary key
+        // ("C" collation: bytewise, as in SQLite).
+        let rows = self.query(
+            keys_where!("key_id > $1 AND key_id < $2 ORDER BY region"),
+            vec![s(&format!("{mrk_id}@")), s(&format!("{mrk_id}A"))],
+        )?;
+        all(rows, key_from_row)
     }
 
     fn key_count(&self) -> StoreResult<u64> {
@@ -168,8 +228,8 @@ impl Store for PostgresStore {
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
         let rows = self.query(
             keys_where!(
-                "valid_to_ms IS NOT NULL AND valid_to_ms <= $1 \
-                 AND EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id)"
+                "EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id \
+                 AND m.valid_to_ms IS NOT NULL AND m.valid_to_ms <= $1 AND length(m.wrapped) > 0)"
             ),
             vec![Box::new(now_ms)],
         )?;
@@ -197,8 +257,8 @@ impl Store for PostgresStore {
 
     fn materials(&self, key_id: &str) -> StoreResult<Vec<MaterialRecord>> {
         let rows = self.query(
-            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation \
-             FROM materials WHERE key_id = $1 ORDER BY version",
+            "SELECT key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+             description, valid_to_ms, expiration_model FROM materials WHERE key_id = $1 ORDER BY version",
             vec![s(key_id)],
         )?;
         all(rows, |r| {
@@ -210,6 +270,9 @@ impl Store for PostgresStore {
                 created_ms: get(r, 4)?,
                 rotation_type: get(r, 5)?,
                 root_generation: get_u32(r, 6)?,
+                description: get(r, 7)?,
+                valid_to_ms: get(r, 8)?,
+                expiration_model: get(r, 9)?,
             })
         })
     }
@@ -270,7 +333,7 @@ impl Store for PostgresStore {
     fn access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>> {
         let rows = self.query(
             "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, \
-             operator, root_generation FROM access_keys WHERE access_key_id = $1",
+             operator, root_generation, xks_proxy FROM access_keys WHERE access_key_id = $1",
             vec![s(access_key_id)],
         )?;
         first(rows, access_key_from_row)
@@ -279,7 +342,7 @@ impl Store for PostgresStore {
     fn access_keys_of(&self, principal_arn: &str) -> StoreResult<Vec<AccessKeyRecord>> {
         let rows = self.query(
             "SELECT access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, \
-             operator, root_generation FROM access_keys WHERE principal_arn = $1 \
+             operator, root_generation, xks_proxy FROM access_keys WHERE principal_arn = $1 \
              ORDER BY created_ms, access_key_id",
             vec![s(principal_arn)],
         )?;
@@ -369,7 +432,8 @@ impl Store for PostgresStore {
         let mut out = Vec::new();
         let rows = self.query(
             "SELECT m.key_id, k.account, k.region, m.version, m.wrapped FROM materials m \
-             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = $1 LIMIT $2",
+             JOIN keys k ON k.key_id = m.key_id WHERE m.root_generation = $1 AND length(m.wrapped) > 0 \
+             LIMIT $2",
             vec![Box::new(g), limit(n)],
         )?;
         for r in &rows {
@@ -410,7 +474,43 @@ impl Store for PostgresStore {
                 root_generation: generation,
             });
         }
+        let rows = self.query(
+            "SELECT id, wrapped_secret FROM custom_key_stores WHERE root_generation = $1 LIMIT $2",
+            vec![Box::new(g), limit(n)],
+        )?;
+        for r in &rows {
+            out.push(WrappedValue {
+                target: WrappedRef::CustomKeyStore { id: get(r, 0)? },
+                wrapped: get(r, 1)?,
+                root_generation: generation,
+            });
+        }
         Ok(out)
+    }
+
+    fn custom_key_store(&self, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>> {
+        let rows = self.query(cks_where!("id = $1"), vec![s(id)])?;
+        first(rows, custom_key_store_from_row)
+    }
+
+    fn custom_key_stores(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> StoreResult<Vec<CustomKeyStoreRecord>> {
+        let rows = self.query(
+            cks_where!("account = $1 AND region = $2 ORDER BY id"),
+            vec![s(account), s(region)],
+        )?;
+        all(rows, custom_key_store_from_row)
+    }
+
+    fn custom_key_store_key_count(&self, id: &str) -> StoreResult<u64> {
+        let rows = self.query(
+            "SELECT COUNT(*) FROM keys WHERE custom_key_store_id = $1",
+            vec![s(id)],
+        )?;
+        Ok(u64::try_from(count(&rows)?).unwrap_or(0))
     }
 
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()> {
