@@ -15,6 +15,8 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of `serve`'s many options does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the KMS server.
     Serve(ServeArgs),
