@@ -3,9 +3,10 @@
 //!
 //! Version 1 is the SQLite schema at its version 6 (same tables, columns and
 //! meanings; integers are BIGINT, blobs BYTEA, flags BOOLEAN, text compares bytewise
-//! with the "C" collation as SQLite's does, whatever the database's locale). Add a table or column
-//! by appending a migration here, a `Write` arm in `apply.rs` and the reads in
-//! `mod.rs`; never edit a released migration.
+//! with the "C" collation as SQLite's does, whatever the database's locale); version 3
+//! is SQLite's version 7 (SQLite's 8, the named-grant index, is in version 2). Add a
+//! table or column by appending a migration here, a `Write` arm in `apply.rs` and the
+//! reads in `reads.rs`; never edit a released migration.
 
 /// Schema migrations; index + 1 is the schema version (`tresor_schema.version`).
 pub(super) const MIGRATIONS: &[&str] = &[
