@@ -136,6 +136,13 @@ pub enum KmsError {
     /// request was refused before it changed anything. The detail is logged only.
     #[error("The audit log cannot be written; requests are refused until it can.")]
     AuditUnavailable(String),
+    /// `DependencyTimeoutException` with HTTP 503: the database did not answer in
+    /// time; nothing was acknowledged and the request may be retried. The detail is
+    /// logged only.
+    #[error(
+        "The system timed out while trying to fulfill the request. You can retry the request."
+    )]
+    StoreUnavailable(String),
 }
 
 /// Result alias for the core.
@@ -143,7 +150,10 @@ pub type KmsResult<T> = Result<T, KmsError>;
 
 impl From<tresor_store::StoreError> for KmsError {
     fn from(e: tresor_store::StoreError) -> Self {
-        KmsError::Internal(format!("store: {e}"))
+        match e {
+            tresor_store::StoreError::Unavailable(d) => KmsError::StoreUnavailable(d),
+            other => KmsError::Internal(format!("store: {other}")),
+        }
     }
 }
 

@@ -370,8 +370,14 @@ impl Kms {
                     )))
                 }
             });
-        if let Err(KmsError::Internal(detail)) = &result {
-            tracing::error!(request_id = %caller.request_id, operation = op.name, "internal error: {detail}");
+        match &result {
+            Err(KmsError::Internal(detail)) => {
+                tracing::error!(request_id = %caller.request_id, operation = op.name, "internal error: {detail}");
+            }
+            Err(KmsError::StoreUnavailable(detail)) => {
+                tracing::warn!(request_id = %caller.request_id, operation = op.name, "database unavailable: {detail}");
+            }
+            _ => {}
         }
         let (code, message) = match &result {
             Ok(_) => (None, None),
@@ -655,5 +661,6 @@ pub fn error_name(e: &KmsError) -> &'static str {
         KmsError::Internal(_) | KmsError::AuditUnavailable(_) | KmsError::Sealed(_) => {
             "KMSInternalException"
         }
+        KmsError::StoreUnavailable(_) => "DependencyTimeoutException",
     }
 }

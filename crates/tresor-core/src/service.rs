@@ -12,6 +12,11 @@ use std::sync::Arc;
 use tresor_crypto::{RootKey, SecretBytes, WrapPurpose};
 use tresor_store::{AccessKeyRecord, KeyRecord, Store, Write};
 
+mod coherence;
+
+/// How often a read-modify-write is tried again when another node changed the record.
+const MAX_CONFLICT_RETRIES: u32 = 8;
+
 /// Tunables of the service.
 #[derive(Debug, Clone)]
 pub struct KmsConfig {
@@ -449,30 +454,50 @@ impl Kms {
 
     /// Runs a read-modify-write of one key under the service's write lock: `change`
     /// sees the authoritative stored record, may refuse (its error is returned), and
-    /// returns extra writes to apply atomically with the updated record.
+    /// returns extra writes to apply atomically with the updated record. The update is
+    /// conditional on the record's revision; when another node changed the key first,
+    /// `change` runs again on the new record (so of two racing nodes one wins and the
+    /// other decides anew).
     pub(crate) fn update_key<T>(
         &self,
         key_id: &str,
-        change: impl FnOnce(&mut KeyRecord) -> KmsResult<(Vec<Write>, T)>,
+        mut change: impl FnMut(&mut KeyRecord) -> KmsResult<(Vec<Write>, T)>,
     ) -> KmsResult<(Arc<CachedKey>, T)> {
         let _guard = self.write_lock.lock();
-        let Some(current) = self.key_by_id(key_id)? else {
-            return Err(KmsError::NotFound(crate::messages::key_not_found(key_id)));
-        };
-        let Some(mut record) = self.store.key(key_id)? else {
-            self.keys.remove(&key_id.to_string());
-            return Err(KmsError::NotFound(crate::messages::key_not_found(
-                &current.arn,
-            )));
-        };
-        let (mut writes, out) = change(&mut record)?;
-        record.revision += 1;
-        writes.insert(0, Write::UpdateKey(record.clone()));
-        self.store.apply(writes)?;
-        let policy = self.key_policy(&record)?;
-        let updated = Arc::new(CachedKey::new(record, current.materials.clone(), policy)?);
-        self.keys.insert(key_id.to_string(), updated.clone());
-        Ok((updated, out))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(current) = self.key_by_id(key_id)? else {
+                return Err(KmsError::NotFound(crate::messages::key_not_found(key_id)));
+            };
+            let Some(mut record) = self.store.key(key_id)? else {
+                self.keys.remove(&key_id.to_string());
+                return Err(KmsError::NotFound(crate::messages::key_not_found(
+                    &current.arn,
+                )));
+            };
+            // Another node changed the key since it was cached: its materials may have too.
+            let materials = if current.record.revision == record.revision {
+                current.materials.clone()
+            } else {
+                self.load_materials(&record)?
+            };
+            let (mut writes, out) = change(&mut record)?;
+            record.revision += 1;
+            writes.insert(0, Write::UpdateKey(record.clone()));
+            match self.store.apply(writes) {
+                Ok(()) => {}
+                Err(tresor_store::StoreError::Conflict(_)) if attempt < MAX_CONFLICT_RETRIES => {
+                    self.keys.remove(&key_id.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let policy = self.key_policy(&record)?;
+            let updated = Arc::new(CachedKey::new(record, materials, policy)?);
+            self.keys.insert(key_id.to_string(), updated.clone());
+            return Ok((updated, out));
+        }
     }
 
     /// Applies writes that do not change a key record (aliases, tags, new keys) under
@@ -481,10 +506,25 @@ impl Kms {
         &self,
         check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>,
     ) -> KmsResult<T> {
+        self.write_unique(check, |d| {
+            KmsError::internal(format!("store: {d} already exists"))
+        })
+    }
+
+    /// [`Kms::write`] where a unique constraint of the database may refuse the writes
+    /// (another node made the same record first): `duplicate` makes that error.
+    pub(crate) fn write_unique<T>(
+        &self,
+        check: impl FnOnce() -> KmsResult<(Vec<Write>, T)>,
+        duplicate: impl FnOnce(String) -> KmsError,
+    ) -> KmsResult<T> {
         let _guard = self.write_lock.lock();
         let (writes, out) = check()?;
-        self.store.apply(writes)?;
-        Ok(out)
+        match self.store.apply(writes) {
+            Ok(()) => Ok(out),
+            Err(tresor_store::StoreError::Duplicate(d)) => Err(duplicate(d)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Empties every cache that holds decrypted material or derives from it.
@@ -540,8 +580,30 @@ impl Kms {
         &self,
         key_id: &str,
         rotation_type: &str,
-        check: impl FnOnce(&mut KeyRecord) -> KmsResult<()>,
+        mut check: impl FnMut(&mut KeyRecord) -> KmsResult<()>,
     ) -> KmsResult<Arc<CachedKey>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.rotate_key_once(key_id, rotation_type, &mut check)? {
+                Some(key) => return Ok(key),
+                None if attempt < MAX_CONFLICT_RETRIES => continue,
+                None => {
+                    return Err(KmsError::internal(format!(
+                        "rotating {key_id}: {attempt} concurrent updates won"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// One rotation attempt; `None` when another node changed the key first.
+    fn rotate_key_once(
+        &self,
+        key_id: &str,
+        rotation_type: &str,
+        check: &mut impl FnMut(&mut KeyRecord) -> KmsResult<()>,
+    ) -> KmsResult<Option<Arc<CachedKey>>> {
         let material = KeyMaterial::Symmetric(
             tresor_crypto::symmetric::SymmetricKey::generate().map_err(KmsError::internal)?,
         );
@@ -593,14 +655,20 @@ impl Kms {
                 expiration_model: None,
             }));
         }
-        self.store.apply(writes)?;
+        let written = self.store.apply(writes);
         for r in &records {
             self.keys.remove(&r.key_id);
+        }
+        match written {
+            Ok(()) => {}
+            Err(tresor_store::StoreError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
         }
         drop(guard);
         drop(ring);
         self.key_by_id(key_id)?
             .ok_or_else(|| KmsError::internal("rotated key vanished"))
+            .map(Some)
     }
 
     // ----- background jobs ----------------------------------------------------------
@@ -700,17 +768,27 @@ impl Kms {
             if fresh.key_state != "PendingDeletion" || fresh.deletion_ms.is_none_or(|d| d > now) {
                 continue;
             }
-            let mut writes = vec![Write::DeleteKey {
-                key_id: key.key_id.clone(),
-            }];
+            // The revision bump claims the job: of nodes deleting at once, one does.
+            let mut claim = fresh.clone();
+            claim.revision += 1;
+            let mut writes = vec![
+                Write::UpdateKey(claim),
+                Write::DeleteKey {
+                    key_id: key.key_id.clone(),
+                },
+            ];
             let primary = crate::multi_region::primary_after_replica_deleted(self, &fresh, now)?;
+            writes.extend(primary.iter().cloned());
+            match self.store.apply(writes) {
+                Ok(()) => {}
+                Err(tresor_store::StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
             for w in &primary {
                 if let Write::UpdateKey(p) = w {
                     self.keys.remove(&p.key_id);
                 }
             }
-            writes.extend(primary);
-            self.store.apply(writes)?;
             self.keys.remove(&key.key_id);
             self.grants.remove(&key.key_id);
             let id = key.key_id.clone();

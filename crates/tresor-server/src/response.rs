@@ -7,11 +7,13 @@ use tresor_core::{error_name, KmsError};
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// The HTTP status AWS KMS uses for an error: 400 for every client error, 500 for
-/// internal faults, 503 while the audit log cannot be written.
+/// internal faults, 503 while the audit log or the database cannot be written.
 pub fn status_of(e: &KmsError) -> StatusCode {
     match e {
         KmsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        KmsError::AuditUnavailable(_) | KmsError::Sealed(_) => StatusCode::SERVICE_UNAVAILABLE,
+        KmsError::AuditUnavailable(_) | KmsError::Sealed(_) | KmsError::StoreUnavailable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -1,4 +1,4 @@
-//! Tresor's storage contract and its SQLite implementation.
+//! Tresor's storage contract and its SQLite and PostgreSQL implementations.
 //!
 //! The store holds typed records and never sees plaintext key material: material and
 //! secrets arrive already wrapped under the root key. All writes go through
@@ -6,11 +6,21 @@
 //! either wholly durable or not there at all.
 #![deny(missing_docs)]
 
+pub mod changes;
+mod postgres;
 mod records;
 mod sqlite;
+pub mod testing;
 
+pub use changes::{Change, ChangeSink, SharedSink};
+pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::{backup_database, check_database, SqliteStore};
+
+/// How often (at worst) a node of a shared database re-checks that it heard every
+/// change, and how long that check may take: a change another node commits is
+/// enforced within `2 * COHERENCE_POLL + COHERENCE_POLL_TIMEOUT`.
+pub use postgres::{POLL as COHERENCE_POLL, POLL_TIMEOUT as COHERENCE_POLL_TIMEOUT};
 
 /// Why a storage call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +34,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Backend(String),
+    /// The database cannot be reached or did not answer in time (retryable).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -118,4 +131,10 @@ pub trait Store: Send + Sync {
     fn custom_key_store_key_count(&self, id: &str) -> StoreResult<u64>;
     /// Applies every write of `batch` atomically and durably.
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
+    /// Starts telling `sink` about the changes other nodes commit to a shared
+    /// database. A store only one process uses has nothing to tell.
+    fn subscribe(&self, _sink: SharedSink) {}
 }
+
+#[cfg(test)]
+mod contract;

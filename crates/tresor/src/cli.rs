@@ -15,6 +15,8 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of `serve`'s many options does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the KMS server.
     Serve(ServeArgs),
@@ -52,9 +54,15 @@ pub struct ServeArgs {
     #[arg(long, env = "TRESOR_LISTEN", default_value = "127.0.0.1:7390")]
     pub listen: SocketAddr,
 
-    /// Data directory: the SQLite database and, in dev mode, the root key file.
+    /// Data directory: the SQLite database, the audit log, and (dev mode with SQLite)
+    /// the root key file. Each node of a cluster has its own.
     #[arg(long, env = "TRESOR_DATA_DIR", default_value = "./tresor-data")]
     pub data_dir: PathBuf,
+
+    /// Where the records live: `sqlite:PATH` (default `sqlite:DATA_DIR/tresor.sqlite`)
+    /// or `postgres://USER@HOST:PORT/DB`, shared by any number of nodes.
+    #[arg(long, env = "TRESOR_STORE", value_name = "URL")]
+    pub store: Option<String>,
 
     /// Development mode: create the data directory, a file-sealed root key, the account
     /// 111122223333 and an access key for its root (TRESOR_DEV_ACCESS_KEY_ID /

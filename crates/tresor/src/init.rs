@@ -23,6 +23,11 @@ pub struct InitArgs {
     /// How the root key is sealed.
     #[arg(long, value_enum)]
     pub sealer: SealerArg,
+    /// Where the records live (as `serve --store`): the first root generation and the
+    /// operator key are written there. Every node of a shared database then serves with
+    /// the same `--store` and a copy of this directory's seal file.
+    #[arg(long, env = "TRESOR_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// Shamir: shares to issue.
     #[arg(long, default_value_t = 5)]
     pub shares: u8,
@@ -123,10 +128,17 @@ pub fn run(args: InitArgs) -> Result<(), String> {
             (None, None) => return Err("no sealer".to_string()),
         };
         let root = root.root_key().map_err(|e| e.to_string())?;
-        let store = tresor_store::SqliteStore::open(&dir.join("tresor.sqlite"))
-            .map_err(|e| e.to_string())?;
+        let url = crate::store_url::StoreUrl::parse(args.store.as_deref(), dir)?;
+        let store = crate::store_url::open(&url)?.store;
+        if !store
+            .root_generations()
+            .map_err(|e| e.to_string())?
+            .is_empty()
+        {
+            return Err("the store already has a root key: `tresor init` makes a new one".into());
+        }
         let kms = Kms::new(
-            Arc::new(store),
+            store,
             root,
             Arc::new(SystemClock::new()),
             KmsConfig::default(),

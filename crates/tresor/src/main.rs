@@ -16,6 +16,7 @@ mod init;
 mod operator_cmd;
 mod seal_control;
 mod serve;
+mod store_url;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

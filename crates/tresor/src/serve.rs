@@ -5,7 +5,7 @@ use crate::cli::ServeArgs;
 use std::io::Write;
 use std::sync::Arc;
 use tresor_core::quota::RateQuotas;
-use tresor_core::{Kms, KmsConfig, SecretBytes, SystemClock};
+use tresor_core::{Clock, Kms, KmsConfig, SecretBytes, SystemClock};
 use tresor_crypto::FileSealer;
 use tresor_server::rejection::{RejectionConfig, Rejections};
 use tresor_server::AppState;
@@ -44,51 +44,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         // Before the root key is in memory.
         crate::hardening::lock_memory();
     }
-    let store = Arc::new(
-        tresor_store::SqliteStore::open(&dir.join("tresor.sqlite")).map_err(|e| e.to_string())?,
-    );
+    let url = crate::store_url::StoreUrl::parse(args.store.as_deref(), dir)?;
+    let opened = crate::store_url::open(&url)?;
     let clock = Arc::new(SystemClock::new());
-    let mut kms = if args.dev {
-        let root = FileSealer::new(dir.join("root.key"))
-            .load_or_create()
-            .map_err(|e| e.to_string())?;
-        Kms::new(store, root, clock.clone(), KmsConfig::default())
-            .map_err(|e| format!("opening the data directory: {e:?}"))?
-    } else {
-        // Unsealed below: from the HSM at once, or by shares over the API.
-        Kms::new_sealed(store, clock.clone(), KmsConfig::default())
+    // Nodes of one database that start together bootstrap its shared state (the first
+    // root generation, the dev account) one after another.
+    let (kms, dev_key) = match &opened.postgres {
+        Some(pg) => pg
+            .with_startup_lock(|| bootstrap(&args, opened.store.clone(), Some(pg), &clock))
+            .map_err(|e| format!("the start-up lock: {e}"))??,
+        None => bootstrap(&args, opened.store.clone(), None, &clock)?,
     };
-    if let Some(quotas) = quotas(&args)? {
-        kms = kms.with_quota(Arc::new(quotas));
-    }
-    let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
-    kms = kms.with_audit(audit_sink);
-    kms = kms.with_hsm_clusters(args.hsm_cluster.clone());
-    let kms = Arc::new(kms);
-    let seal = if args.dev {
-        None
-    } else {
-        Some(crate::init::open_seal(&args, dir, kms.clone())?)
-    };
-
-    let dev_key = if args.dev {
-        let akid =
-            std::env::var("TRESOR_DEV_ACCESS_KEY_ID").unwrap_or_else(|_| DEV_ACCESS_KEY_ID.into());
-        let secret = std::env::var("TRESOR_DEV_SECRET_ACCESS_KEY")
-            .unwrap_or_else(|_| DEV_SECRET_ACCESS_KEY.into());
-        let root_arn = tresor_core::ids::account_root_arn(DEV_ACCOUNT);
-        kms.ensure_access_key(
-            &akid,
-            &SecretBytes::new(secret.clone().into_bytes()),
-            DEV_ACCOUNT,
-            &root_arn,
-            true,
-        )
-        .map_err(|e| format!("creating the dev access key: {e:?}"))?;
-        Some((akid, secret == DEV_SECRET_ACCESS_KEY))
-    } else {
-        None
-    };
+    let (kms, seal, audit_file) = (kms.kms, kms.seal, kms.audit_file);
+    // Other nodes' changes drop what this one cached about them.
+    kms.watch_store();
 
     let (tls, ca_bundle) = tls_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -187,6 +156,76 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The service a node serves, before it listens.
+struct Started {
+    kms: Arc<Kms>,
+    seal: Option<Arc<crate::seal_control::ServerSeal>>,
+    audit_file: Option<Arc<tresor_audit::FileAuditSink>>,
+}
+
+/// Opens the service over `store`: dev root key (file, or the shared database's),
+/// quotas, audit log, seal, and the dev access key.
+fn bootstrap(
+    args: &ServeArgs,
+    store: Arc<dyn tresor_store::Store>,
+    postgres: Option<&Arc<tresor_store::PostgresStore>>,
+    clock: &Arc<SystemClock>,
+) -> Result<(Started, Option<(String, bool)>), String> {
+    let dir = &args.data_dir;
+    let mut kms = if args.dev {
+        let root = match postgres {
+            Some(pg) => crate::store_url::dev_root_in_database(pg, clock.now_ms())?,
+            None => FileSealer::new(dir.join("root.key"))
+                .load_or_create()
+                .map_err(|e| e.to_string())?,
+        };
+        Kms::new(store, root, clock.clone(), KmsConfig::default())
+            .map_err(|e| format!("opening the data directory: {e:?}"))?
+    } else {
+        // Unsealed below: from the HSM at once, or by shares over the API.
+        Kms::new_sealed(store, clock.clone(), KmsConfig::default())
+    };
+    if let Some(quotas) = quotas(args)? {
+        kms = kms.with_quota(Arc::new(quotas));
+    }
+    let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
+    kms = kms.with_audit(audit_sink);
+    kms = kms.with_hsm_clusters(args.hsm_cluster.clone());
+    let kms = Arc::new(kms);
+    let seal = if args.dev {
+        None
+    } else {
+        Some(crate::init::open_seal(args, dir, kms.clone())?)
+    };
+
+    let dev_key = if args.dev {
+        let akid =
+            std::env::var("TRESOR_DEV_ACCESS_KEY_ID").unwrap_or_else(|_| DEV_ACCESS_KEY_ID.into());
+        let secret = std::env::var("TRESOR_DEV_SECRET_ACCESS_KEY")
+            .unwrap_or_else(|_| DEV_SECRET_ACCESS_KEY.into());
+        let root_arn = tresor_core::ids::account_root_arn(DEV_ACCOUNT);
+        kms.ensure_access_key(
+            &akid,
+            &SecretBytes::new(secret.clone().into_bytes()),
+            DEV_ACCOUNT,
+            &root_arn,
+            true,
+        )
+        .map_err(|e| format!("creating the dev access key: {e:?}"))?;
+        Some((akid, secret == DEV_SECRET_ACCESS_KEY))
+    } else {
+        None
+    };
+    Ok((
+        Started {
+            kms,
+            seal,
+            audit_file,
+        },
+        dev_key,
+    ))
 }
 
 /// The TLS configuration the flags ask for, and the CA file to print for `--dev --tls`.

@@ -57,29 +57,39 @@ impl Operation for CreateAlias {
         }
         let kms = call.kms;
         let now = call.now_ms();
-        kms.write(|| {
-            if kms.store.alias(&account, &region, name)?.is_some() {
-                return Err(KmsError::AlreadyExists(format!(
-                    "An alias with the name {} already exists",
-                    alias_arn(&region, &account, name)
-                )));
-            }
-            if kms.store.alias_count(&key.record.key_id)? >= MAX_ALIASES_PER_KEY {
-                return Err(KmsError::LimitExceeded(format!(
-                    "Key {} already has {MAX_ALIASES_PER_KEY} aliases",
-                    key.arn
-                )));
-            }
-            let record = AliasRecord {
-                account: account.clone(),
-                region: region.clone(),
-                name: name.to_string(),
-                target_key_id: key.record.key_id.clone(),
-                created_ms: now,
-                updated_ms: now,
-            };
-            Ok((vec![Write::InsertAlias(record)], ()))
-        })?;
+        let exists = || {
+            KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(&region, &account, name)
+            ))
+        };
+        kms.write_unique(
+            || {
+                if kms.store.alias(&account, &region, name)?.is_some() {
+                    return Err(KmsError::AlreadyExists(format!(
+                        "An alias with the name {} already exists",
+                        alias_arn(&region, &account, name)
+                    )));
+                }
+                if kms.store.alias_count(&key.record.key_id)? >= MAX_ALIASES_PER_KEY {
+                    return Err(KmsError::LimitExceeded(format!(
+                        "Key {} already has {MAX_ALIASES_PER_KEY} aliases",
+                        key.arn
+                    )));
+                }
+                let record = AliasRecord {
+                    account: account.clone(),
+                    region: region.clone(),
+                    name: name.to_string(),
+                    target_key_id: key.record.key_id.clone(),
+                    created_ms: now,
+                    updated_ms: now,
+                };
+                Ok((vec![Write::InsertAlias(record)], ()))
+            },
+            // Another node created the alias between the check and the insert.
+            |_| exists(),
+        )?;
         kms.cache_alias(&account, &region, name, Some(&key.record.key_id));
         Ok(Empty {})
     }

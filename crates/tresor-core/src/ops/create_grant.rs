@@ -270,42 +270,53 @@ impl Operation for CreateGrant {
         let now = call.now_ms();
         let key_uuid = key.record.key_id.clone();
         let issuing_account = call.caller.account.clone();
-        let grant_id = kms.write(|| {
-            let existing = kms.store.grants_for_key(&key_uuid)?;
-            if let Some(name) = &req.name {
-                let same = existing.iter().find(|g| {
-                    g.name.as_deref() == Some(name.as_str())
-                        && g.grantee == grantee
-                        && g.retiring == req.retiring_principal
-                        && g.operations == ops_json
-                        && g.constraints == constraints_json
-                });
-                if let Some(g) = same {
-                    return Ok((Vec::new(), g.grant_id.clone()));
-                }
-            }
-            if existing.len() >= MAX_GRANTS_PER_KEY {
-                return Err(KmsError::LimitExceeded(format!(
-                    "Key {} already has {MAX_GRANTS_PER_KEY} grants.",
-                    key.arn
-                )));
-            }
-            let mut id = [0u8; 32];
-            tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
-            let grant_id = hex::encode(id);
-            let record = GrantRecord {
-                grant_id: grant_id.clone(),
-                key_id: key_uuid.clone(),
-                name: req.name.clone(),
-                grantee: grantee.clone(),
-                retiring: req.retiring_principal.clone(),
-                issuing_account: issuing_account.clone(),
-                operations: ops_json.clone(),
-                constraints: constraints_json.clone(),
-                created_ms: now,
-            };
-            Ok((vec![Write::InsertGrant(record)], grant_id))
-        })?;
+        // A named grant is unique in the database: when another node created the same
+        // grant between the check and the insert, the check runs again and finds it.
+        let attempt = || {
+            kms.write_unique(
+                || {
+                    let existing = kms.store.grants_for_key(&key_uuid)?;
+                    if let Some(name) = &req.name {
+                        let same = existing.iter().find(|g| {
+                            g.name.as_deref() == Some(name.as_str())
+                                && g.grantee == grantee
+                                && g.retiring == req.retiring_principal
+                                && g.operations == ops_json
+                                && g.constraints == constraints_json
+                        });
+                        if let Some(g) = same {
+                            return Ok((Vec::new(), g.grant_id.clone()));
+                        }
+                    }
+                    if existing.len() >= MAX_GRANTS_PER_KEY {
+                        return Err(KmsError::LimitExceeded(format!(
+                            "Key {} already has {MAX_GRANTS_PER_KEY} grants.",
+                            key.arn
+                        )));
+                    }
+                    let mut id = [0u8; 32];
+                    tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
+                    let grant_id = hex::encode(id);
+                    let record = GrantRecord {
+                        grant_id: grant_id.clone(),
+                        key_id: key_uuid.clone(),
+                        name: req.name.clone(),
+                        grantee: grantee.clone(),
+                        retiring: req.retiring_principal.clone(),
+                        issuing_account: issuing_account.clone(),
+                        operations: ops_json.clone(),
+                        constraints: constraints_json.clone(),
+                        created_ms: now,
+                    };
+                    Ok((vec![Write::InsertGrant(record)], grant_id))
+                },
+                KmsError::Conflict,
+            )
+        };
+        let grant_id = match attempt() {
+            Err(KmsError::Conflict(_)) => attempt()?,
+            other => other?,
+        };
         kms.forget_grants(&key_uuid);
         Ok(Response {
             grant_token: new_token(&grant_id)?,

@@ -103,7 +103,7 @@ impl Operation for PutKeyPolicy {
             check_lockout(call, &parsed, &key.arn, &key.record.account)?;
         }
         call.kms.update_key(&key.record.key_id, |rec| {
-            rec.policy = Some(text);
+            rec.policy = Some(text.clone());
             Ok((Vec::new(), ()))
         })?;
         Ok(Empty {})

@@ -37,7 +37,7 @@ impl Operation for UpdateKeyDescription {
         call.kms.update_key(&key.record.key_id, |rec| {
             let current = key.with_record(rec.clone())?;
             crate::states::require_not_pending_deletion(&current)?;
-            rec.description = description;
+            rec.description = description.clone();
             Ok((Vec::new(), ()))
         })?;
         Ok(Empty {})

@@ -163,4 +163,9 @@ CREATE TABLE custom_key_stores (
 CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
 ALTER TABLE access_keys ADD COLUMN xks_proxy INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Idempotent CreateGrant names are unique in the database, not only under a lock.
+    r#"
+CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, grantee, COALESCE(retiring, ''),
+    operations, COALESCE(constraints, '')) WHERE name IS NOT NULL;
+"#,
 ];

@@ -774,7 +774,8 @@ fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 "INSERT INTO grants (grant_id, key_id, name, grantee, retiring, issuing_account, operations, constraints, created_ms) \
                  VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
                 params![g.grant_id, g.key_id, g.name, g.grantee, g.retiring, g.issuing_account, g.operations, g.constraints, g.created_ms],
-            )?;
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("grant {}", g.name.as_deref().unwrap_or(&g.grant_id))) } else { e.into() })?;
         }
         Write::DeleteGrant { grant_id } => {
             tx.execute("DELETE FROM grants WHERE grant_id = ?1", [grant_id])?;

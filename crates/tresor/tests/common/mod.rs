@@ -38,6 +38,7 @@ pub const REGION: &str = "us-east-1";
 
 mod admin;
 mod audit_log;
+mod cluster;
 mod identity;
 mod production;
 mod raw;
@@ -46,6 +47,8 @@ mod tls;
 pub use admin::*;
 #[allow(unused_imports)]
 pub use audit_log::*;
+#[allow(unused_imports)]
+pub use cluster::*;
 #[allow(unused_imports)]
 pub use identity::*;
 #[allow(unused_imports)]

@@ -1,0 +1,135 @@
+//! Test support: a fresh PostgreSQL database per test, dropped afterwards.
+//!
+//! The server to use is `TRESOR_TEST_POSTGRES` (a URL of an existing database the
+//! user may create databases from, e.g. `postgres://postgres@127.0.0.1:5432/test`).
+//! When it is set, an unreachable server fails the test (CI sets it). When it is not
+//! set, the machine's default (`postgres://postgres@127.0.0.1:5432/test`) is tried and
+//! the test is skipped, with a message, if nothing answers there.
+
+use std::time::Duration;
+
+/// The database tests use when `TRESOR_TEST_POSTGRES` is not set.
+pub const DEFAULT_TEST_SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database made for one test; dropped (connections and all) when this is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL of the new database.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+/// Runs `sql` on `url` from a thread of its own (tests may call from async code).
+fn run_sql(url: &str, sql: String) -> Result<(), String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(admin(&url, &sql))
+    })
+    .join()
+    .map_err(|_| "the admin thread failed".to_string())?
+}
+
+async fn admin(url: &str, sql: &str) -> Result<(), String> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    config.connect_timeout(Duration::from_secs(3));
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| format!("connecting to {url}: {e}"))?;
+    let driver = tokio::spawn(conn);
+    let r = client.batch_execute(sql).await.map_err(|e| e.to_string());
+    drop(client);
+    let _ = driver.await;
+    r
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = match head.rsplit_once('/') {
+        Some((b, _)) if b.contains("://") && b.len() > b.find("://").unwrap_or(0) + 3 => b,
+        _ => head,
+    };
+    format!("{base}/{name}{query}")
+}
+
+impl TestDatabase {
+    /// A new empty database, or `None` (after saying why) when no server is
+    /// configured and none answers at the default address.
+    ///
+    /// # Panics
+    /// When `TRESOR_TEST_POSTGRES` is set and the database cannot be made.
+    #[allow(clippy::panic)]
+    pub fn create() -> Option<Self> {
+        let configured = std::env::var("TRESOR_TEST_POSTGRES").ok();
+        let admin_url = configured
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEST_SERVER.to_string());
+        let name = format!("tresor_test_{}", uuid::Uuid::new_v4().simple());
+        let made = run_sql(&admin_url, format!("CREATE DATABASE {name}"));
+        match made {
+            Ok(()) => Some(Self {
+                url: with_database(&admin_url, &name),
+                admin_url,
+                name,
+            }),
+            Err(e) if configured.is_some() => {
+                panic!("TRESOR_TEST_POSTGRES is set but no test database could be made: {e}")
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: no PostgreSQL at {admin_url} ({e}); set TRESOR_TEST_POSTGRES to run the PostgreSQL tests"
+                );
+                None
+            }
+        }
+    }
+
+    /// The store URL of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Ends every connection to this database (as a failing server would).
+    pub fn terminate_connections(&self) -> Result<(), String> {
+        let sql = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            self.name
+        );
+        run_sql(&self.admin_url, sql)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(e) = run_sql(&self.admin_url, sql) {
+            eprintln!("dropping test database {}: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
+}

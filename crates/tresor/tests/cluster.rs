@@ -1,0 +1,353 @@
+//! Many nodes on one PostgreSQL database: shared dev state, races between nodes with
+//! exactly one winner, cross-node cache coherence, and an unreachable database.
+//!
+//! Each test makes its own database (see `tresor_store::testing`); without PostgreSQL
+//! and without `TRESOR_TEST_POSTGRES` the tests are skipped (CI sets it: there they
+//! fail instead).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+async fn encrypt(c: &aws_sdk_kms::Client, key: &str) -> Vec<u8> {
+    ok(c.encrypt()
+        .key_id(key)
+        .plaintext(blob(b"secret"))
+        .send()
+        .await)
+    .ciphertext_blob
+    .unwrap()
+    .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dev_nodes_share_the_account_the_root_key_and_the_records() {
+    let Some(cluster) = Cluster::start(3, &[]) else {
+        return;
+    };
+    let clients = [
+        cluster.nodes[0].client().await,
+        cluster.nodes[1].client().await,
+        cluster.nodes[2].client().await,
+    ];
+    let key = create_key(&clients[0]).await;
+    ok(clients[1]
+        .create_alias()
+        .alias_name("alias/shared")
+        .target_key_id(&key)
+        .send()
+        .await);
+    let ct = encrypt(&clients[2], "alias/shared").await;
+    for c in &clients {
+        let out = ok(c.decrypt().ciphertext_blob(blob(&ct)).send().await);
+        assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
+        assert_eq!(out.key_id.unwrap(), key_arn(REGION, &key));
+    }
+    // A restarted node keeps using the database's root key and account.
+    let mut cluster = cluster;
+    cluster.nodes[0].stop();
+    cluster.restart(0, &[]);
+    let c0 = cluster.nodes[0].client().await;
+    let out = ok(c0.decrypt().ciphertext_blob(blob(&ct)).send().await);
+    assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_nodes_make_exactly_one_winner() {
+    let Some(cluster) = Cluster::start(2, &[]) else {
+        return;
+    };
+    let a = cluster.nodes[0].client().await;
+    let b = cluster.nodes[1].client().await;
+    let key = create_key(&a).await;
+
+    // CreateAlias of one name on both nodes at once, many times over.
+    for round in 0..10 {
+        let name = format!("alias/race-{round}");
+        let (ra, rb) = tokio::join!(
+            a.create_alias()
+                .alias_name(&name)
+                .target_key_id(&key)
+                .send(),
+            b.create_alias()
+                .alias_name(&name)
+                .target_key_id(&key)
+                .send()
+        );
+        let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "round {round}: {ra:?} {rb:?}");
+        let loser = if ra.is_ok() {
+            expect_err(rb)
+        } else {
+            expect_err(ra)
+        };
+        assert_eq!(loser.code, "AlreadyExistsException", "{loser:?}");
+    }
+
+    // CreateGrant with one name and the same parameters: one grant, one GrantId.
+    for round in 0..10 {
+        let name = format!("grant-{round}");
+        let grant = |c: &aws_sdk_kms::Client| {
+            c.create_grant()
+                .key_id(&key)
+                .grantee_principal("arn:aws:iam::111122223333:user/g")
+                .operations(aws_sdk_kms::types::GrantOperation::Encrypt)
+                .name(&name)
+                .send()
+        };
+        let (ga, gb) = tokio::join!(grant(&a), grant(&b));
+        let (ga, gb) = (ok(ga), ok(gb));
+        assert_eq!(ga.grant_id, gb.grant_id, "round {round}");
+    }
+    let grants = ok(a.list_grants().key_id(&key).send().await)
+        .grants
+        .unwrap();
+    assert_eq!(grants.len(), 10, "{grants:?}");
+
+    // On-demand rotations racing on both nodes: exactly the quota of 25 succeed.
+    let rotating = create_key(&a).await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let k = rotating.clone();
+        tasks.push(tokio::spawn(async move {
+            c.rotate_key_on_demand().key_id(k).send().await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(e) => {
+                let info = expect_err::<(), _>(Err(e));
+                assert_eq!(info.code, "LimitExceededException", "{info:?}");
+            }
+        }
+    }
+    assert_eq!(wins, 25);
+    let rotations = ok(b
+        .list_key_rotations()
+        .key_id(&rotating)
+        .limit(100)
+        .send()
+        .await);
+    assert_eq!(rotations.rotations.unwrap().len(), 25);
+
+    // ScheduleKeyDeletion on both nodes: one schedules, the other finds it pending.
+    for _ in 0..5 {
+        let k = create_key(&a).await;
+        let (ra, rb) = tokio::join!(
+            a.schedule_key_deletion()
+                .key_id(&k)
+                .pending_window_in_days(7)
+                .send(),
+            b.schedule_key_deletion()
+                .key_id(&k)
+                .pending_window_in_days(7)
+                .send()
+        );
+        let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "{ra:?} {rb:?}");
+        let loser = if ra.is_ok() {
+            expect_err(rb)
+        } else {
+            expect_err(ra)
+        };
+        assert_eq!(loser.code, "KMSInvalidStateException", "{loser:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_on_one_node_is_enforced_by_the_others() {
+    let Some(cluster) = Cluster::start(3, &[]) else {
+        return;
+    };
+    let a = cluster.nodes[0].client().await;
+    let b = cluster.nodes[1].client().await;
+    let c = cluster.nodes[2].client().await;
+    let mut delays = Vec::new();
+    for _ in 0..5 {
+        let key = create_key(&a).await;
+        // B and C have the key cached (hot path: no storage read).
+        encrypt(&b, &key).await;
+        encrypt(&c, &key).await;
+        ok(a.disable_key().key_id(&key).send().await);
+        let acknowledged = Instant::now();
+        for other in [&b, &c] {
+            loop {
+                match other
+                    .encrypt()
+                    .key_id(&key)
+                    .plaintext(blob(b"x"))
+                    .send()
+                    .await
+                {
+                    Err(e) => {
+                        let info = expect_err::<(), _>(Err(e));
+                        assert_eq!(info.code, "DisabledException", "{info:?}");
+                        break;
+                    }
+                    Ok(_) => {
+                        assert!(
+                            acknowledged.elapsed() < Duration::from_secs(5),
+                            "a node still encrypts with a key disabled 5 s ago"
+                        );
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            }
+        }
+        delays.push(acknowledged.elapsed().as_millis());
+        // And back: re-enabling is seen too.
+        ok(a.enable_key().key_id(&key).send().await);
+        let t = Instant::now();
+        while b
+            .encrypt()
+            .key_id(&key)
+            .plaintext(blob(b"x"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(t.elapsed() < Duration::from_secs(5));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    eprintln!("DisableKey on node A enforced by nodes B and C after (ms): {delays:?}");
+
+    // Revoking a grant on A: B stops honouring it.
+    let key = create_key(&a).await;
+    let user = create_user(&cluster.nodes[0], ACCOUNT, "grantee");
+    let grantee = client_for(&cluster.nodes[1], &user).await;
+    let grant = ok(a
+        .create_grant()
+        .key_id(&key)
+        .grantee_principal(&user.arn)
+        .operations(aws_sdk_kms::types::GrantOperation::Encrypt)
+        .send()
+        .await);
+    let t = Instant::now();
+    while grantee
+        .encrypt()
+        .key_id(key_arn(REGION, &key))
+        .plaintext(blob(b"x"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the grant never worked on B"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ok(a.revoke_grant()
+        .key_id(&key)
+        .grant_id(grant.grant_id.unwrap())
+        .send()
+        .await);
+    let revoked = Instant::now();
+    loop {
+        match grantee
+            .encrypt()
+            .key_id(key_arn(REGION, &key))
+            .plaintext(blob(b"x"))
+            .send()
+            .await
+        {
+            Ok(_) => {
+                assert!(
+                    revoked.elapsed() < Duration::from_secs(5),
+                    "a revoked grant still works on B"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(e) => {
+                let info = expect_err::<(), _>(Err(e));
+                assert_eq!(info.code, "AccessDeniedException", "{info:?}");
+                break;
+            }
+        }
+    }
+    eprintln!(
+        "RevokeGrant on node A enforced by node B after {} ms",
+        revoked.elapsed().as_millis()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_database_is_a_503_in_bounded_time_and_service_resumes() {
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
+    let proxy = TcpProxy::start("127.0.0.1:5432");
+    let url = proxy.url_for(db.url());
+    let (_t, dir) = temp_dir();
+    let node = start_node(&dir, &url, &[]);
+    let client = node.client().await;
+    let key = create_key(&client).await;
+    let ct = encrypt(&client, &key).await;
+
+    proxy.close();
+    // Every request is answered, with a retryable 503, within the store's bound.
+    let mut saw_503 = false;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = client.create_key().send().await;
+        let took = t.elapsed();
+        let info = expect_err(r);
+        assert!(
+            ["DependencyTimeoutException", "KMSInternalException"].contains(&info.code.as_str()),
+            "{info:?}"
+        );
+        assert_eq!(info.status, Some(503), "{info:?}");
+        assert!(took < Duration::from_secs(7), "answered after {took:?}");
+        saw_503 = true;
+    }
+    assert!(saw_503);
+    // The cached key is not trusted beyond the coherence bound either: the node cannot
+    // know whether another node disabled it meanwhile.
+    let t = Instant::now();
+    loop {
+        match client.decrypt().ciphertext_blob(blob(&ct)).send().await {
+            Ok(_) => {
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "cached key served for 5 s without its database"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                let info = expect_err::<(), _>(Err(e));
+                assert_eq!(info.status, Some(503), "{info:?}");
+                break;
+            }
+        }
+    }
+
+    proxy.reopen();
+    // Service resumes by itself.
+    let t = Instant::now();
+    let created = loop {
+        match client.create_key().send().await {
+            Ok(out) => break out,
+            Err(_) => {
+                assert!(
+                    t.elapsed() < Duration::from_secs(20),
+                    "no recovery after 20 s"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert!(created.key_metadata.is_some());
+    let out = ok(client.decrypt().ciphertext_blob(blob(&ct)).send().await);
+    assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
+    drop(node);
+}
