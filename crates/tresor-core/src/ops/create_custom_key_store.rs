@@ -41,6 +41,8 @@ pub struct Request {
     pub xks_proxy_uri_endpoint: Option<String>,
     pub xks_proxy_uri_path: Option<String>,
     pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    /// XksProxyVpcEndpointServiceOwner (EXTERNAL_KEY_STORE only, which is refused).
+    pub xks_proxy_vpc_endpoint_service_owner: Option<String>,
     pub xks_proxy_authentication_credential: Option<XksCredential>,
     pub xks_proxy_connectivity: Option<String>,
 }
@@ -134,6 +136,7 @@ fn create_cloudhsm(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
     let xks_member = req.xks_proxy_uri_endpoint.is_some()
         || req.xks_proxy_uri_path.is_some()
         || req.xks_proxy_vpc_endpoint_service_name.is_some()
+        || req.xks_proxy_vpc_endpoint_service_owner.is_some()
         || req.xks_proxy_authentication_credential.is_some()
         || req.xks_proxy_connectivity.is_some();
     if xks_member {

@@ -29,6 +29,8 @@ pub struct Request {
     pub xks_proxy_uri_endpoint: Option<String>,
     pub xks_proxy_uri_path: Option<String>,
     pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    /// XksProxyVpcEndpointServiceOwner (EXTERNAL_KEY_STORE only, which is refused).
+    pub xks_proxy_vpc_endpoint_service_owner: Option<String>,
     pub xks_proxy_authentication_credential: Option<XksCredential>,
     pub xks_proxy_connectivity: Option<String>,
 }
@@ -68,6 +70,7 @@ impl Operation for UpdateCustomKeyStore {
         let xks_member = req.xks_proxy_uri_endpoint.is_some()
             || req.xks_proxy_uri_path.is_some()
             || req.xks_proxy_vpc_endpoint_service_name.is_some()
+            || req.xks_proxy_vpc_endpoint_service_owner.is_some()
             || req.xks_proxy_authentication_credential.is_some()
             || req.xks_proxy_connectivity.is_some();
         if rec.store_type == CLOUDHSM && xks_member {

@@ -1,0 +1,252 @@
+//! One write of a batch, as SQL.
+
+use super::*;
+
+pub(super) fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
+    match w {
+        Write::InsertKey(k) => {
+            let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
+            tx.execute(
+                &sql,
+                params![
+                    k.key_id,
+                    k.account,
+                    k.region,
+                    k.created_ms,
+                    k.description,
+                    k.key_spec,
+                    k.key_usage,
+                    k.origin,
+                    k.key_state,
+                    k.deletion_ms,
+                    k.pending_window_days,
+                    k.current_version,
+                    k.policy,
+                    k.revision,
+                    k.public_key,
+                    k.rotation_enabled,
+                    k.rotation_period_days,
+                    k.next_rotation_ms,
+                    k.on_demand_rotations,
+                    k.valid_to_ms,
+                    k.expiration_model,
+                    k.imported_material_id,
+                    k.primary_region,
+                    k.custom_key_store_id,
+                    k.xks_key_id
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Duplicate(format!("key {}", k.key_id))
+                } else {
+                    e.into()
+                }
+            })?;
+        }
+        Write::UpdateKey(k) => {
+            let n = tx.execute(
+                "UPDATE keys SET description=?2, key_state=?3, deletion_ms=?4, pending_window_days=?5, \
+                 current_version=?6, policy=?7, revision=?8, rotation_enabled=?10, rotation_period_days=?11, \
+                 next_rotation_ms=?12, on_demand_rotations=?13, valid_to_ms=?14, expiration_model=?15, \
+                 imported_material_id=?16, public_key=?17, primary_region=?18 WHERE key_id=?1 AND revision=?9",
+                params![
+                    k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days,
+                    k.current_version, k.policy, k.revision, k.revision - 1, k.rotation_enabled,
+                    k.rotation_period_days, k.next_rotation_ms, k.on_demand_rotations, k.valid_to_ms,
+                    k.expiration_model, k.imported_material_id, k.public_key, k.primary_region
+                ],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!("key {}", k.key_id)));
+            }
+        }
+        Write::DeleteKey { key_id } => {
+            tx.execute("DELETE FROM keys WHERE key_id = ?1", [key_id])?;
+        }
+        Write::InsertMaterial(m) => {
+            tx.execute(
+                "INSERT INTO materials (key_id, version, material_id, wrapped, created_ms, rotation_type, root_generation, \
+                 description, valid_to_ms, expiration_model) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                params![m.key_id, m.version, m.material_id, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("material {} v{}", m.key_id, m.version)) } else { e.into() })?;
+        }
+        Write::UpdateMaterial(m) => {
+            let n = tx.execute(
+                "UPDATE materials SET wrapped = ?3, created_ms = ?4, rotation_type = ?5, root_generation = ?6, \
+                 description = ?7, valid_to_ms = ?8, expiration_model = ?9 WHERE key_id = ?1 AND version = ?2",
+                params![m.key_id, m.version, m.wrapped, m.created_ms, m.rotation_type, m.root_generation,
+                    m.description, m.valid_to_ms, m.expiration_model],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "material {} v{}",
+                    m.key_id, m.version
+                )));
+            }
+        }
+        Write::DeleteMaterials { key_id } => {
+            tx.execute("DELETE FROM materials WHERE key_id = ?1", [key_id])?;
+        }
+        Write::PutImportToken(t) => {
+            // Expired tokens of the key are dropped as new ones are issued.
+            tx.execute(
+                "DELETE FROM import_tokens WHERE key_id = ?1 AND expires_ms < ?2",
+                params![t.key_id, t.expires_ms - 2 * 86_400_000],
+            )?;
+            tx.execute(
+                "INSERT INTO import_tokens (token_id, key_id, wrapping_algorithm, wrapping_key_spec, wrapped_private_key, expires_ms, root_generation) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                params![t.token_id, t.key_id, t.wrapping_algorithm, t.wrapping_key_spec, t.wrapped_private_key, t.expires_ms, t.root_generation],
+            )?;
+        }
+        Write::InsertAlias(a) => {
+            tx.execute(
+                "INSERT INTO aliases (account, region, name, target_key_id, created_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![a.account, a.region, a.name, a.target_key_id, a.created_ms, a.updated_ms],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("alias {}", a.name)) } else { e.into() })?;
+        }
+        Write::UpdateAlias(a) => {
+            let n = tx.execute(
+                "UPDATE aliases SET target_key_id=?4, updated_ms=?5 WHERE account=?1 AND region=?2 AND name=?3",
+                params![a.account, a.region, a.name, a.target_key_id, a.updated_ms],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!("alias {}", a.name)));
+            }
+        }
+        Write::DeleteAlias {
+            account,
+            region,
+            name,
+        } => {
+            tx.execute(
+                "DELETE FROM aliases WHERE account=?1 AND region=?2 AND name=?3",
+                [account, region, name],
+            )?;
+        }
+        Write::SetTags { key_id, tags } => {
+            tx.execute("DELETE FROM tags WHERE key_id = ?1", [&key_id])?;
+            for t in tags {
+                tx.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1,?2,?3)",
+                    params![key_id, t.key, t.value],
+                )?;
+            }
+        }
+        Write::PutAccessKey(a) => {
+            tx.execute(
+                "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, enabled, created_ms, operator, root_generation, xks_proxy) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(access_key_id) DO UPDATE SET account=excluded.account, \
+                 principal_arn=excluded.principal_arn, enabled=excluded.enabled, operator=excluded.operator, \
+                 xks_proxy=excluded.xks_proxy, \
+                 wrapped_secret=CASE WHEN excluded.root_generation >= access_keys.root_generation \
+                   THEN excluded.wrapped_secret ELSE access_keys.wrapped_secret END, \
+                 root_generation=MAX(excluded.root_generation, access_keys.root_generation)",
+                params![a.access_key_id, a.account, a.principal_arn, a.wrapped_secret, a.enabled, a.created_ms, a.operator, a.root_generation, a.xks_proxy],
+            )?;
+        }
+        Write::DeleteAccessKey { access_key_id } => {
+            tx.execute(
+                "DELETE FROM access_keys WHERE access_key_id = ?1",
+                [access_key_id],
+            )?;
+        }
+        Write::DisableAccessKeys { principal_arn } => {
+            tx.execute(
+                "UPDATE access_keys SET enabled = 0 WHERE principal_arn = ?1",
+                [principal_arn],
+            )?;
+        }
+        Write::PutPrincipal(p) => {
+            tx.execute(
+                "INSERT INTO principals (arn, account, name, enabled, created_ms) VALUES (?1,?2,?3,?4,?5) \
+                 ON CONFLICT(arn) DO UPDATE SET enabled=excluded.enabled",
+                params![p.arn, p.account, p.name, p.enabled, p.created_ms],
+            )?;
+        }
+        Write::PutPrincipalPolicy(p) => {
+            tx.execute(
+                "INSERT INTO principal_policies (principal_arn, name, document) VALUES (?1,?2,?3) \
+                 ON CONFLICT(principal_arn, name) DO UPDATE SET document=excluded.document",
+                params![p.principal_arn, p.name, p.document],
+            )?;
+        }
+        Write::DeletePrincipalPolicy {
+            principal_arn,
+            name,
+        } => {
+            tx.execute(
+                "DELETE FROM principal_policies WHERE principal_arn=?1 AND name=?2",
+                [principal_arn, name],
+            )?;
+        }
+        Write::InsertGrant(g) => {
+            tx.execute(
+                "INSERT INTO grants (grant_id, key_id, name, grantee, retiring, issuing_account, operations, constraints, created_ms) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                params![g.grant_id, g.key_id, g.name, g.grantee, g.retiring, g.issuing_account, g.operations, g.constraints, g.created_ms],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate(format!("grant {}", g.name.as_deref().unwrap_or(&g.grant_id))) } else { e.into() })?;
+        }
+        Write::DeleteGrant { grant_id } => {
+            tx.execute("DELETE FROM grants WHERE grant_id = ?1", [grant_id])?;
+        }
+        Write::PutRootGeneration(g) => {
+            tx.execute(
+                "INSERT INTO root_generations (generation, check_value, wrapped_fingerprint_seed, wrapped_previous, created_ms) \
+                 VALUES (?1,?2,?3,?4,?5) ON CONFLICT(generation) DO UPDATE SET check_value=excluded.check_value, \
+                 wrapped_fingerprint_seed=excluded.wrapped_fingerprint_seed, wrapped_previous=excluded.wrapped_previous",
+                params![g.generation, g.check, g.wrapped_fingerprint_seed, g.wrapped_previous, g.created_ms],
+            )?;
+        }
+        Write::DeleteRootGeneration { generation } => {
+            tx.execute(
+                "DELETE FROM root_generations WHERE generation = ?1",
+                [generation],
+            )?;
+        }
+        Write::Rewrap {
+            target,
+            from_generation,
+            wrapped,
+            to_generation,
+        } => match target {
+            WrappedRef::Material {
+                key_id, version, ..
+            } => {
+                tx.execute(
+                    "UPDATE materials SET wrapped = ?1, root_generation = ?2 \
+                     WHERE key_id = ?3 AND version = ?4 AND root_generation = ?5",
+                    params![wrapped, to_generation, key_id, version, from_generation],
+                )?;
+            }
+            WrappedRef::AccessKey { access_key_id } => {
+                tx.execute(
+                    "UPDATE access_keys SET wrapped_secret = ?1, root_generation = ?2 \
+                     WHERE access_key_id = ?3 AND root_generation = ?4",
+                    params![wrapped, to_generation, access_key_id, from_generation],
+                )?;
+            }
+            WrappedRef::ImportToken { token_id } => {
+                tx.execute(
+                    "UPDATE import_tokens SET wrapped_private_key = ?1, root_generation = ?2 \
+                     WHERE token_id = ?3 AND root_generation = ?4",
+                    params![wrapped, to_generation, token_id, from_generation],
+                )?;
+            }
+            WrappedRef::CustomKeyStore { id } => {
+                custom_key_stores::rewrap(tx, &id, from_generation, &wrapped, to_generation)?;
+            }
+        },
+        Write::InsertCustomKeyStore(c) => custom_key_stores::insert(tx, &c)?,
+        Write::UpdateCustomKeyStore(c) => custom_key_stores::update(tx, &c)?,
+        Write::DeleteCustomKeyStore { id } => {
+            tx.execute("DELETE FROM custom_key_stores WHERE id = ?1", [id])?;
+        }
+    }
+    Ok(())
+}
