@@ -65,6 +65,9 @@ SEMANTIC_RULES = {
     ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
     ("CreateCustomKeyStore", "XksProxyAuthenticationCredential", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
     ("CreateCustomKeyStore", "XksProxyConnectivity", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceOwner", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
+    ("ReplicateKey", "ReplicaRegion", "min"): "a Region name has the model's pattern, so at least 5 characters",
+    ("UpdatePrimaryRegion", "PrimaryRegion", "min"): "a Region name has the model's pattern, so at least 5 characters",
     ("Decrypt", "", "empty body"): "CiphertextBlob is required (optional in the model only for Recipient)",
     ("GenerateRandom", "", "empty body"): "NumberOfBytes is required",
     ("ListRetirableGrants", "", "empty body"): "RetiringPrincipal is required",
@@ -351,6 +354,9 @@ def fill(n: int, shape: Dict[str, Any], member: str) -> str:
     else:
         prefix = ""
     pattern = shape.get("pattern")
+    if member.endswith("Region") and n >= 5:
+        # RegionType: ^([a-z]+-){2,3}\d+$ ("eu-west-1"); shorter than 5 cannot match.
+        return "a-" + "a" * (n - 4) + "-1"
     for filler in ("a", "1", "A", "-"):
         s = (prefix + filler * n)[:n] if n >= len(prefix) else filler * n
         if pattern is None or re.fullmatch(pattern.strip("^$"), s):
@@ -364,6 +370,8 @@ def good_value(model: Model, shape_name: str, member: str, depth: int = 0) -> An
     if t == "string":
         if "enum" in shape:
             return shape["enum"][0]
+        if member.endswith("Region"):
+            return "eu-west-1"
         return fill(max(shape.get("min", 1), 1 if member not in ("AliasName",) else 10), shape, member)
     if t == "blob":
         return b64(b"\x01" * max(shape.get("min", 1), 1))
