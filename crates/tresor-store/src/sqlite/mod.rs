@@ -70,7 +70,11 @@ fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
             let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for p in &pending {
                 let mut sp = tx.savepoint()?;
-                let r = p.batch.iter().cloned().try_for_each(|w| apply::apply_one(&sp, w));
+                let r = p
+                    .batch
+                    .iter()
+                    .cloned()
+                    .try_for_each(|w| apply::apply_one(&sp, w));
                 if r.is_ok() {
                     sp.commit()?;
                 } else {
@@ -587,7 +591,6 @@ impl Store for SqliteStore {
 pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
-
 
 fn access_key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     Ok(AccessKeyRecord {
