@@ -148,6 +148,106 @@ pub fn chain_of(record: &serde_json::Value) -> Option<(u64, &str)> {
     ))
 }
 
+/// The node that wrote a record (`tresor.node`), when it says.
+pub fn node_of(record: &serde_json::Value) -> Option<&str> {
+    record.get("tresor")?.get("node")?.as_str()
+}
+
+/// When a record's request happened, in ms since the epoch: `tresor.timeMs`, or
+/// `eventTime` (seconds) for records written before Tresor kept milliseconds.
+pub fn time_ms_of(record: &serde_json::Value) -> Option<i64> {
+    if let Some(ms) = record
+        .get("tresor")
+        .and_then(|t| t.get("timeMs"))
+        .and_then(serde_json::Value::as_i64)
+    {
+        return Some(ms);
+    }
+    let t = record.get("eventTime")?.as_str()?;
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp().saturating_mul(1000))
+}
+
+/// The complete records of one audit directory, oldest first, read one file at a time:
+/// `(file name, raw line, record)`. Lines that are not JSON are skipped.
+pub struct Records {
+    files: std::vec::IntoIter<(u64, PathBuf)>,
+    name: String,
+    lines: std::vec::IntoIter<String>,
+}
+
+impl Records {
+    /// The records of `dir`.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        Ok(Self {
+            files: list_log_files(dir)?.into_iter(),
+            name: String::new(),
+            lines: Vec::new().into_iter(),
+        })
+    }
+}
+
+impl Iterator for Records {
+    type Item = io::Result<(String, String, serde_json::Value)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            for raw in self.lines.by_ref() {
+                if let Ok(v) = serde_json::from_str(&raw) {
+                    return Some(Ok((self.name.clone(), raw, v)));
+                }
+            }
+            let (_, path) = self.files.next()?;
+            self.name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
+            let (lines, _) = split_lines(&bytes);
+            self.lines = lines
+                .into_iter()
+                .filter_map(|l| std::str::from_utf8(l).ok().map(str::to_string))
+                .collect::<Vec<_>>()
+                .into_iter();
+        }
+    }
+}
+
+/// The records of several nodes' audit directories merged by time (`tresor.timeMs`),
+/// each directory's own order kept: `(directory index, file name, raw line, record)`.
+/// Reads one file per directory at a time.
+pub fn merged_records(
+    dirs: &[PathBuf],
+) -> io::Result<impl Iterator<Item = io::Result<(usize, String, String, serde_json::Value)>>> {
+    let mut streams = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        streams.push(Records::open(d)?.peekable());
+    }
+    Ok(std::iter::from_fn(move || {
+        // The stream whose next record is the oldest (ties: the first directory).
+        let mut best: Option<(usize, i64)> = None;
+        for (i, s) in streams.iter_mut().enumerate() {
+            let Some(head) = s.peek() else {
+                continue;
+            };
+            let t = match head {
+                Err(_) => i64::MIN,
+                Ok((_, _, v)) => time_ms_of(v).unwrap_or(i64::MIN),
+            };
+            if best.is_none_or(|(_, bt)| t < bt) {
+                best = Some((i, t));
+            }
+        }
+        let (i, _) = best?;
+        let next = streams.get_mut(i)?.next()?;
+        Some(next.map(|(name, raw, v)| (i, name, raw, v)))
+    }))
+}
+
 /// The complete lines of a record file (each without its newline) and the length of a
 /// torn last line (bytes after the last newline).
 pub fn split_lines(bytes: &[u8]) -> (Vec<&[u8]>, usize) {

@@ -22,5 +22,5 @@ pub mod verify;
 mod writer;
 
 pub use retention::Retention;
-pub use sink::{FileAuditSink, FileSinkConfig, NullAuditSink};
+pub use sink::{valid_node_id, FileAuditSink, FileSinkConfig, NullAuditSink};
 pub use verify::{verify, VerifyReport};

@@ -18,6 +18,8 @@ pub struct Filter {
     pub principal: Option<String>,
     /// Keep failed requests only.
     pub errors_only: bool,
+    /// Keep records written by this node (`tresor.node`).
+    pub node: Option<String>,
 }
 
 /// Parses a time for `--since`/`--until`: RFC 3339 (`2026-11-28T12:00:00Z`), a date
@@ -99,6 +101,11 @@ impl Filter {
         if self.errors_only && v.get("errorCode").is_none() {
             return false;
         }
+        if let Some(n) = &self.node {
+            if crate::files::node_of(v) != Some(n.as_str()) {
+                return false;
+            }
+        }
         if let Some(k) = &self.key {
             let suffix = format!("/{k}");
             let by_resource =
@@ -115,8 +122,8 @@ impl Filter {
 /// The table header matching [`table_row`].
 pub fn table_header() -> String {
     format!(
-        "{:<20}  {:<24}  {:<40}  {:<36}  {:<28}  {}",
-        "TIME", "EVENT", "PRINCIPAL", "KEY", "ERROR", "REQUEST ID"
+        "{:<20}  {:<17}  {:<24}  {:<40}  {:<36}  {:<28}  {}",
+        "TIME", "NODE", "EVENT", "PRINCIPAL", "KEY", "ERROR", "REQUEST ID"
     )
 }
 
@@ -136,8 +143,9 @@ pub fn table_row(v: &Value) -> String {
     };
     let error = str_at(v, &["errorCode"]);
     format!(
-        "{:<20}  {:<24}  {:<40}  {:<36}  {:<28}  {}",
+        "{:<20}  {:<17}  {:<24}  {:<40}  {:<36}  {:<28}  {}",
         str_at(v, &["eventTime"]),
+        crate::files::node_of(v).unwrap_or("-"),
         str_at(v, &["eventName"]),
         principal,
         key,
@@ -147,7 +155,7 @@ pub fn table_row(v: &Value) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -170,6 +178,7 @@ mod tests {
             key: Some("k1".into()),
             principal: Some("arn:aws:iam::111122223333:root".into()),
             errors_only: true,
+            node: None,
         };
         assert!(f.matches(&v));
         assert!(Filter {
@@ -190,5 +199,14 @@ mod tests {
         assert_eq!(parse_time("2026-11-28", now).unwrap(), t - 12 * 3600);
         assert_eq!(parse_time("1h", now).unwrap(), now.unix_timestamp() - 3600);
         assert!(parse_time("yesterday", now).is_err());
+        let mut on_a = v.clone();
+        on_a["tresor"] = serde_json::json!({"node": "a", "sequence": 1});
+        let by_node = |n: &str| Filter {
+            node: Some(n.into()),
+            ..Default::default()
+        };
+        assert!(by_node("a").matches(&on_a));
+        assert!(!by_node("b").matches(&on_a));
+        assert!(!by_node("a").matches(&v));
     }
 }

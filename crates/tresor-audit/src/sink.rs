@@ -44,6 +44,18 @@ pub struct FileSinkConfig {
     /// How long a mutation waits for its record to become durable (while the writer
     /// retries a failed write) before it fails.
     pub durable_wait: Duration,
+    /// The node writing this log (`tresor.node` of every record); empty: none. See
+    /// [`valid_node_id`].
+    pub node_id: String,
+}
+
+/// True for a node id Tresor accepts: 1 to 64 of `A–Z a–z 0–9 . _ -` (so it needs no
+/// escaping in JSON or in a file name).
+pub fn valid_node_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 impl FileSinkConfig {
@@ -60,6 +72,7 @@ impl FileSinkConfig {
             reserve_bytes: 4 * 1024 * 1024,
             retention: Retention::default(),
             durable_wait: Duration::from_secs(10),
+            node_id: String::new(),
         }
     }
 }
@@ -74,6 +87,9 @@ pub struct FileAuditSink {
     thread: Mutex<Option<JoinHandle<()>>>,
     dir: PathBuf,
     durable_wait: Duration,
+    /// What every record's `tresor` member starts with: `,"tresor":{"node":"N",` (or
+    /// `,"tresor":{` without a node id).
+    chain_open: Vec<u8>,
 }
 
 impl std::fmt::Debug for FileAuditSink {
@@ -94,6 +110,21 @@ impl FileAuditSink {
     /// without a digest, reserves space and starts the writer thread. A full disk does
     /// not prevent the start: requests are refused until records can be written.
     pub fn open(config: FileSinkConfig) -> io::Result<FileAuditSink> {
+        if !config.node_id.is_empty() && !valid_node_id(&config.node_id) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{:?} is not a node id: 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'",
+                    config.node_id
+                ),
+            ));
+        }
+        let mut chain_open = b",\"tresor\":{".to_vec();
+        if !config.node_id.is_empty() {
+            chain_open.extend_from_slice(b"\"node\":\"");
+            chain_open.extend_from_slice(config.node_id.as_bytes());
+            chain_open.extend_from_slice(b"\",");
+        }
         let key = SigningKey::load_or_create(&config.signing_key)?;
         let shared = Arc::new(Shared::default());
         let limits = Limits {
@@ -114,6 +145,7 @@ impl FileAuditSink {
             thread: Mutex::new(Some(thread)),
             dir: config.dir,
             durable_wait: config.durable_wait,
+            chain_open,
         })
     }
 
@@ -220,10 +252,16 @@ impl AuditSink for FileAuditSink {
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
         let mut body = crate::event::to_json(record, &event_id)
             .map_err(|e| AuditError(format!("serializing the audit record: {e}")))?;
-        // Drop the closing brace: the writer appends the chain member and closes it.
+        // Drop the closing brace and open the `tresor` member with the node and the
+        // time in ms (records of several nodes merge by it); the writer appends the
+        // chain (`sequence`, `previousHash`) and closes both.
         if body.pop() != Some(b'}') {
             return Err(AuditError("audit record is not a JSON object".into()));
         }
+        body.extend_from_slice(&self.chain_open);
+        body.extend_from_slice(b"\"timeMs\":");
+        body.extend_from_slice(itoa::Buffer::new().format(record.event_time_ms).as_bytes());
+        body.push(b',');
         // Trade the admission's estimate for what the line takes at most.
         let charge = i64::try_from(body.len().saturating_add(CHAIN_BYTES)).unwrap_or(i64::MAX);
         let admitted = i64::try_from(record.admitted_bytes).unwrap_or(i64::MAX);

@@ -32,6 +32,8 @@ pub struct VerifyReport {
     pub retired_files: usize,
     /// Fingerprints of the keys that signed the digests.
     pub key_fingerprints: BTreeSet<String>,
+    /// The node ids the records name (`tresor.node`; none for logs written without one).
+    pub nodes: BTreeSet<String>,
     /// Not failures (a torn last record left by a crash).
     pub warnings: Vec<String>,
     /// Failures, first broken link first. Empty when the log is intact.
@@ -109,6 +111,11 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                     continue;
                 }
             };
+            if let Some(node) = files::node_of(&v) {
+                if !report.nodes.contains(node) {
+                    report.nodes.insert(node.to_string());
+                }
+            }
             let Some((seq, claimed_prev)) = files::chain_of(&v) else {
                 report.problem(format!("{at}: record has no tresor.sequence/previousHash"));
                 prev_hash = files::sha256_hex(line);

@@ -373,11 +373,14 @@ impl Writer {
             }
             seq = seq.saturating_add(1);
             let start = self.buf.len();
+            // The body ends inside its open `tresor` member (see `sink::record`).
             self.buf.extend_from_slice(body);
-            self.buf.extend_from_slice(
-                format!(",\"tresor\":{{\"sequence\":{seq},\"previousHash\":\"{hash}\"}}}}")
-                    .as_bytes(),
-            );
+            self.buf.extend_from_slice(b"\"sequence\":");
+            self.buf
+                .extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
+            self.buf.extend_from_slice(b",\"previousHash\":\"");
+            self.buf.extend_from_slice(hash.as_bytes());
+            self.buf.extend_from_slice(b"\"}}");
             hash = files::sha256_hex(self.buf.get(start..).unwrap_or_default());
             self.buf.push(b'\n');
             charged = charged.saturating_add(len64(body.len() + CHAIN_BYTES));

@@ -37,9 +37,9 @@ pub enum AuditCommand {
 /// `tresor audit verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The audit directory.
-    #[arg(default_value = DEFAULT_DIR)]
-    pub dir: PathBuf,
+    /// The audit directories (one per node); each is verified on its own.
+    #[arg(default_value = DEFAULT_DIR, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
     /// Trust only this public key (PEM); by default the keys in DIR/signing-keys/ are
     /// used and their fingerprints printed.
     #[arg(long)]
@@ -58,9 +58,13 @@ pub enum Output {
 /// `tresor audit query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The audit directory.
+    /// The audit directory; repeat it for the logs of several nodes, whose records are
+    /// merged by time.
     #[arg(long, default_value = DEFAULT_DIR)]
-    pub dir: PathBuf,
+    pub dir: Vec<PathBuf>,
+    /// Records written by this node (`tresor.node`).
+    #[arg(long, value_name = "ID")]
+    pub node: Option<String>,
     /// Records at or after T (2026-11-28T12:00:00Z, 2026-11-28, or an age: 15m, 2h, 7d).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
@@ -135,6 +139,47 @@ pub struct ServeAuditArgs {
     /// them together are larger than this.
     #[arg(long, env = "TRESOR_AUDIT_RETENTION_BYTES", value_name = "BYTES")]
     pub audit_retention_bytes: Option<u64>,
+    /// This node's id, written in every audit record (`tresor.node`) so the logs of
+    /// several nodes can be merged (`tresor audit query --dir A --dir B`). Default: the
+    /// id kept in DATA_DIR/node-id (made once at random).
+    #[arg(long, env = "TRESOR_NODE_ID", value_name = "ID")]
+    pub node_id: Option<String>,
+}
+
+/// The file in the data directory that keeps a node's id.
+const NODE_ID_FILE: &str = "node-id";
+
+/// This node's id: `--node-id`, or the one kept in `DATA_DIR/node-id` (made on first use).
+pub fn node_id(args: &ServeAuditArgs, data_dir: &Path) -> Result<String, String> {
+    let check = |id: String, whence: &str| {
+        if tresor_audit::valid_node_id(&id) {
+            Ok(id)
+        } else {
+            Err(format!(
+                "{id:?} ({whence}) is not a node id: 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'"
+            ))
+        }
+    };
+    if let Some(id) = &args.node_id {
+        return check(id.clone(), "--node-id");
+    }
+    let path = data_dir.join(NODE_ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => check(s.trim().to_string(), &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let random: String = uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .chars()
+                .take(12)
+                .collect();
+            let id = format!("node-{random}");
+            std::fs::write(&path, format!("{id}\n"))
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            Ok(id)
+        }
+        Err(e) => Err(format!("reading {}: {e}", path.display())),
+    }
 }
 
 /// The sink `tresor serve` gives the service, and the file sink to close at shutdown.
@@ -161,6 +206,7 @@ pub fn open_sink(args: &ServeAuditArgs, data_dir: &Path) -> Result<ServeSink, St
             cfg.max_file_bytes = args.audit_rotate_bytes.max(4096);
             cfg.max_file_age = Duration::from_secs(args.audit_rotate_seconds.max(1));
             cfg.reserve_bytes = args.audit_reserve_bytes;
+            cfg.node_id = node_id(args, data_dir)?;
             cfg.retention = tresor_audit::Retention {
                 max_age: args
                     .audit_retention_days
@@ -187,8 +233,35 @@ pub fn run(args: AuditArgs) -> Result<(), String> {
 }
 
 fn verify(a: &VerifyArgs) -> Result<(), String> {
-    let r = tresor_audit::verify(&a.dir, a.public_key.as_deref())
-        .map_err(|e| format!("reading {}: {e}", a.dir.display()))?;
+    let mut failed = Vec::new();
+    let mut nodes: std::collections::BTreeMap<String, PathBuf> = Default::default();
+    for dir in &a.dirs {
+        if a.dirs.len() > 1 {
+            println!("== {} ==", dir.display());
+        }
+        let r = tresor_audit::verify(dir, a.public_key.as_deref())
+            .map_err(|e| format!("reading {}: {e}", dir.display()))?;
+        for n in &r.nodes {
+            if let Some(other) = nodes.insert(n.clone(), dir.clone()) {
+                failed.push(format!(
+                    "node id {n} writes to both {} and {}: two nodes share an id",
+                    other.display(),
+                    dir.display()
+                ));
+            }
+        }
+        if let Err(e) = verify_report(dir, &r) {
+            failed.push(e);
+        }
+    }
+    match failed.as_slice() {
+        [] => Ok(()),
+        [one] => Err(one.clone()),
+        _ => Err(failed.join("; ")),
+    }
+}
+
+fn verify_report(dir: &Path, r: &tresor_audit::VerifyReport) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     for w in &r.warnings {
         let _ = writeln!(out, "warning: {w}");
@@ -201,7 +274,7 @@ fn verify(a: &VerifyArgs) -> Result<(), String> {
         let _ = out.flush();
         return Err(format!(
             "the audit log in {} is NOT intact ({} problem(s))",
-            a.dir.display(),
+            dir.display(),
             r.problems.len()
         ));
     }
@@ -219,6 +292,10 @@ fn verify(a: &VerifyArgs) -> Result<(), String> {
             "retained suffix: {} records from sequence {first}, anchored by signed digest {digest}; records before {first} were removed (retention)",
             r.records
         );
+    }
+    if !r.nodes.is_empty() {
+        let nodes: Vec<&str> = r.nodes.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "written by node(s): {}", nodes.join(", "));
     }
     for fp in &r.key_fingerprints {
         let _ = writeln!(out, "signing key SHA-256 fingerprint: {fp}");
@@ -250,27 +327,31 @@ fn query_cmd(a: &QueryArgs) -> Result<(), String> {
         key: a.key.clone(),
         principal: a.principal.clone(),
         errors_only: a.errors_only,
+        node: a.node.clone(),
     };
-    if !a.dir.is_dir() {
-        return Err(format!("{} is not a directory", a.dir.display()));
+    for dir in &a.dir {
+        if !dir.is_dir() {
+            return Err(format!("{} is not a directory", dir.display()));
+        }
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if matches!(a.output, Output::Table) {
         let _ = writeln!(out, "{}", query::table_header());
     }
-    let mut broken = false;
-    files::for_each_record(&a.dir, |_, raw, v| {
-        if !filter.matches(v) {
-            return true;
+    let records = files::merged_records(&a.dir).map_err(|e| format!("reading: {e}"))?;
+    for item in records {
+        let (_, _, raw, v) = item.map_err(|e| format!("reading: {e}"))?;
+        if !filter.matches(&v) {
+            continue;
         }
         let line = match a.output {
-            Output::Json => raw.to_string(),
-            Output::Table => query::table_row(v),
+            Output::Json => raw,
+            Output::Table => query::table_row(&v),
         };
-        broken = writeln!(out, "{line}").is_err();
-        !broken
-    })
-    .map_err(|e| format!("reading {}: {e}", a.dir.display()))?;
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
     let _ = out.flush();
     Ok(())
 }

@@ -111,6 +111,7 @@ async fn lookup(
         key: Some(key_arn.to_string()),
         principal: q.opt("principal").map(String::from),
         errors_only: outcome == "error",
+        node: None,
     };
     // The lookup is on the record before anything is read.
     state
