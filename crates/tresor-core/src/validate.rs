@@ -3,6 +3,10 @@
 
 use crate::error::{KmsError, KmsResult};
 
+#[rustfmt::skip]
+pub mod model;
+pub mod shape;
+
 /// Collects constraint violations of one request.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -128,6 +132,14 @@ impl Validator {
             v.bad_grant_token |= crate::ops::create_grant::token_grant_id(t).is_err();
         }
         v
+    }
+
+    /// Grant tokens must be Tresor's (a semantic check, reported after the model's).
+    pub fn known_grant_tokens(&mut self, tokens: Option<&[String]>) {
+        for t in tokens.unwrap_or_default() {
+            // Grants are usable at once here, so a token only has to be one of ours.
+            self.bad_grant_token |= crate::ops::create_grant::token_grant_id(t).is_err();
+        }
     }
 
     /// `Ok` when nothing was violated, else one `ValidationException` listing everything.
