@@ -55,12 +55,14 @@ def rust_str(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def anchored(pattern: str) -> str:
-    """The model's (Java) pattern as a whole-value `regex-lite` expression."""
+def translated(pattern: str) -> str:
+    """The model's pattern in `regex-lite` syntax. Smithy patterns are not implicitly
+    anchored (a value matches when the expression is found in it), as smithy-rs checks
+    them; most of KMS's carry their own `^...$`."""
     p = re.sub(r"\\u([0-9A-Fa-f]{4})", r"\\x{\1}", pattern)
     # Java reads `-` after a range (`0-9-_`) as a literal; regex-lite wants it escaped.
     p = re.sub(r"(?<=[0-9A-Za-z]-[0-9A-Za-z])-(?=[^\]])", r"\\-", p)
-    return f"^(?:{p})$"
+    return p
 
 
 def opt(v) -> str:
@@ -90,7 +92,7 @@ class Gen:
             if "pattern" in s:
                 pident = f"{ident}_PATTERN"
                 self.statics[pident] = (
-                    f"static {pident}: Pattern = Pattern::new({rust_str(s['pattern'])}, {rust_str(anchored(s['pattern']))});"
+                    f"static {pident}: Pattern = Pattern::new({rust_str(s['pattern'])}, {rust_str(translated(s['pattern']))});"
                 )
                 pat = f"Some(&{pident})"
             values = ", ".join(rust_str(v) for v in s.get("enum", []))
@@ -212,8 +214,11 @@ class Gen:
             *self.rows,
             "];",
             "",
-            "/// Per operation, its request members checked, in order: (member, shape, required).",
-            "pub static OPERATIONS: &[(&str, &[(&str, &str, bool)])] = &[",
+            "/// A request member checked: (member, shape, required).",
+            "pub type MemberRow = (&'static str, &'static str, bool);",
+            "",
+            "/// Per operation, its request members checked, in order.",
+            "pub static OPERATIONS: &[(&str, &[MemberRow])] = &[",
             *table,
             "];",
             "",

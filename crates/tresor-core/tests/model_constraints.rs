@@ -82,7 +82,7 @@ fn assert_str(name: &str, shape: &Value, s: &Str) {
         "{name} pattern"
     );
     if let Some(p) = s.pattern {
-        assert!(p.regex().is_some(), "{name}: {} must compile", p.anchored);
+        assert!(p.regex().is_some(), "{name}: {} must compile", p.rust);
     }
     let values: Vec<&str> = shape
         .get("enum")

@@ -93,8 +93,11 @@ pub static SHAPES: &[ShapeRow] = &[
     ShapeRow::Len("TagKeyList", &TAG_KEY_LIST.len),
 ];
 
-/// Per operation, its request members checked, in order: (member, shape, required).
-pub static OPERATIONS: &[(&str, &[(&str, &str, bool)])] = &[
+/// A request member checked: (member, shape, required).
+pub type MemberRow = (&'static str, &'static str, bool);
+
+/// Per operation, its request members checked, in order.
+pub static OPERATIONS: &[(&str, &[MemberRow])] = &[
     ("CancelKeyDeletion", &[("KeyId", "KeyIdType", true)]),
     ("ConnectCustomKeyStore", &[("CustomKeyStoreId", "CustomKeyStoreIdType", true)]),
     ("CreateAlias", &[("AliasName", "AliasNameType", true), ("TargetKeyId", "KeyIdType", true)]),
@@ -154,17 +157,17 @@ pub static OPERATIONS: &[(&str, &[(&str, &str, bool)])] = &[
 ];
 
 static ACCOUNT_ID_TYPE: Str = Str { min: Some(12), max: Some(12), pattern: Some(&ACCOUNT_ID_TYPE_PATTERN), values: &[], sensitive: false };
-static ACCOUNT_ID_TYPE_PATTERN: Pattern = Pattern::new("[0-9]{12}", "^(?:[0-9]{12})$");
+static ACCOUNT_ID_TYPE_PATTERN: Pattern = Pattern::new("[0-9]{12}", "[0-9]{12}");
 static ALGORITHM_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE"], sensitive: false };
 static ALIAS_NAME_TYPE: Str = Str { min: Some(1), max: Some(256), pattern: Some(&ALIAS_NAME_TYPE_PATTERN), values: &[], sensitive: false };
-static ALIAS_NAME_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_-]+$", "^(?:^[a-zA-Z0-9:/_-]+$)$");
+static ALIAS_NAME_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_-]+$", "^[a-zA-Z0-9:/_-]+$");
 static ATTESTATION_DOCUMENT_TYPE: Len = Len { min: Some(1), max: Some(262144) };
 static BACKING_KEY_ID_TYPE: Str = Str { min: Some(64), max: Some(64), pattern: Some(&BACKING_KEY_ID_TYPE_PATTERN), values: &[], sensitive: false };
-static BACKING_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[a-f0-9]+$", "^(?:^[a-f0-9]+$)$");
+static BACKING_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[a-f0-9]+$", "^[a-f0-9]+$");
 static BOOLEAN_TYPE: Unconstrained = Unconstrained;
 static CIPHERTEXT_TYPE: Len = Len { min: Some(1), max: Some(6144) };
 static CLOUD_HSM_CLUSTER_ID_TYPE: Str = Str { min: Some(19), max: Some(24), pattern: Some(&CLOUD_HSM_CLUSTER_ID_TYPE_PATTERN), values: &[], sensitive: false };
-static CLOUD_HSM_CLUSTER_ID_TYPE_PATTERN: Pattern = Pattern::new("cluster-[2-7a-zA-Z]{11,16}", "^(?:cluster-[2-7a-zA-Z]{11,16})$");
+static CLOUD_HSM_CLUSTER_ID_TYPE_PATTERN: Pattern = Pattern::new("cluster-[2-7a-zA-Z]{11,16}", "cluster-[2-7a-zA-Z]{11,16}");
 static CUSTOMER_MASTER_KEY_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2"], sensitive: false };
 static CUSTOM_KEY_STORE_ID_TYPE: Str = Str { min: Some(1), max: Some(64), pattern: None, values: &[], sensitive: false };
 static CUSTOM_KEY_STORE_NAME_TYPE: Str = Str { min: Some(1), max: Some(256), pattern: None, values: &[], sensitive: false };
@@ -183,10 +186,10 @@ static ENCRYPTION_CONTEXT_VALUE: Str = Str { min: None, max: None, pattern: None
 static EXPIRATION_MODEL_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"], sensitive: false };
 static GRANT_CONSTRAINTS: Unconstrained = Unconstrained;
 static GRANT_CONSTRAINT_SOURCE_ARN_TYPE: Str = Str { min: Some(20), max: Some(512), pattern: Some(&GRANT_CONSTRAINT_SOURCE_ARN_TYPE_PATTERN), values: &[], sensitive: false };
-static GRANT_CONSTRAINT_SOURCE_ARN_TYPE_PATTERN: Pattern = Pattern::new("^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$", "^(?:^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$)$");
+static GRANT_CONSTRAINT_SOURCE_ARN_TYPE_PATTERN: Pattern = Pattern::new("^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$", "^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$");
 static GRANT_ID_TYPE: Str = Str { min: Some(1), max: Some(128), pattern: None, values: &[], sensitive: false };
 static GRANT_NAME_TYPE: Str = Str { min: Some(1), max: Some(256), pattern: Some(&GRANT_NAME_TYPE_PATTERN), values: &[], sensitive: false };
-static GRANT_NAME_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_-]+$", "^(?:^[a-zA-Z0-9:/_-]+$)$");
+static GRANT_NAME_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_-]+$", "^[a-zA-Z0-9:/_-]+$");
 static GRANT_OPERATION: Str = Str { min: None, max: None, pattern: None, values: &["Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate"], sensitive: false };
 static GRANT_OPERATION_LIST: List<Str> = List { len: Len { min: None, max: None }, member: &GRANT_OPERATION };
 static GRANT_TOKEN_LIST: List<Str> = List { len: Len { min: Some(0), max: Some(10) }, member: &GRANT_TOKEN_TYPE };
@@ -197,14 +200,14 @@ static KEY_AGREEMENT_ALGORITHM_SPEC: Str = Str { min: None, max: None, pattern: 
 static KEY_ENCRYPTION_MECHANISM: Str = Str { min: None, max: None, pattern: None, values: &["RSAES_OAEP_SHA_256"], sensitive: false };
 static KEY_ID_TYPE: Str = Str { min: Some(1), max: Some(2048), pattern: None, values: &[], sensitive: false };
 static KEY_MATERIAL_DESCRIPTION_TYPE: Str = Str { min: Some(0), max: Some(256), pattern: Some(&KEY_MATERIAL_DESCRIPTION_TYPE_PATTERN), values: &[], sensitive: false };
-static KEY_MATERIAL_DESCRIPTION_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_\\s.-]+$", "^(?:^[a-zA-Z0-9:/_\\s.-]+$)$");
+static KEY_MATERIAL_DESCRIPTION_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9:/_\\s.-]+$", "^[a-zA-Z0-9:/_\\s.-]+$");
 static KEY_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"], sensitive: false };
 static KEY_STORE_PASSWORD_TYPE: Str = Str { min: Some(7), max: Some(32), pattern: None, values: &[], sensitive: true };
 static KEY_USAGE_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"], sensitive: false };
 static LIMIT_TYPE: Int = Int { min: Some(1), max: Some(1000) };
 static MAC_ALGORITHM_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"], sensitive: false };
 static MARKER_TYPE: Str = Str { min: Some(1), max: Some(1024), pattern: Some(&MARKER_TYPE_PATTERN), values: &[], sensitive: false };
-static MARKER_TYPE_PATTERN: Pattern = Pattern::new("[\\u0020-\\u00FF]*", "^(?:[\\x{0020}-\\x{00FF}]*)$");
+static MARKER_TYPE_PATTERN: Pattern = Pattern::new("[\\u0020-\\u00FF]*", "[\\x{0020}-\\x{00FF}]*");
 static MESSAGE_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["RAW", "DIGEST", "EXTERNAL_MU"], sensitive: false };
 static NULLABLE_BOOLEAN_TYPE: Unconstrained = Unconstrained;
 static NUMBER_OF_BYTES_TYPE: Int = Int { min: Some(1), max: Some(1024) };
@@ -212,20 +215,20 @@ static ORIGIN_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["
 static PENDING_WINDOW_IN_DAYS_TYPE: Int = Int { min: Some(1), max: Some(365) };
 static PLAINTEXT_TYPE: Len = Len { min: Some(1), max: Some(4096) };
 static POLICY_NAME_TYPE: Str = Str { min: Some(1), max: Some(128), pattern: Some(&POLICY_NAME_TYPE_PATTERN), values: &[], sensitive: false };
-static POLICY_NAME_TYPE_PATTERN: Pattern = Pattern::new("[\\w]+", "^(?:[\\w]+)$");
+static POLICY_NAME_TYPE_PATTERN: Pattern = Pattern::new("[\\w]+", "[\\w]+");
 static POLICY_TYPE: Str = Str { min: Some(1), max: Some(131072), pattern: Some(&POLICY_TYPE_PATTERN), values: &[], sensitive: false };
-static POLICY_TYPE_PATTERN: Pattern = Pattern::new("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", "^(?:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+)$");
+static POLICY_TYPE_PATTERN: Pattern = Pattern::new("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", "[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{00FF}]+");
 static PRINCIPAL_ID_TYPE: Str = Str { min: Some(1), max: Some(256), pattern: Some(&PRINCIPAL_ID_TYPE_PATTERN), values: &[], sensitive: false };
-static PRINCIPAL_ID_TYPE_PATTERN: Pattern = Pattern::new("^[\\w+=,.@:/-]+$", "^(?:^[\\w+=,.@:/-]+$)$");
+static PRINCIPAL_ID_TYPE_PATTERN: Pattern = Pattern::new("^[\\w+=,.@:/-]+$", "^[\\w+=,.@:/-]+$");
 static PUBLIC_KEY_TYPE: Len = Len { min: Some(1), max: Some(8192) };
 static RECIPIENT_INFO: Unconstrained = Unconstrained;
 static REGION_TYPE: Str = Str { min: Some(1), max: Some(32), pattern: Some(&REGION_TYPE_PATTERN), values: &[], sensitive: false };
-static REGION_TYPE_PATTERN: Pattern = Pattern::new("^([a-z]+-){2,3}\\d+$", "^(?:^([a-z]+-){2,3}\\d+$)$");
+static REGION_TYPE_PATTERN: Pattern = Pattern::new("^([a-z]+-){2,3}\\d+$", "^([a-z]+-){2,3}\\d+$");
 static RESOURCE_OWNERS_LIST: List<Str> = List { len: Len { min: Some(1), max: Some(2) }, member: &RESOURCE_OWNER_TYPE };
 static RESOURCE_OWNER_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["SELF", "OTHER_ACCOUNTS_VIA_RAM"], sensitive: false };
 static ROTATION_PERIOD_IN_DAYS_TYPE: Int = Int { min: Some(90), max: Some(2560) };
 static SERVICE_PRINCIPAL_TYPE: Str = Str { min: Some(1), max: Some(128), pattern: Some(&SERVICE_PRINCIPAL_TYPE_PATTERN), values: &[], sensitive: false };
-static SERVICE_PRINCIPAL_TYPE_PATTERN: Pattern = Pattern::new("^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$", "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$");
+static SERVICE_PRINCIPAL_TYPE_PATTERN: Pattern = Pattern::new("^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$", "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$");
 static SIGNING_ALGORITHM_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512", "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512"], sensitive: false };
 static TAG: Unconstrained = Unconstrained;
 static TAG_KEY_LIST: List<Str> = List { len: Len { min: None, max: None }, member: &TAG_KEY_TYPE };
@@ -235,19 +238,19 @@ static TAG_VALUE_TYPE: Str = Str { min: Some(0), max: Some(256), pattern: None, 
 static TRUST_ANCHOR_CERTIFICATE_TYPE: Str = Str { min: Some(1), max: Some(5000), pattern: None, values: &[], sensitive: false };
 static WRAPPING_KEY_SPEC: Str = Str { min: None, max: None, pattern: None, values: &["RSA_2048", "RSA_3072", "RSA_4096", "SM2"], sensitive: false };
 static XKS_KEY_ID_TYPE: Str = Str { min: Some(1), max: Some(128), pattern: Some(&XKS_KEY_ID_TYPE_PATTERN), values: &[], sensitive: false };
-static XKS_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9-_.]+$", "^(?:^[a-zA-Z0-9\\-_.]+$)$");
+static XKS_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9-_.]+$", "^[a-zA-Z0-9\\-_.]+$");
 static XKS_PROXY_AUTHENTICATION_ACCESS_KEY_ID_TYPE: Str = Str { min: Some(20), max: Some(30), pattern: Some(&XKS_PROXY_AUTHENTICATION_ACCESS_KEY_ID_TYPE_PATTERN), values: &[], sensitive: true };
-static XKS_PROXY_AUTHENTICATION_ACCESS_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[A-Z2-7]+$", "^(?:^[A-Z2-7]+$)$");
+static XKS_PROXY_AUTHENTICATION_ACCESS_KEY_ID_TYPE_PATTERN: Pattern = Pattern::new("^[A-Z2-7]+$", "^[A-Z2-7]+$");
 static XKS_PROXY_AUTHENTICATION_CREDENTIAL_TYPE: Unconstrained = Unconstrained;
 static XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE: Str = Str { min: Some(43), max: Some(64), pattern: Some(&XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE_PATTERN), values: &[], sensitive: true };
-static XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9\\/+=]+$", "^(?:^[a-zA-Z0-9\\/+=]+$)$");
+static XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9\\/+=]+$", "^[a-zA-Z0-9\\/+=]+$");
 static XKS_PROXY_CONNECTIVITY_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"], sensitive: false };
 static XKS_PROXY_URI_ENDPOINT_TYPE: Str = Str { min: Some(10), max: Some(128), pattern: Some(&XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN), values: &[], sensitive: false };
-static XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN: Pattern = Pattern::new("^https://[a-zA-Z0-9.-]+$", "^(?:^https://[a-zA-Z0-9.-]+$)$");
+static XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN: Pattern = Pattern::new("^https://[a-zA-Z0-9.-]+$", "^https://[a-zA-Z0-9.-]+$");
 static XKS_PROXY_URI_PATH_TYPE: Str = Str { min: Some(10), max: Some(128), pattern: Some(&XKS_PROXY_URI_PATH_TYPE_PATTERN), values: &[], sensitive: false };
-static XKS_PROXY_URI_PATH_TYPE_PATTERN: Pattern = Pattern::new("^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$", "^(?:^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$)$");
+static XKS_PROXY_URI_PATH_TYPE_PATTERN: Pattern = Pattern::new("^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$", "^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$");
 static XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE: Str = Str { min: Some(20), max: Some(64), pattern: Some(&XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE_PATTERN), values: &[], sensitive: false };
-static XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE_PATTERN: Pattern = Pattern::new("^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$", "^(?:^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$)$");
+static XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE_PATTERN: Pattern = Pattern::new("^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$", "^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$");
 
 impl Member for crate::ops::create_grant::Constraints {
     type Shape = Unconstrained;

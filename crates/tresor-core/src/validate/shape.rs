@@ -28,22 +28,23 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-/// A `pattern` trait: AWS's text (for the message) and the regular expression that
-/// matches the whole value, compiled on first use.
+/// A `pattern` trait: AWS's text (for the message) and the same expression for
+/// `regex-lite`, compiled on first use. As in Smithy (and smithy-rs), a pattern is not
+/// implicitly anchored: a value satisfies it when the expression is found in it.
 pub struct Pattern {
     /// The pattern as the model writes it.
     pub source: &'static str,
-    /// The same pattern, anchored to the whole value, in `regex-lite` syntax.
-    pub anchored: &'static str,
+    /// The same pattern in `regex-lite` syntax.
+    pub rust: &'static str,
     compiled: OnceLock<Option<regex_lite::Regex>>,
 }
 
 impl Pattern {
     /// A pattern (for the generated table).
-    pub const fn new(source: &'static str, anchored: &'static str) -> Self {
+    pub const fn new(source: &'static str, rust: &'static str) -> Self {
         Self {
             source,
-            anchored,
+            rust,
             compiled: OnceLock::new(),
         }
     }
@@ -51,11 +52,11 @@ impl Pattern {
     /// The compiled expression (`None` if it does not compile, which a test excludes).
     pub fn regex(&self) -> Option<&regex_lite::Regex> {
         self.compiled
-            .get_or_init(|| regex_lite::Regex::new(self.anchored).ok())
+            .get_or_init(|| regex_lite::Regex::new(self.rust).ok())
             .as_ref()
     }
 
-    /// True when `value` matches the whole pattern.
+    /// True when the expression is found in `value`.
     pub fn matches(&self, value: &str) -> bool {
         self.regex().is_some_and(|r| r.is_match(value))
     }
@@ -378,4 +379,119 @@ fn join(failures: &[Failure]) -> String {
 pub trait Constrained: crate::pipeline::Operation {
     /// Records every model constraint `req` violates, in the model's member order.
     fn check(req: &Self::Request, v: &mut Validator);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::error::KmsError;
+    use crate::ops;
+
+    /// The ValidationException message of `body` for operation `O`, or `None`.
+    fn message<O: Constrained>(body: &str) -> Option<String> {
+        let req: O::Request = serde_json::from_str(body).unwrap();
+        let mut v = Validator::new();
+        O::check(&req, &mut v);
+        match v.finish() {
+            Ok(()) => None,
+            Err(KmsError::Validation(m)) => Some(m),
+            Err(e) => panic!("not a validation error: {e:?}"),
+        }
+    }
+
+    const KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn a_valid_request_passes() {
+        let body =
+            format!(r#"{{"KeyId":"{KEY}","Plaintext":"aGk=","EncryptionContext":{{"a":"b"}}}}"#);
+        assert_eq!(message::<ops::encrypt::Encrypt>(&body), None);
+    }
+
+    #[test]
+    fn every_violation_in_model_order_with_the_count() {
+        let m = message::<ops::encrypt::Encrypt>(r#"{"GrantTokens":[""]}"#).unwrap();
+        assert_eq!(
+            m,
+            "3 validation errors detected: \
+             Value null at 'keyId' failed to satisfy constraint: Member must not be null; \
+             Value null at 'plaintext' failed to satisfy constraint: Member must not be null; \
+             Value '[]' at 'grantTokens' failed to satisfy constraint: Member must satisfy constraint: [Member must have length greater than or equal to 1]"
+        );
+    }
+
+    #[test]
+    fn blobs_are_never_echoed_and_integers_are() {
+        let big = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [0u8; 4097]);
+        let m = message::<ops::encrypt::Encrypt>(&format!(
+            r#"{{"KeyId":"{KEY}","Plaintext":"{big}"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            m,
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+        );
+        let m = message::<ops::generate_random::GenerateRandom>(r#"{"NumberOfBytes":0}"#).unwrap();
+        assert_eq!(
+            m,
+            "1 validation error detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn enums_patterns_and_lengths_of_one_member_are_all_reported() {
+        let m = message::<ops::create_key::CreateKey>(r#"{"KeySpec":"AES_9"}"#).unwrap();
+        assert!(
+            m.starts_with("1 validation error detected: Value 'AES_9' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, "),
+            "{m}"
+        );
+        let m = message::<ops::create_alias::CreateAlias>(&format!(
+            r#"{{"AliasName":"","TargetKeyId":"{KEY}"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            m,
+            "2 validation errors detected: \
+             Value '' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$; \
+             Value '' at 'aliasName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        assert!(message::<ops::create_alias::CreateAlias>(&format!(
+            r#"{{"AliasName":"alias/sp ace","TargetKeyId":"{KEY}"}}"#
+        ))
+        .is_some());
+    }
+
+    #[test]
+    fn nested_members_are_addressed_as_aws_does() {
+        let long = "k".repeat(129);
+        let m = message::<ops::tag_resource::TagResource>(&format!(
+            r#"{{"KeyId":"{KEY}","Tags":[{{"TagKey":"a","TagValue":"b"}},{{"TagKey":"{long}"}}]}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            m,
+            "2 validation errors detected: \
+             Value value at 'tags.2.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128; \
+             Value null at 'tags.2.member.tagValue' failed to satisfy constraint: Member must not be null"
+        );
+        let m = message::<ops::create_grant::CreateGrant>(&format!(
+            r#"{{"KeyId":"{KEY}","Operations":["Encrypt","Bogus"],"GranteePrincipal":"arn:aws:iam::111122223333:root"}}"#
+        ))
+        .unwrap();
+        assert!(
+            m.starts_with("1 validation error detected: Value '[Encrypt, Bogus]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [Decrypt, Encrypt, "),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn sensitive_strings_are_not_echoed() {
+        let m = message::<ops::create_custom_key_store::CreateCustomKeyStore>(
+            r#"{"CustomKeyStoreName":"s","KeyStorePassword":"short"}"#,
+        )
+        .unwrap();
+        assert!(!m.contains("short"), "{m}");
+        assert!(m.contains("Value at 'keyStorePassword'"), "{m}");
+    }
 }
