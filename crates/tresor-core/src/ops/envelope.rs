@@ -211,7 +211,9 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
         // cannot be an asymmetric key's: AWS answers IncorrectKeyException, after the
         // key's state.
         if key.spec != KeySpec::SymmetricDefault
-            && r.algorithm.as_deref().is_none_or(|a| a == "SYMMETRIC_DEFAULT")
+            && r.algorithm
+                .as_deref()
+                .is_none_or(|a| a == "SYMMETRIC_DEFAULT")
             && blob::parse_header(r.ciphertext).is_ok()
         {
             return Err(KmsError::IncorrectKey(
