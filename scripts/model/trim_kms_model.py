@@ -33,7 +33,12 @@ def load(path: str | None) -> dict:
 
 def trim(node):
     if isinstance(node, dict):
-        return {k: trim(v) for k, v in node.items() if k not in DROP}
+        out = {k: trim(v) for k, v in node.items() if k not in DROP}
+        if node.get("type") == "structure" and "members" in node:
+            # The keys are written sorted; the model's member order (the order AWS
+            # reports validation errors in) is kept here for gen_constraints.py.
+            out["memberOrder"] = list(node["members"])
+        return out
     if isinstance(node, list):
         return [trim(v) for v in node]
     return node

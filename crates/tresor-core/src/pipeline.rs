@@ -12,6 +12,8 @@ use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyRef};
 use crate::policy::{Facts, LazyFacts};
 use crate::service::Kms;
+use crate::validate::shape::Constrained;
+use crate::validate::Validator;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -266,8 +268,9 @@ impl std::fmt::Debug for OperationEntry {
     }
 }
 
-/// The table entry of operation `O`.
-pub const fn entry<O: Operation>() -> OperationEntry {
+/// The table entry of operation `O` (its model constraints are in the generated
+/// [`crate::validate::model`]).
+pub const fn entry<O: Constrained>() -> OperationEntry {
     OperationEntry {
         name: O::NAME,
         uses_storage: O::USES_STORAGE,
@@ -276,7 +279,35 @@ pub const fn entry<O: Operation>() -> OperationEntry {
     }
 }
 
-fn run_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
+/// The table entry of an operation outside the KMS model (`TresorAdmin.*`, the XKS
+/// proxy API), which checks its members itself.
+pub const fn unmodeled_entry<O: Operation>() -> OperationEntry {
+    OperationEntry {
+        name: O::NAME,
+        uses_storage: O::USES_STORAGE,
+        mutates: O::MUTATES,
+        run: run_unmodeled_op::<O>,
+    }
+}
+
+fn run_unmodeled_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
+    let req = decode::<O>(call, body)?;
+    let resp = O::execute(call, req)?;
+    serde_json::to_vec(&resp).map_err(KmsError::internal)
+}
+
+fn run_op<O: Constrained>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
+    let req = decode::<O>(call, body)?;
+    // The model's constraints, from the one generated table, before the operation runs.
+    let mut v = Validator::new();
+    O::check(&req, &mut v);
+    v.finish()?;
+    let resp = O::execute(call, req)?;
+    serde_json::to_vec(&resp).map_err(KmsError::internal)
+}
+
+/// Decodes the request body of `O`, noting the members it does not have.
+fn decode<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<O::Request> {
     let body = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => b"{}".as_slice(),
         // AWS's JSON protocol takes only an object; serde would also accept a struct in
@@ -297,8 +328,7 @@ fn run_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> 
         .and_then(|req| de.end().map(|()| req))
         .map_err(|e| KmsError::Serialization(serde_message(&e)))?;
     call.unknown_members = unknown;
-    let resp = O::execute(call, req)?;
-    serde_json::to_vec(&resp).map_err(KmsError::internal)
+    Ok(req)
 }
 
 /// The member names and array indexes leading to an ignored member.

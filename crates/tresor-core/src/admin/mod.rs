@@ -5,7 +5,7 @@
 //! Who may call it: the service operator for every account, an account's root for its
 //! own account.
 
-use crate::pipeline::{entry, OperationEntry};
+use crate::pipeline::{unmodeled_entry as entry, OperationEntry};
 
 pub mod access_keys;
 pub mod user_policies;

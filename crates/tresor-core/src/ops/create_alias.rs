@@ -6,7 +6,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::ids::{alias_arn, validate_alias_name};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::{AliasRecord, Write};
 
@@ -27,11 +26,6 @@ pub struct Request {
 
 /// Validates the members of CreateAlias / UpdateAlias.
 pub(crate) fn members(req: &Request, creating: bool) -> KmsResult<(&str, &str)> {
-    Validator::new()
-        .required("aliasName", &req.alias_name)
-        .required("targetKeyId", &req.target_key_id)
-        .opt_len("targetKeyId", &req.target_key_id, 1, 2048)
-        .finish()?;
     let (Some(name), Some(target)) = (req.alias_name.as_deref(), req.target_key_id.as_deref())
     else {
         return Err(KmsError::internal("validated members missing"));

@@ -11,7 +11,6 @@ use crate::custom_key_stores::{self as cks, state, CLOUDHSM, EXTERNAL, MAX_STORE
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 use tresor_crypto::SecretBytes;
 use tresor_store::{CustomKeyStoreRecord, StoreError, Write};
@@ -55,38 +54,6 @@ pub struct Response {
     pub custom_key_store_id: String,
 }
 
-/// Validates the members Create and Update share against the model.
-pub(crate) fn validate_members(
-    v: Validator,
-    cluster: &Option<String>,
-    password: &Option<SecretString>,
-    uri_endpoint: &Option<String>,
-    uri_path: &Option<String>,
-    vpc_service: &Option<String>,
-    connectivity: &Option<String>,
-) -> Validator {
-    let mut v = v
-        .opt_len("cloudHsmClusterId", cluster, 19, 24)
-        .opt_len("xksProxyUriEndpoint", uri_endpoint, 10, 128)
-        .opt_len("xksProxyUriPath", uri_path, 10, 128)
-        .opt_len("xksProxyVpcEndpointServiceName", vpc_service, 20, 64);
-    if let Some(p) = password {
-        v = v.len("keyStorePassword", p.expose(), 7, 32);
-    }
-    // The model's pattern is unanchored: an id that is not a declared cluster is
-    // CloudHsmClusterNotFoundException, as on AWS.
-    if let Some(c) = connectivity {
-        let ok = matches!(c.as_str(), "PUBLIC_ENDPOINT" | "VPC_ENDPOINT_SERVICE");
-        v = v.pattern(
-            "xksProxyConnectivity",
-            c,
-            "enum value set: [PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE]",
-            ok,
-        );
-    }
-    v
-}
-
 impl Operation for CreateCustomKeyStore {
     const NAME: &'static str = "CreateCustomKeyStore";
     const USES_STORAGE: bool = true;
@@ -95,32 +62,7 @@ impl Operation for CreateCustomKeyStore {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new()
-            .required("customKeyStoreName", &req.custom_key_store_name)
-            .opt_len("customKeyStoreName", &req.custom_key_store_name, 1, 256)
-            .opt_len(
-                "trustAnchorCertificate",
-                &req.trust_anchor_certificate,
-                1,
-                5000,
-            );
-        v = validate_members(
-            v,
-            &req.cloud_hsm_cluster_id,
-            &req.key_store_password,
-            &req.xks_proxy_uri_endpoint,
-            &req.xks_proxy_uri_path,
-            &req.xks_proxy_vpc_endpoint_service_name,
-            &req.xks_proxy_connectivity,
-        );
         let store_type = req.custom_key_store_type.as_deref().unwrap_or(CLOUDHSM);
-        v = v.pattern(
-            "customKeyStoreType",
-            store_type,
-            "enum value set: [AWS_CLOUDHSM, EXTERNAL_KEY_STORE]",
-            store_type == CLOUDHSM || store_type == EXTERNAL,
-        );
-        v.finish()?;
         call.authorize_account("kms:CreateCustomKeyStore", Facts::NONE)?;
         if store_type == EXTERNAL {
             return Err(KmsError::UnsupportedOperation(

@@ -14,7 +14,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -66,12 +65,6 @@ pub fn usage_allowed(spec: KeySpec, usage: KeyUsage) -> bool {
     }
 }
 
-/// True when a policy has only the characters the model allows.
-pub(crate) fn policy_chars_ok(p: &str) -> bool {
-    p.chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
-}
-
 impl Operation for CreateKey {
     const NAME: &'static str = "CreateKey";
     const USES_STORAGE: bool = true;
@@ -80,20 +73,6 @@ impl Operation for CreateKey {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new()
-            .opt_len("policy", &req.policy, 1, 131_072)
-            .opt_len("description", &req.description, 0, 8192)
-            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
-            .opt_len("xksKeyId", &req.xks_key_id, 1, 128);
-        if let Some(p) = &req.policy {
-            v = v.pattern(
-                "policy",
-                p,
-                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-                policy_chars_ok(p),
-            );
-        }
-        v.finish()?;
         let usage = req
             .key_usage
             .as_deref()

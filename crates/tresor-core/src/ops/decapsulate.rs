@@ -7,7 +7,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{EncapsulationAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -45,17 +44,6 @@ impl Operation for Decapsulate {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new()
-            .required(
-                "sharedSecretCiphertextBlob",
-                &req.shared_secret_ciphertext_blob,
-            )
-            .required("encapsulationAlgorithm", &req.encapsulation_algorithm)
-            .grant_tokens(&req.grant_tokens);
-        if let Some(c) = &req.shared_secret_ciphertext_blob {
-            v = v.blob_len("sharedSecretCiphertextBlob", c.0.len(), 1, 6144);
-        }
-        v.finish()?;
         let algorithm = EncapsulationAlgorithmSpec::parse(
             req.encapsulation_algorithm.as_deref().unwrap_or_default(),
             "encapsulationAlgorithm",

@@ -5,7 +5,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::ids::alias_arn;
 use crate::pipeline::{not_found_alias, Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -28,9 +27,6 @@ impl Operation for DeleteAlias {
     type Response = Empty;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
-        Validator::new()
-            .required("aliasName", &req.alias_name)
-            .finish()?;
         let name = req.alias_name.as_deref().unwrap_or_default();
         crate::ids::validate_alias_name(name, false)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());

@@ -9,7 +9,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 use tresor_store::KeyRecord;
 
@@ -54,9 +53,6 @@ impl Operation for DeleteImportedKeyMaterial {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .opt_len("keyMaterialId", &req.key_material_id, 64, 64)
-            .finish()?;
         let key = call.key(key_id, "kms:DeleteImportedKeyMaterial", Facts::NONE)?;
         require_importable(&key)?;
         let kms = call.kms;

@@ -6,7 +6,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyAgreementAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -46,14 +45,6 @@ impl Operation for DeriveSharedSecret {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new()
-            .required("keyAgreementAlgorithm", &req.key_agreement_algorithm)
-            .required("publicKey", &req.public_key)
-            .grant_tokens(&req.grant_tokens);
-        if let Some(p) = &req.public_key {
-            v = v.blob_len("publicKey", p.0.len(), 1, 8192);
-        }
-        v.finish()?;
         let algorithm = KeyAgreementAlgorithmSpec::parse(
             req.key_agreement_algorithm.as_deref().unwrap_or_default(),
             "keyAgreementAlgorithm",

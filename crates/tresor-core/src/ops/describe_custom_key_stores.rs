@@ -5,7 +5,6 @@ use crate::custom_key_stores::{self as cks, CustomKeyStoreEntry};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{cut_page, parse_marker};
 use serde::{Deserialize, Serialize};
 
@@ -42,12 +41,6 @@ impl Operation for DescribeCustomKeyStores {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        Validator::new()
-            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
-            .opt_len("customKeyStoreName", &req.custom_key_store_name, 1, 256)
-            .range("limit", req.limit, 1, 1000)
-            .opt_len("marker", &req.marker, 1, 1024)
-            .finish()?;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
             return Err(KmsError::Validation(
                 "You can specify either CustomKeyStoreId or CustomKeyStoreName, but not both."

@@ -3,7 +3,6 @@
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::KeyMetadata;
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +35,6 @@ impl Operation for DescribeKey {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
-        Validator::new().grant_tokens(&req.grant_tokens).finish()?;
         let key = call.key(key_id, "kms:DescribeKey", Facts::NONE)?;
         let mut key_metadata = call.kms.key_metadata(&key)?;
         key_metadata.multi_region_configuration =

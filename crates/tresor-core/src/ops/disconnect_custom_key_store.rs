@@ -8,7 +8,6 @@ use crate::custom_key_stores::{self as cks, state};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -31,10 +30,6 @@ impl Operation for DisconnectCustomKeyStore {
     type Response = Empty;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
-        Validator::new()
-            .required("customKeyStoreId", &req.custom_key_store_id)
-            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
-            .finish()?;
         let id = req.custom_key_store_id.unwrap_or_default();
         call.authorize_account("kms:DisconnectCustomKeyStore", Facts::NONE)?;
         let kms = call.kms;

@@ -8,7 +8,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, Origin};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::KeyRecord;
 
@@ -68,14 +67,6 @@ impl Operation for EnableKeyRotation {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .range(
-                "rotationPeriodInDays",
-                req.rotation_period_in_days,
-                90,
-                2560,
-            )
-            .finish()?;
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
         let key = call.key(
             key_id,

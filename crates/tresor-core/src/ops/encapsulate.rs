@@ -6,7 +6,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{EncapsulationAlgorithmSpec, KeyUsage};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +43,6 @@ impl Operation for Encapsulate {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .required("encapsulationAlgorithm", &req.encapsulation_algorithm)
-            .grant_tokens(&req.grant_tokens)
-            .finish()?;
         let algorithm = EncapsulationAlgorithmSpec::parse(
             req.encapsulation_algorithm.as_deref().unwrap_or_default(),
             "encapsulationAlgorithm",

@@ -5,7 +5,6 @@ use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -43,15 +42,6 @@ impl Operation for Encrypt {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new()
-            .required("keyId", &req.key_id)
-            .opt_len("keyId", &req.key_id, 1, 2048)
-            .required("plaintext", &req.plaintext)
-            .grant_tokens(&req.grant_tokens);
-        if let Some(p) = &req.plaintext {
-            v = v.blob_len("plaintext", p.0.len(), 1, 4096);
-        }
-        v.finish()?;
         let (Some(key_id), Some(plaintext)) = (req.key_id.as_deref(), req.plaintext.as_ref())
         else {
             return Err(KmsError::internal("validated members missing"));

@@ -207,6 +207,19 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
     if let Some(k) = r.key_id {
         let key = call.key(k, r.action, r.facts)?;
         require_encryption_key(&key, call.operation)?;
+        // A symmetric ciphertext (it names its key; no algorithm or SYMMETRIC_DEFAULT)
+        // cannot be an asymmetric key's: AWS answers IncorrectKeyException, after the
+        // key's state.
+        if key.spec != KeySpec::SymmetricDefault
+            && r.algorithm
+                .as_deref()
+                .is_none_or(|a| a == "SYMMETRIC_DEFAULT")
+            && blob::parse_header(r.ciphertext).is_ok()
+        {
+            return Err(KmsError::IncorrectKey(
+                crate::messages::INCORRECT_KEY.into(),
+            ));
+        }
         let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
         no_context_for_asymmetric(&key, r.context)?;
         if r.ignore_ciphertext {

@@ -6,7 +6,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::DataKeySpec;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
 use tresor_crypto::SecretBytes;
@@ -50,12 +49,6 @@ pub(crate) struct DataKey {
 
 /// Validates the request, authorizes `action`, and makes the data key.
 pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsResult<DataKey> {
-    Validator::new()
-        .required("keyId", &req.key_id)
-        .opt_len("keyId", &req.key_id, 1, 2048)
-        .range("numberOfBytes", req.number_of_bytes, 1, 1024)
-        .grant_tokens(&req.grant_tokens)
-        .finish()?;
     let spec = req
         .key_spec
         .as_deref()

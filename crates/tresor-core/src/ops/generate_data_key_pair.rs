@@ -8,7 +8,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::DataKeyPairSpec;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext, SecretBlob};
 use serde::{Deserialize, Serialize};
 use tresor_crypto::asymmetric::PrivateKey;
@@ -54,12 +53,6 @@ pub(crate) struct DataKeyPair {
 
 /// Validates, authorizes `action` on the symmetric wrapping key, and generates the pair.
 pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsResult<DataKeyPair> {
-    Validator::new()
-        .required("keyId", &req.key_id)
-        .opt_len("keyId", &req.key_id, 1, 2048)
-        .required("keyPairSpec", &req.key_pair_spec)
-        .grant_tokens(&req.grant_tokens)
-        .finish()?;
     let spec = DataKeyPairSpec::parse(
         req.key_pair_spec.as_deref().unwrap_or_default(),
         "keyPairSpec",

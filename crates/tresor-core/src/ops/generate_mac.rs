@@ -5,7 +5,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyUsage, MacAlgorithmSpec};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 use tresor_crypto::asymmetric::HmacKey;
@@ -35,23 +34,9 @@ pub struct Response {
     pub key_id: String,
 }
 
-/// Validates the members GenerateMac and VerifyMac share; returns the algorithm.
-pub(crate) fn parse_members(
-    key_id: &Option<String>,
-    message: &Option<SecretBlob>,
-    algorithm: &Option<String>,
-    grant_tokens: &Option<Vec<String>>,
-) -> KmsResult<MacAlgorithmSpec> {
-    let mut v = Validator::new()
-        .required("message", message)
-        .required("keyId", key_id)
-        .opt_len("keyId", key_id, 1, 2048)
-        .required("macAlgorithm", algorithm)
-        .grant_tokens(grant_tokens);
-    if let Some(m) = message {
-        v = v.blob_len("message", m.0.len(), 1, 4096);
-    }
-    v.finish()?;
+/// Parses the algorithm GenerateMac and VerifyMac share (the model's constraints
+/// already hold).
+pub(crate) fn parse_members(algorithm: &Option<String>) -> KmsResult<MacAlgorithmSpec> {
     MacAlgorithmSpec::parse(algorithm.as_deref().unwrap_or_default(), "macAlgorithm")
 }
 
@@ -84,12 +69,7 @@ impl Operation for GenerateMac {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let algorithm = parse_members(
-            &req.key_id,
-            &req.message,
-            &req.mac_algorithm,
-            &req.grant_tokens,
-        )?;
+        let algorithm = parse_members(&req.mac_algorithm)?;
         let key = call.key(
             req.key_id.as_deref().unwrap_or_default(),
             "kms:GenerateMac",

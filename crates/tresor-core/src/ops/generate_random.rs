@@ -3,7 +3,6 @@
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::SecretBlob;
 use serde::{Deserialize, Serialize};
 
@@ -64,10 +63,6 @@ impl Operation for GenerateRandom {
                 crate::messages::NUMBER_OF_BYTES_REQUIRED.into(),
             ));
         }
-        Validator::new()
-            .range("numberOfBytes", req.number_of_bytes, 1, 1024)
-            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
-            .finish()?;
         call.authorize_account("kms:GenerateRandom", Facts::NONE)?;
         if req.recipient.is_some() {
             return Err(KmsError::UnsupportedOperation(

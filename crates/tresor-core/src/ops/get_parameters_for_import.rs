@@ -7,7 +7,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyState, Origin};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
 use tresor_crypto::asymmetric::{AsymmetricSpec, PrivateKey};
@@ -87,10 +86,6 @@ impl Operation for GetParametersForImport {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .required("wrappingAlgorithm", &req.wrapping_algorithm)
-            .required("wrappingKeySpec", &req.wrapping_key_spec)
-            .finish()?;
         let algorithm = req.wrapping_algorithm.as_deref().unwrap_or_default();
         let spec = req.wrapping_key_spec.as_deref().unwrap_or_default();
         let wrapping_spec = match spec {

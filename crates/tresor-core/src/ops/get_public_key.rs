@@ -5,7 +5,6 @@ use super::key_id_member;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Algorithms, Blob};
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +49,6 @@ impl Operation for GetPublicKey {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new().grant_tokens(&req.grant_tokens).finish()?;
         let key = call.key(key_id, "kms:GetPublicKey", Facts::NONE)?;
         crate::states::require_usable(&key)?;
         let Some(public) = &key.public else {

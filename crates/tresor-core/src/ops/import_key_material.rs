@@ -12,7 +12,6 @@ use crate::imported::{plan_import, ImportTarget, ImportType};
 use crate::model::{KeySpec, KeyState};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::Blob;
 use serde::{Deserialize, Serialize};
 use tresor_crypto::asymmetric::{OaepHash, PrivateKey};
@@ -125,25 +124,6 @@ impl Operation for ImportKeyMaterial {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new()
-            .required("importToken", &req.import_token)
-            .required("encryptedKeyMaterial", &req.encrypted_key_material)
-            .opt_len(
-                "keyMaterialDescription",
-                &req.key_material_description,
-                0,
-                256,
-            )
-            .opt_len("keyMaterialId", &req.key_material_id, 64, 64);
-        for (field, b) in [
-            ("importToken", &req.import_token),
-            ("encryptedKeyMaterial", &req.encrypted_key_material),
-        ] {
-            if let Some(b) = b {
-                v = v.blob_len(field, b.0.len(), 1, 6144);
-            }
-        }
-        v.finish()?;
         let now = call.now_ms();
         let expires = match req.expiration_model.as_deref() {
             None | Some("KEY_MATERIAL_EXPIRES") => true,

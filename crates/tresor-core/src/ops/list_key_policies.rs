@@ -4,7 +4,6 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 
 /// ListKeyPolicies.
@@ -38,10 +37,6 @@ impl Operation for ListKeyPolicies {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .range("limit", req.limit, 1, 1000)
-            .opt_len("marker", &req.marker, 1, 1024)
-            .finish()?;
         crate::wire::parse_marker(&req.marker)?;
         call.key(key_id, "kms:ListKeyPolicies", Facts::NONE)?;
         Ok(Response {

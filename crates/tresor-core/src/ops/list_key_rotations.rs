@@ -7,7 +7,6 @@ use super::key_id_member;
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{parse_marker, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -67,10 +66,6 @@ impl Operation for ListKeyRotations {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .range("limit", req.limit, 1, 1000)
-            .opt_len("marker", &req.marker, 1, 1024)
-            .finish()?;
         let all = match req.include_key_material.as_deref() {
             None | Some("ROTATIONS_ONLY") => false,
             Some("ALL_KEY_MATERIAL") => true,

@@ -3,7 +3,6 @@
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::parse_marker;
 use serde::{Deserialize, Serialize};
 
@@ -48,16 +47,6 @@ impl Operation for ListKeys {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new().range("limit", req.limit, 1, 1000).opt_len(
-            "marker",
-            &req.marker,
-            1,
-            1024,
-        );
-        if let Some(owners) = &req.resource_owners {
-            v = v.count("resourceOwners", owners.len(), 1, 2);
-        }
-        v.finish()?;
         let after = parse_marker(&req.marker)?;
         call.authorize_account("kms:ListKeys", Facts::NONE)?;
         let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);

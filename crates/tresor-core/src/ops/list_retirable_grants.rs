@@ -1,6 +1,5 @@
 //! ListRetirableGrants: the grants a principal may retire, paged.
 
-use super::create_grant::principal_member;
 use super::list_grants::{page, Response, MAX_LIMIT};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
@@ -30,16 +29,10 @@ impl Operation for ListRetirableGrants {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let v = Validator::new()
+        // The service's limit, stricter than the model's 1..=1000.
+        Validator::new()
             .range("limit", req.limit, 1, MAX_LIMIT)
-            .opt_len("marker", &req.marker, 1, 1024)
-            .opt_len(
-                "retiringServicePrincipal",
-                &req.retiring_service_principal,
-                1,
-                128,
-            );
-        principal_member(v, "retiringPrincipal", &req.retiring_principal).finish()?;
+            .finish()?;
         if req.retiring_service_principal.is_some() {
             return Err(KmsError::UnsupportedOperation(
                 "Grants to AWS service principals are not supported by Tresor.".into(),

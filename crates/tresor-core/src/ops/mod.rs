@@ -125,14 +125,13 @@ pub static ALL: &[OperationEntry] = &[
 #[derive(Debug, serde::Serialize)]
 pub struct Empty {}
 
-/// Validates a required `KeyId` member and returns it.
+/// A required `KeyId` member (the model's constraints, checked before the operation
+/// ran, guarantee it is present).
 pub(crate) fn key_id_member<'a>(
     field: &str,
     value: &'a Option<String>,
 ) -> crate::KmsResult<&'a str> {
-    crate::validate::Validator::new()
-        .required(field, value)
-        .opt_len(field, value, 1, 2048)
-        .finish()?;
-    Ok(value.as_deref().unwrap_or_default())
+    value
+        .as_deref()
+        .ok_or_else(|| crate::KmsError::internal(format!("required member {field} missing")))
 }

@@ -5,7 +5,6 @@ use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_policy::{Decision, Policy, RequestContext};
 
@@ -23,18 +22,9 @@ pub struct Request {
     pub bypass_policy_lockout_safety_check: Option<bool>,
 }
 
-/// Validates the `PolicyName` member: only `default` exists.
+/// Checks the `PolicyName` member (its model constraints already hold): only
+/// `default` exists.
 pub(crate) fn policy_name(name: &Option<String>) -> KmsResult<()> {
-    let mut v = Validator::new().opt_len("policyName", name, 1, 128);
-    if let Some(n) = name {
-        v = v.pattern(
-            "policyName",
-            n,
-            "[\\w]+",
-            n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-        );
-    }
-    v.finish()?;
     match name.as_deref() {
         None | Some("default") => Ok(()),
         Some(other) => Err(KmsError::NotFound(format!(
@@ -84,10 +74,6 @@ impl Operation for PutKeyPolicy {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .required("policy", &req.policy)
-            .opt_len("policy", &req.policy, 1, 131_072)
-            .finish()?;
         policy_name(&req.policy_name)?;
         let text = req.policy.unwrap_or_default();
         let parsed = crate::policy::parse_key_policy(&text)?;

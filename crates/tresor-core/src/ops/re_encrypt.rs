@@ -7,7 +7,6 @@ use super::envelope;
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, EncryptionContext};
 use serde::{Deserialize, Serialize};
 
@@ -55,16 +54,6 @@ impl Operation for ReEncrypt {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new()
-            .required("ciphertextBlob", &req.ciphertext_blob)
-            .required("destinationKeyId", &req.destination_key_id)
-            .opt_len("destinationKeyId", &req.destination_key_id, 1, 2048)
-            .opt_len("sourceKeyId", &req.source_key_id, 1, 2048)
-            .grant_tokens(&req.grant_tokens);
-        if let Some(c) = &req.ciphertext_blob {
-            v = v.blob_len("ciphertextBlob", c.0.len(), 1, 6144);
-        }
-        v.finish()?;
         let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
         let ciphertext = req
             .ciphertext_blob

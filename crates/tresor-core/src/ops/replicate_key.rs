@@ -14,7 +14,6 @@ use crate::ids;
 use crate::model::{KeyState, Origin};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{validate_tags, KeyMetadata, Tag, MAX_TAGS};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -55,20 +54,6 @@ pub struct Response {
     pub replica_tags: Vec<TagOut>,
 }
 
-/// True for a Region name as the model's pattern `^([a-z]+-){2,3}\d+$` has it.
-pub(crate) fn region_ok(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    let Some((last, words)) = parts.split_last() else {
-        return false;
-    };
-    (2..=3).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-}
-
 impl Operation for ReplicateKey {
     const NAME: &'static str = "ReplicateKey";
     const USES_STORAGE: bool = true;
@@ -78,23 +63,6 @@ impl Operation for ReplicateKey {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new()
-            .required("replicaRegion", &req.replica_region)
-            .opt_len("replicaRegion", &req.replica_region, 1, 32)
-            .opt_len("policy", &req.policy, 1, 131_072)
-            .opt_len("description", &req.description, 0, 8192);
-        if let Some(r) = &req.replica_region {
-            v = v.pattern("replicaRegion", r, "^([a-z]+-){2,3}\\d+$", region_ok(r));
-        }
-        if let Some(p) = &req.policy {
-            v = v.pattern(
-                "policy",
-                p,
-                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-                super::create_key::policy_chars_ok(p),
-            );
-        }
-        v.finish()?;
         let replica_region = req.replica_region.clone().unwrap_or_default();
         let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
         if tags.len() > MAX_TAGS {

@@ -6,7 +6,6 @@ use super::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyRef;
 use crate::pipeline::{Call, Operation};
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -32,11 +31,6 @@ impl Operation for RetireGrant {
     type Response = Empty;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
-        Validator::new()
-            .opt_len("grantToken", &req.grant_token, 1, 8192)
-            .opt_len("keyId", &req.key_id, 1, 2048)
-            .opt_len("grantId", &req.grant_id, 1, 128)
-            .finish()?;
         let grant_id = match (&req.grant_token, &req.grant_id) {
             (Some(t), _) => token_grant_id(t)?,
             (None, Some(id)) if req.key_id.is_some() => id.clone(),

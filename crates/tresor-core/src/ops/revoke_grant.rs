@@ -4,7 +4,6 @@ use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -30,10 +29,6 @@ impl Operation for RevokeGrant {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .required("grantId", &req.grant_id)
-            .opt_len("grantId", &req.grant_id, 1, 128)
-            .finish()?;
         let grant_id = req.grant_id.clone().unwrap_or_default();
         let key = call.key_no_alias(key_id, "kms:RevokeGrant", Facts::NONE)?;
         let kms = call.kms;

@@ -46,6 +46,8 @@ impl Operation for RotateKeyOnDemand {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:RotateKeyOnDemand", Facts::NONE)?;
+        // The key's state before its type, as AWS checks them.
+        require_rotation_state(&key.record, &key)?;
         if key.origin == Origin::External && key.spec == KeySpec::SymmetricDefault {
             return rotate_imported(call, &key);
         }
@@ -86,10 +88,9 @@ fn rotate_imported(call: &mut Call<'_>, key: &CachedKey) -> KmsResult<Response> 
     kms.update_key(&key.record.key_id, |rec| {
         require_rotation_state(rec, key)?;
         if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
-            return Err(KmsError::LimitExceeded(format!(
-                "{} has had the maximum of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
-                key.arn
-            )));
+            return Err(KmsError::LimitExceeded(
+                crate::messages::on_demand_rotation_limit(&key.arn),
+            ));
         }
         let rows = kms.store.materials(&rec.key_id)?;
         let Some(pending) = crate::imported::pending(rec, &rows).filter(|m| m.is_present()) else {

@@ -47,9 +47,6 @@ impl Operation for ScheduleKeyDeletion {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .range("pendingWindowInDays", req.pending_window_in_days, 1, 365)
-            .finish()?;
         // The service allows a narrower window than the model.
         Validator::new()
             .range("pendingWindowInDays", req.pending_window_in_days, 7, 30)

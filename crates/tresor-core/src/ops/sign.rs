@@ -6,7 +6,6 @@ use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyUsage, MessageType, SigningAlgorithmSpec};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 use tresor_crypto::asymmetric::{MessageKind, SigningAlgorithm};
@@ -106,24 +105,11 @@ pub(crate) fn check_signing(
     Ok((provider, kind))
 }
 
-/// Validates and parses the members Sign and Verify share.
+/// Parses the members Sign and Verify share (the model's constraints already hold).
 pub(crate) fn parse_members(
-    key_id: &Option<String>,
-    message: &Option<SecretBlob>,
     algorithm: &Option<String>,
     message_type: &Option<String>,
-    grant_tokens: &Option<Vec<String>>,
 ) -> KmsResult<(SigningAlgorithmSpec, MessageType)> {
-    let mut v = Validator::new()
-        .required("keyId", key_id)
-        .opt_len("keyId", key_id, 1, 2048)
-        .required("message", message)
-        .required("signingAlgorithm", algorithm)
-        .grant_tokens(grant_tokens);
-    if let Some(m) = message {
-        v = v.blob_len("message", m.0.len(), 1, 4096);
-    }
-    v.finish()?;
     let algorithm =
         SigningAlgorithmSpec::parse(algorithm.as_deref().unwrap_or_default(), "signingAlgorithm")?;
     let message_type = message_type
@@ -142,13 +128,7 @@ impl Operation for Sign {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let (algorithm, message_type) = parse_members(
-            &req.key_id,
-            &req.message,
-            &req.signing_algorithm,
-            &req.message_type,
-            &req.grant_tokens,
-        )?;
+        let (algorithm, message_type) = parse_members(&req.signing_algorithm, &req.message_type)?;
         let message = req
             .message
             .as_ref()

@@ -4,7 +4,6 @@ use super::{key_id_member, Empty};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{validate_tags, Tag, MAX_TAGS};
 use serde::Deserialize;
 use tresor_store::{TagRecord, Write};
@@ -30,7 +29,6 @@ impl Operation for TagResource {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new().required("tags", &req.tags).finish()?;
         let tags = validate_tags(req.tags.as_deref().unwrap_or_default())?;
         let key = call.key_no_alias(
             key_id,

@@ -4,7 +4,6 @@ use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -29,11 +28,6 @@ impl Operation for UntagResource {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new().required("tagKeys", &req.tag_keys);
-        for k in req.tag_keys.iter().flatten() {
-            v = v.len("tagKeys.member", k, 1, 128);
-        }
-        v.finish()?;
         let remove = req.tag_keys.unwrap_or_default();
         let key = call.key_no_alias(
             key_id,

@@ -2,14 +2,13 @@
 //! KeyStorePassword or a related HSM cluster. Tresor calls a declared cluster related
 //! when it is the same token (module and label) as the store's current cluster.
 
-use super::create_custom_key_store::{unique_error, validate_members, XksCredential};
+use super::create_custom_key_store::{unique_error, XksCredential};
 use super::Empty;
 use crate::admin::SecretString;
 use crate::custom_key_stores::{self as cks, state, CLOUDHSM};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_crypto::SecretBytes;
 use tresor_store::Write;
@@ -43,25 +42,6 @@ impl Operation for UpdateCustomKeyStore {
     type Response = Empty;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
-        let v = Validator::new()
-            .required("customKeyStoreId", &req.custom_key_store_id)
-            .opt_len("customKeyStoreId", &req.custom_key_store_id, 1, 64)
-            .opt_len(
-                "newCustomKeyStoreName",
-                &req.new_custom_key_store_name,
-                1,
-                256,
-            );
-        validate_members(
-            v,
-            &req.cloud_hsm_cluster_id,
-            &req.key_store_password,
-            &req.xks_proxy_uri_endpoint,
-            &req.xks_proxy_uri_path,
-            &req.xks_proxy_vpc_endpoint_service_name,
-            &req.xks_proxy_connectivity,
-        )
-        .finish()?;
         let id = req.custom_key_store_id.clone().unwrap_or_default();
         call.authorize_account("kms:UpdateCustomKeyStore", Facts::NONE)?;
         let kms = call.kms;

@@ -4,7 +4,6 @@ use super::{key_id_member, Empty};
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 
 /// UpdateKeyDescription.
@@ -28,10 +27,6 @@ impl Operation for UpdateKeyDescription {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = key_id_member("keyId", &req.key_id)?;
-        Validator::new()
-            .required("description", &req.description)
-            .opt_len("description", &req.description, 0, 8192)
-            .finish()?;
         let description = req.description.unwrap_or_default();
         let key = call.key(key_id, "kms:UpdateKeyDescription", Facts::NONE)?;
         call.kms.update_key(&key.record.key_id, |rec| {

@@ -11,7 +11,6 @@ use crate::ids;
 use crate::model::KeyState;
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use serde::Deserialize;
 use tresor_store::Write;
 
@@ -38,18 +37,6 @@ impl Operation for UpdatePrimaryRegion {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Empty> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
-        let mut v = Validator::new()
-            .required("primaryRegion", &req.primary_region)
-            .opt_len("primaryRegion", &req.primary_region, 1, 32);
-        if let Some(r) = &req.primary_region {
-            v = v.pattern(
-                "primaryRegion",
-                r,
-                "^([a-z]+-){2,3}\\d+$",
-                super::replicate_key::region_ok(r),
-            );
-        }
-        v.finish()?;
         let new_region = req.primary_region.clone().unwrap_or_default();
         let facts = Facts {
             primary_region: Some(&new_region),

@@ -5,7 +5,6 @@ use super::sign::{check_signing, parse_members};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -44,18 +43,7 @@ impl Operation for Verify {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new().required("signature", &req.signature);
-        if let Some(s) = &req.signature {
-            v = v.blob_len("signature", s.0.len(), 1, 6144);
-        }
-        v.finish()?;
-        let (algorithm, message_type) = parse_members(
-            &req.key_id,
-            &req.message,
-            &req.signing_algorithm,
-            &req.message_type,
-            &req.grant_tokens,
-        )?;
+        let (algorithm, message_type) = parse_members(&req.signing_algorithm, &req.message_type)?;
         let message = req
             .message
             .as_ref()

@@ -4,7 +4,6 @@ use super::generate_mac::{hmac_key, parse_members};
 use crate::error::{KmsError, KmsResult};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
-use crate::validate::Validator;
 use crate::wire::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
@@ -42,17 +41,7 @@ impl Operation for VerifyMac {
     type Response = Response;
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
-        let mut v = Validator::new().required("mac", &req.mac);
-        if let Some(m) = &req.mac {
-            v = v.blob_len("mac", m.0.len(), 1, 6144);
-        }
-        v.finish()?;
-        let algorithm = parse_members(
-            &req.key_id,
-            &req.message,
-            &req.mac_algorithm,
-            &req.grant_tokens,
-        )?;
+        let algorithm = parse_members(&req.mac_algorithm)?;
         let key = call.key(
             req.key_id.as_deref().unwrap_or_default(),
             "kms:VerifyMac",

@@ -29,7 +29,7 @@
 use crate::cache::{CachedKey, KeyMaterial};
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyUsage, Origin};
-use crate::pipeline::{entry, Call, OperationEntry};
+use crate::pipeline::{unmodeled_entry as entry, Call, OperationEntry};
 use crate::policy::Facts;
 use crate::validate::Validator;
 use serde::Deserialize;
