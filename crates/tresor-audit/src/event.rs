@@ -4,7 +4,6 @@
 //! Tresor's own `tresor` member (sequence number and previous record's hash) as the last
 //! member of the object, see [`crate::files`].
 
-use serde::Serialize;
 use serde_json::Value;
 use tresor_core::audit::AuditRecord;
 
@@ -25,68 +24,6 @@ fn event_source(event_name: &str) -> &'static str {
 pub const KEY_RESOURCE_TYPE: &str = "AWS::KMS::Key";
 /// Longest `errorMessage` kept (characters).
 const MAX_ERROR_MESSAGE: usize = 2048;
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Event<'a> {
-    event_version: &'static str,
-    user_identity: UserIdentity<'a>,
-    event_time: String,
-    event_source: &'static str,
-    event_name: &'a str,
-    aws_region: &'a str,
-    #[serde(rename = "sourceIPAddress")]
-    source_ip_address: &'a str,
-    user_agent: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<String>,
-    request_parameters: &'a Option<Value>,
-    response_elements: &'a Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    additional_event_data: &'a Option<Value>,
-    #[serde(rename = "requestID")]
-    request_id: &'a str,
-    #[serde(rename = "eventID")]
-    event_id: String,
-    read_only: bool,
-    resources: Vec<Resource<'a>>,
-    event_type: &'static str,
-    management_event: bool,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    recipient_account_id: &'a str,
-    event_category: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UserIdentity<'a> {
-    #[serde(rename = "type", skip_serializing_if = "str::is_empty")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    principal_id: String,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    arn: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    account_id: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    access_key_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invoked_by: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Resource<'a> {
-    #[serde(rename = "accountId")]
-    account_id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(rename = "ARN")]
-    arn: &'a str,
-}
 
 /// CloudTrail's `eventTime` for `ms` since the epoch: `2026-11-28T12:00:00Z`.
 pub fn event_time(ms: i64) -> String {
@@ -109,18 +46,58 @@ pub fn format_utc_seconds(t: time::OffsetDateTime) -> String {
     )
 }
 
-fn user_identity<'a>(r: &'a AuditRecord<'_>) -> UserIdentity<'a> {
+/// Appends `"name":` to `out` (after a comma unless it opens the object).
+fn key(out: &mut Vec<u8>, name: &str) {
+    if out.last().is_some_and(|b| *b != b'{') {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Appends `value` as a JSON string.
+fn string(out: &mut Vec<u8>, value: &str) {
+    let plain = value
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f);
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, value);
+    }
+}
+
+fn str_member(out: &mut Vec<u8>, name: &str, value: &str) {
+    key(out, name);
+    string(out, value);
+}
+
+fn value_member(out: &mut Vec<u8>, name: &str, value: Option<&Value>) -> serde_json::Result<()> {
+    key(out, name);
+    match value {
+        Some(v) => serde_json::to_writer(&mut *out, v),
+        None => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
+}
+
+fn user_identity(out: &mut Vec<u8>, r: &AuditRecord<'_>) {
     let c = r.caller;
+    key(out, "userIdentity");
+    out.push(b'{');
     if r.service_event {
-        return UserIdentity {
-            kind: "",
-            principal_id: String::new(),
-            arn: "",
-            account_id: &c.account,
-            access_key_id: "",
-            user_name: None,
-            invoked_by: Some("AWS Internal"),
-        };
+        if !c.account.is_empty() {
+            str_member(out, "accountId", &c.account);
+        }
+        str_member(out, "invokedBy", "AWS Internal");
+        out.push(b'}');
+        return;
     }
     let arn = c.principal_arn.as_str();
     let (kind, principal_id, user_name) = if arn.is_empty() {
@@ -135,15 +112,21 @@ fn user_identity<'a>(r: &'a AuditRecord<'_>) -> UserIdentity<'a> {
     } else {
         ("Unknown", synthetic_user_id(arn), None)
     };
-    UserIdentity {
-        kind,
-        principal_id,
-        arn,
-        account_id: &c.account,
-        access_key_id: &c.access_key_id,
-        user_name,
-        invoked_by: None,
+    str_member(out, "type", kind);
+    for (name, value) in [
+        ("principalId", principal_id.as_str()),
+        ("arn", arn),
+        ("accountId", c.account.as_str()),
+        ("accessKeyId", c.access_key_id.as_str()),
+    ] {
+        if !value.is_empty() {
+            str_member(out, name, value);
+        }
     }
+    if let Some(name) = user_name {
+        str_member(out, "userName", name);
+    }
+    out.push(b'}');
 }
 
 /// Tresor keeps no IAM unique ids (`AIDA…`): a stable stand-in derived from the ARN.
@@ -154,56 +137,74 @@ fn synthetic_user_id(arn: &str) -> String {
     id
 }
 
-fn resources<'a>(arns: &'a [String]) -> Vec<Resource<'a>> {
-    let mut out: Vec<Resource<'a>> = Vec::with_capacity(arns.len());
-    for arn in arns {
-        if out.iter().any(|r| r.arn == arn.as_str()) {
+fn resources(out: &mut Vec<u8>, arns: &[String]) {
+    key(out, "resources");
+    out.push(b'[');
+    for (i, arn) in arns.iter().enumerate() {
+        if arns.get(..i).is_some_and(|seen| seen.contains(arn)) {
             continue;
         }
-        out.push(Resource {
-            account_id: arn.split(':').nth(4).unwrap_or_default(),
-            kind: KEY_RESOURCE_TYPE,
-            arn,
-        });
+        if out.last() == Some(&b'}') {
+            out.push(b',');
+        }
+        out.push(b'{');
+        str_member(out, "accountId", arn.split(':').nth(4).unwrap_or_default());
+        str_member(out, "type", KEY_RESOURCE_TYPE);
+        str_member(out, "ARN", arn);
+        out.push(b'}');
     }
-    out
+    out.push(b']');
 }
 
-/// The CloudTrail event for `r` as JSON (one object, no newline). `event_id` is the new
-/// event's `eventID`.
+/// The CloudTrail event for `r` as JSON (one object, no newline), in CloudTrail's
+/// member order, written straight into one buffer. `event_id` is the new event's
+/// `eventID`.
 pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8>> {
     let c = r.caller;
-    let event = Event {
-        event_version: EVENT_VERSION,
-        user_identity: user_identity(r),
-        event_time: event_time(r.event_time_ms),
-        event_source: event_source(r.event_name),
-        event_name: r.event_name,
-        aws_region: &c.region,
-        source_ip_address: &c.source_ip,
-        user_agent: &c.user_agent,
-        error_code: r.error_code,
-        error_message: r
-            .error_message
-            .as_ref()
-            .map(|m| m.chars().take(MAX_ERROR_MESSAGE).collect()),
-        request_parameters: &r.request_parameters,
-        response_elements: &r.response_elements,
-        additional_event_data: &r.additional_event_data,
-        request_id: &c.request_id,
-        event_id: event_id.to_string(),
-        read_only: r.read_only,
-        resources: resources(r.resources),
-        event_type: if r.service_event {
-            "AwsServiceEvent"
-        } else {
-            "AwsApiCall"
-        },
-        management_event: true,
-        recipient_account_id: &c.account,
-        event_category: "Management",
+    let mut out = Vec::with_capacity(1024);
+    out.push(b'{');
+    str_member(&mut out, "eventVersion", EVENT_VERSION);
+    user_identity(&mut out, r);
+    str_member(&mut out, "eventTime", &event_time(r.event_time_ms));
+    str_member(&mut out, "eventSource", event_source(r.event_name));
+    str_member(&mut out, "eventName", r.event_name);
+    str_member(&mut out, "awsRegion", &c.region);
+    str_member(&mut out, "sourceIPAddress", &c.source_ip);
+    str_member(&mut out, "userAgent", &c.user_agent);
+    if let Some(code) = r.error_code {
+        str_member(&mut out, "errorCode", code);
+    }
+    if let Some(m) = &r.error_message {
+        let end = m
+            .char_indices()
+            .nth(MAX_ERROR_MESSAGE)
+            .map_or(m.len(), |(i, _)| i);
+        str_member(&mut out, "errorMessage", m.get(..end).unwrap_or(m));
+    }
+    value_member(&mut out, "requestParameters", r.request_parameters.as_ref())?;
+    value_member(&mut out, "responseElements", r.response_elements.as_ref())?;
+    if let Some(extra) = &r.additional_event_data {
+        value_member(&mut out, "additionalEventData", Some(extra))?;
+    }
+    str_member(&mut out, "requestID", &c.request_id);
+    str_member(&mut out, "eventID", event_id);
+    key(&mut out, "readOnly");
+    out.extend_from_slice(if r.read_only { b"true" } else { b"false" });
+    resources(&mut out, r.resources);
+    let event_type = if r.service_event {
+        "AwsServiceEvent"
+    } else {
+        "AwsApiCall"
     };
-    serde_json::to_vec(&event)
+    str_member(&mut out, "eventType", event_type);
+    key(&mut out, "managementEvent");
+    out.extend_from_slice(b"true");
+    if !c.account.is_empty() {
+        str_member(&mut out, "recipientAccountId", &c.account);
+    }
+    str_member(&mut out, "eventCategory", "Management");
+    out.push(b'}');
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -260,5 +261,74 @@ mod tests {
         assert_eq!(v["resources"][0]["accountId"], "111122223333");
         assert_eq!(v["requestID"], "req-1");
         assert_eq!(v["sourceIPAddress"], "127.0.0.1");
+    }
+
+    #[test]
+    fn users_service_events_errors_and_escapes() {
+        let mut c = caller();
+        c.principal_arn = "arn:aws:iam::111122223333:user/ops/alice".into();
+        c.user_agent = "agent \"quoted\"\n\u{7}\\ é".into();
+        let long = format!("bad \"{}\"", "x".repeat(3000));
+        let arns = vec!["arn:aws:kms:us-east-1:111122223333:key/k1".to_string()];
+        let mut r = AuditRecord {
+            request_parameters: None,
+            response_elements: Some(serde_json::json!({"keyMetadata": {"keyId": "k1"}})),
+            additional_event_data: Some(serde_json::json!({"n": 1})),
+            read_only: false,
+            service_event: false,
+            event_name: "CreateKey",
+            caller: &c,
+            resources: &arns,
+            error_code: Some("ValidationException"),
+            error_message: Some(long.clone()),
+            event_time_ms: 0,
+            admitted_bytes: 0,
+            event_id: None,
+        };
+        let v: Value = serde_json::from_slice(&to_json(&r, "e2").unwrap()).unwrap();
+        assert_eq!(v["userIdentity"]["type"], "IAMUser");
+        assert_eq!(v["userIdentity"]["userName"], "alice");
+        assert!(v["userIdentity"]["principalId"]
+            .as_str()
+            .unwrap()
+            .starts_with("AIDA"));
+        assert_eq!(v["userAgent"], c.user_agent.as_str());
+        let msg = v["errorMessage"].as_str().unwrap();
+        assert_eq!(msg.chars().count(), MAX_ERROR_MESSAGE);
+        assert!(long.starts_with(msg));
+        assert_eq!(v["requestParameters"], Value::Null);
+        assert_eq!(v["responseElements"]["keyMetadata"]["keyId"], "k1");
+        assert_eq!(v["additionalEventData"]["n"], 1);
+        assert_eq!(v["readOnly"], false);
+        assert_eq!(v["eventTime"], "1970-01-01T00:00:00Z");
+        let raw = String::from_utf8(to_json(&r, "e2").unwrap()).unwrap();
+        assert!(raw.starts_with(r#"{"eventVersion":"1.11","userIdentity":{"type":"IAMUser""#));
+        assert!(raw.ends_with(r#""eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}"#), "{raw}");
+        r.service_event = true;
+        r.error_code = None;
+        r.error_message = None;
+        let v: Value = serde_json::from_slice(&to_json(&r, "e3").unwrap()).unwrap();
+        assert_eq!(
+            v["userIdentity"],
+            serde_json::json!({"accountId": "111122223333", "invokedBy": "AWS Internal"})
+        );
+        assert_eq!(v["eventType"], "AwsServiceEvent");
+        assert!(v.get("errorCode").is_none() && v.get("errorMessage").is_none());
+        let mut c2 = c.clone();
+        c2.account = String::new();
+        c2.principal_arn = String::new();
+        let r = AuditRecord {
+            service_event: false,
+            caller: &c2,
+            resources: &[],
+            ..r
+        };
+        let v: Value = serde_json::from_slice(&to_json(&r, "e4").unwrap()).unwrap();
+        assert_eq!(
+            v["userIdentity"],
+            serde_json::json!({"type": "Unknown", "accessKeyId": "AKIAIOSFODNN7EXAMPLE"})
+        );
+        assert!(v.get("recipientAccountId").is_none());
+        assert_eq!(v["resources"], serde_json::json!([]));
     }
 }

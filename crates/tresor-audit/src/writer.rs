@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 pub(crate) const RETRY: Duration = Duration::from_millis(200);
 /// What the chain member and the newline add to a record, at most.
 pub(crate) const CHAIN_BYTES: usize = 128;
+/// Read-only records arriving within this time after a write are written (and fsynced)
+/// together with the next one; a mutation's record is written at once.
+pub(crate) const READ_GROUP: Duration = Duration::from_millis(10);
 /// The smallest reservation worth having.
 const MIN_RESERVE: u64 = 64 * 1024;
 /// Records held in memory while they cannot be written; beyond, callers block.
@@ -81,6 +84,19 @@ pub(crate) enum Msg {
     /// Seal (digest) and stop.
     Close(Ack),
     /// Stop at once, as a crash would (tests).
+    #[cfg(test)]
+    Abort,
+}
+
+/// How a round of the writer's loop ends.
+enum End {
+    /// Write what is pending and go on.
+    No,
+    /// Write, seal and stop, then answer.
+    Close(Ack),
+    /// The sink is gone: write, seal and stop.
+    Disconnected,
+    /// Stop at once (tests).
     #[cfg(test)]
     Abort,
 }
@@ -157,6 +173,8 @@ pub(crate) struct Writer {
     next_rotation: Instant,
     /// The current file replaced a lost one: seal it as soon as it holds records.
     reseal: bool,
+    /// When records were last written (see [`READ_GROUP`]).
+    last_write: Instant,
     warned_rotation: bool,
 }
 
@@ -166,44 +184,74 @@ impl Writer {
     /// Serves the queue until it is closed.
     pub(crate) fn run(mut self, rx: &Receiver<Msg>) {
         loop {
-            let mut closing = None;
+            let mut end = End::No;
             if self.pending.len() < MAX_PENDING {
                 match rx.recv_timeout(self.wait_time()) {
-                    Ok(m) => {
-                        let mut next = Some(m);
-                        let mut taken = 0;
-                        while let Some(m) = next.take() {
-                            match m {
-                                Msg::Record(body, ack) => {
-                                    self.pending.push_back(Item::Record(body, ack));
-                                }
-                                Msg::Flush(ack) => self.pending.push_back(Item::Flush(ack)),
-                                Msg::Close(ack) => {
-                                    closing = Some(ack);
-                                    break;
-                                }
-                                #[cfg(test)]
-                                Msg::Abort => return,
-                            }
-                            taken += 1;
-                            if taken < self.limits.max_batch {
-                                next = rx.try_recv().ok();
-                            }
-                        }
-                    }
+                    Ok(m) => end = self.gather(rx, m),
                     Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => {
-                        let _ = self.close();
-                        return;
-                    }
+                    Err(RecvTimeoutError::Disconnected) => end = End::Disconnected,
                 }
             } else {
                 std::thread::sleep(RETRY);
             }
+            match end {
+                End::Disconnected => {
+                    let _ = self.close();
+                    return;
+                }
+                #[cfg(test)]
+                End::Abort => return,
+                End::No | End::Close(_) => {}
+            }
             self.step();
-            if let Some(ack) = closing {
+            if let End::Close(ack) = end {
                 let _ = ack.send(self.close().map_err(|e| e.to_string()));
                 return;
+            }
+        }
+    }
+
+    /// Queues `first` and what follows it: everything already waiting, and — while only
+    /// read-only records are queued — what arrives until [`READ_GROUP`] after the last
+    /// write, so that a busy log writes and fsyncs in groups. A mutation, a flush or a
+    /// full batch ends the wait at once.
+    fn gather(&mut self, rx: &Receiver<Msg>, first: Msg) -> End {
+        let deadline = self.last_write + READ_GROUP;
+        let mut waiter = self.failing_since.is_some()
+            || self
+                .pending
+                .iter()
+                .any(|i| matches!(i, Item::Flush(_) | Item::Record(_, Some(_))));
+        let mut next = Some(first);
+        let mut taken = 0;
+        loop {
+            while let Some(m) = next.take() {
+                match m {
+                    Msg::Record(body, ack) => {
+                        waiter |= ack.is_some();
+                        self.pending.push_back(Item::Record(body, ack));
+                    }
+                    Msg::Flush(ack) => {
+                        waiter = true;
+                        self.pending.push_back(Item::Flush(ack));
+                    }
+                    Msg::Close(ack) => return End::Close(ack),
+                    #[cfg(test)]
+                    Msg::Abort => return End::Abort,
+                }
+                taken += 1;
+                if taken < self.limits.max_batch {
+                    next = rx.try_recv().ok();
+                }
+            }
+            let now = Instant::now();
+            if waiter || taken >= self.limits.max_batch || now >= deadline {
+                return End::No;
+            }
+            match rx.recv_timeout(deadline.saturating_duration_since(now)) {
+                Ok(m) => next = Some(m),
+                Err(RecvTimeoutError::Timeout) => return End::No,
+                Err(RecvTimeoutError::Disconnected) => return End::Disconnected,
             }
         }
     }
@@ -387,6 +435,7 @@ impl Writer {
             n += 1;
         }
         self.flush_buf()?;
+        self.last_write = Instant::now();
         let written = len64(self.buf.len());
         self.buf.clear();
         self.seq = seq;

@@ -130,54 +130,125 @@ const NEVER_LOGGED: &[&str] = &[
 /// The loggable form of a JSON request or response body: the members at `unknown`
 /// (paths of member names and array indexes the operation does not have) left out,
 /// members renamed to camelCase (`KeyId` → `keyId`) and [`NEVER_LOGGED`] members
-/// removed, at every depth.
+/// removed, at every depth. Built in one pass over the body: left-out members are
+/// skipped unparsed (a 4 KiB plaintext is never copied).
 pub fn loggable_parameters(body: &[u8], unknown: &[Vec<String>]) -> Option<serde_json::Value> {
-    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    for path in unknown {
-        remove_path(&mut value, path);
-    }
-    value.is_object().then(|| scrub(value))
+    use serde::de::DeserializeSeed;
+    let paths: Vec<&[String]> = unknown.iter().map(Vec::as_slice).collect();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Scrub { unknown: &paths }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    value.is_object().then_some(value)
 }
 
-fn remove_path(v: &mut serde_json::Value, path: &[String]) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut at = v;
-    for seg in parents {
-        let next = match at {
-            serde_json::Value::Object(m) => m.get_mut(seg),
-            serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
-            _ => None,
-        };
-        let Some(next) = next else { return };
-        at = next;
-    }
-    if let serde_json::Value::Object(m) = at {
-        m.remove(last);
+/// Reads one JSON value the way [`loggable_parameters`] logs it; `unknown` are the
+/// remaining segments of the left-out paths that lead into this value.
+struct Scrub<'p, 'q> {
+    unknown: &'p [&'q [String]],
+}
+
+impl Scrub<'_, '_> {
+    /// The left-out paths under member (or index) `segment`, and whether the member
+    /// itself is left out.
+    fn under<'q>(paths: &[&'q [String]], segment: &str) -> (Vec<&'q [String]>, bool) {
+        let mut rest = Vec::new();
+        let mut whole = false;
+        for p in paths {
+            if let Some((first, tail)) = p.split_first() {
+                if first == segment {
+                    whole |= tail.is_empty();
+                    rest.push(tail);
+                }
+            }
+        }
+        (rest, whole)
     }
 }
 
-fn scrub(v: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(k, _)| !NEVER_LOGGED.contains(&k.as_str()))
-                .map(|(k, v)| {
-                    (
-                        camel_case(&k),
-                        if k == "EncryptionContext" || k.ends_with("EncryptionContext") {
-                            v
-                        } else {
-                            scrub(v)
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
-        other => other,
+impl<'de> serde::de::DeserializeSeed<'de> for Scrub<'_, '_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Scrub<'_, '_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::IgnoredAny;
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let (rest, whole) = Scrub::under(self.unknown, &k);
+            if whole || NEVER_LOGGED.contains(&k.as_ref()) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let v = if k == "EncryptionContext" || k.ends_with("EncryptionContext") {
+                // Logged as given (its keys are the caller's, not API members).
+                map.next_value::<serde_json::Value>()?
+            } else {
+                map.next_value_seed(Scrub { unknown: &rest })?
+            };
+            out.insert(camel_case(&k), v);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        let mut i = 0usize;
+        loop {
+            let index = if self.unknown.is_empty() {
+                String::new()
+            } else {
+                i.to_string()
+            };
+            let (rest, _) = Scrub::under(self.unknown, &index);
+            match seq.next_element_seed(Scrub { unknown: &rest })? {
+                Some(v) => out.push(v),
+                None => break,
+            }
+            i = i.saturating_add(1);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
     }
 }
 
@@ -239,5 +310,18 @@ mod tests {
             v,
             serde_json::json!({"keyId": "k", "tags": [{"tagKey": "a", "tagValue": "b"}]})
         );
+        // Left-out paths inside arrays, secrets at depth, contexts logged as given.
+        let unknown = vec![vec!["Items".to_string(), "1".to_string(), "X".to_string()]];
+        let v = loggable_parameters(
+            br#"{"Items":[{"X":1,"Y":2},{"X":3,"Y":4,"Plaintext":"cw=="}],"EncryptionContext":{"Plaintext":"ctx"},"DestinationEncryptionContext":{"A\"b":"c"},"N":1.5,"B":true,"Z":null}"#,
+            &unknown,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"items": [{"x": 1, "y": 2}, {"y": 4}], "encryptionContext": {"Plaintext": "ctx"}, "destinationEncryptionContext": {"A\"b": "c"}, "n": 1.5, "b": true, "z": null})
+        );
+        assert!(loggable_parameters(br#"{"a":1} x"#, &[]).is_none());
+        assert!(loggable_parameters(br#"{"a":"#, &[]).is_none());
     }
 }

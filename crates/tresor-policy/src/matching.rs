@@ -6,18 +6,32 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// character) over the whole of `text`. Iterative, linear-ish (no exponential
 /// backtracking).
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_in(pattern.as_bytes(), text.as_bytes(), &b'*', &b'?');
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
+    glob_in(&p, &t, &'*', &'?')
+}
+
+/// [`glob`] over units (bytes of ASCII text, or chars).
+fn glob_in<T: PartialEq>(p: &[T], t: &[T], any: &T, one: &T) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it was tried at.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match (p.get(pi), t.get(ti)) {
-            (Some('*'), _) => {
+            (Some(pc), _) if pc == any => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            (Some(pc), Some(tc)) if *pc == '?' || pc == tc => {
+            (Some(pc), Some(tc)) if pc == one || pc == tc => {
                 pi += 1;
                 ti += 1;
             }
@@ -32,11 +46,17 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
         }
     }
     p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+        .is_some_and(|rest| rest.iter().all(|c| c == any))
 }
 
 /// Case-insensitive [`glob`].
 pub(crate) fn glob_ignore_case(pattern: &str, text: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if pattern.is_ascii() && text.is_ascii() && !pattern.contains(['*', '?']) {
+        return pattern.eq_ignore_ascii_case(text);
+    }
     glob(&pattern.to_lowercase(), &text.to_lowercase())
 }
 
@@ -321,11 +341,20 @@ mod tests {
             ("", "", true),
             ("", "a", false),
             ("**", "x", true),
+            // Non-ASCII text goes through the char path; `?` is one character.
+            ("d?j?", "déjà", true),
+            ("déj*", "déjà vu", true),
+            ("d?j", "déjà", false),
+            ("é", "é", true),
         ];
         for (p, t, want) in cases {
             assert_eq!(glob(p, t), want, "glob({p:?}, {t:?})");
         }
         assert!(glob_ignore_case("KMS:encrypt", "kms:Encrypt"));
+        assert!(glob_ignore_case("KMS:*", "kms:Encrypt"));
+        assert!(!glob_ignore_case("KMS:encrypt", "kms:Encrypt2"));
+        assert!(glob_ignore_case("ÉTÉ", "été"));
+        assert!(glob_ignore_case("*", "x"));
         assert!(!glob("KMS:encrypt", "kms:Encrypt"));
     }
 

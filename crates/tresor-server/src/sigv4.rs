@@ -34,11 +34,19 @@ pub struct Authorization {
 }
 
 impl Authorization {
+    /// Appends the credential scope, `DATE/REGION/SERVICE/aws4_request`.
+    fn push_scope(&self, out: &mut String) {
+        for part in [&self.date, &self.region, &self.service] {
+            out.push_str(part);
+            out.push('/');
+        }
+        out.push_str("aws4_request");
+    }
+
     fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        let mut out = String::with_capacity(48);
+        self.push_scope(&mut out);
+        out
     }
 }
 
@@ -146,7 +154,7 @@ pub struct SignedRequest<'a> {
 /// Derived signing keys, cached by access key, secret and scope (they change daily).
 #[derive(Debug)]
 pub struct SigningKeys {
-    cache: BoundedMap<(String, String, [u8; 8]), Arc<hmac::Key>>,
+    cache: BoundedMap<String, (Arc<tresor_core::SecretBytes>, Arc<hmac::Key>)>,
     /// The service's credential epoch the cache was filled under.
     epoch: AtomicU64,
 }
@@ -176,12 +184,20 @@ impl SigningKeys {
     }
 
     fn key(&self, auth: &Authorization, cred: &Credential) -> Arc<hmac::Key> {
-        let fp = digest::digest(&digest::SHA256, cred.secret.expose());
-        let mut tag = [0u8; 8];
-        tag.copy_from_slice(fp.as_ref().get(..8).unwrap_or(&[0; 8]));
-        let id = (auth.access_key_id.clone(), auth.scope(), tag);
-        if let Some(k) = self.cache.get(&id) {
-            return k;
+        let mut id = String::with_capacity(80);
+        id.push_str(&auth.access_key_id);
+        id.push('\n');
+        auth.push_scope(&mut id);
+        // The entry holds the secret it was derived from: a changed secret misses.
+        if let Some((secret, k)) = self.cache.get(&id) {
+            if aws_lc_rs::constant_time::verify_slices_are_equal(
+                secret.expose(),
+                cred.secret.expose(),
+            )
+            .is_ok()
+            {
+                return k;
+            }
         }
         let k_secret =
             tresor_core::SecretBytes::new([b"AWS4".as_slice(), cred.secret.expose()].concat());
@@ -193,7 +209,8 @@ impl SigningKeys {
         let k_service = sign(k_region.as_ref(), &auth.service);
         let k_signing = sign(k_service.as_ref(), "aws4_request");
         let key = Arc::new(hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref()));
-        self.cache.insert(id, key.clone());
+        self.cache
+            .insert(id, (Arc::new(cred.secret.clone()), key.clone()));
         key
     }
 }
@@ -203,15 +220,36 @@ fn amz_date(headers: &HeaderMap) -> KmsResult<(String, OffsetDateTime)> {
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| KmsError::IncompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into()))?;
-    let fmt = format_description!("[year][month][day]T[hour][minute][second]Z");
-    let t = PrimitiveDateTime::parse(raw, &fmt)
-        .map_err(|_| {
-            KmsError::IncompleteSignature(format!(
-                "Date must be in ISO-8601 'basic format'. Got '{raw}'."
-            ))
-        })?
-        .assume_utc();
+    let t = parse_basic(raw).ok_or_else(|| {
+        KmsError::IncompleteSignature(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{raw}'."
+        ))
+    })?;
     Ok((raw.to_string(), t))
+}
+
+/// `YYYYMMDDTHHMMSSZ` (UTC), read by hand: this runs on every request.
+fn parse_basic(raw: &str) -> Option<OffsetDateTime> {
+    let b = raw.as_bytes();
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        let digits = b.get(from..to)?;
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0, 4)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(num(4, 6)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(num(6, 8)?).ok()?).ok()?;
+    let time = time::Time::from_hms(
+        u8::try_from(num(9, 11)?).ok()?,
+        u8::try_from(num(11, 13)?).ok()?,
+        u8::try_from(num(13, 15)?).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
 fn basic(t: OffsetDateTime) -> String {
@@ -359,10 +397,16 @@ pub fn verify_prechecked(
 ) -> KmsResult<()> {
     let raw_date = &checked.raw_date;
     let canonical = canonical_request(req, &auth.signed_headers);
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{raw_date}\n{}\n{}",
-        auth.scope(),
-        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    let mut string_to_sign = String::with_capacity(160);
+    string_to_sign.push_str(ALGORITHM);
+    string_to_sign.push('\n');
+    string_to_sign.push_str(raw_date);
+    string_to_sign.push('\n');
+    auth.push_scope(&mut string_to_sign);
+    string_to_sign.push('\n');
+    push_hex(
+        &mut string_to_sign,
+        digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref(),
     );
     let provided = hex::decode(&auth.signature).map_err(|_| signature_mismatch())?;
     let key = keys.key(auth, cred);
@@ -438,46 +482,73 @@ fn signature_mismatch() -> KmsError {
     )
 }
 
+/// The hex digit of the low four bits of `n` (`a` is `b'a'` or `b'A'`).
+fn hex_digit(n: u8, a: u8) -> char {
+    let n = n & 0x0f;
+    char::from(if n < 10 { b'0' + n } else { a + (n - 10) })
+}
+
+/// Appends the lower-case hex of `bytes` to `out`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        out.push(hex_digit(b >> 4, b'a'));
+        out.push(hex_digit(*b, b'a'));
+    }
+}
+
 fn canonical_request(req: &SignedRequest<'_>, signed: &[String]) -> String {
     let mut out = String::with_capacity(512);
     out.push_str(req.method);
     out.push('\n');
-    out.push_str(&canonical_uri(req.path));
+    canonical_uri(&mut out, req.path);
     out.push('\n');
     out.push_str(&canonical_query(req.query));
     out.push('\n');
     for name in signed {
-        let values: Vec<String> = req
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| collapse_spaces(&String::from_utf8_lossy(v.as_bytes())))
-            .collect();
         out.push_str(name);
         out.push(':');
-        out.push_str(&values.join(","));
+        for (i, v) in req.headers.get_all(name.as_str()).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // Values are trimmed and runs of spaces collapse to one.
+            let v = String::from_utf8_lossy(v.as_bytes());
+            for (j, word) in v.split_whitespace().enumerate() {
+                if j > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed.join(";"));
+    for (i, name) in signed.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
-    out.push_str(&hex::encode(digest::digest(&digest::SHA256, req.body)));
+    push_hex(&mut out, digest::digest(&digest::SHA256, req.body).as_ref());
     out
 }
 
-fn collapse_spaces(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
+fn uri_encode_into(out: &mut String, s: &str, keep_slash: bool) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(hex_digit(b >> 4, b'A'));
+            out.push(hex_digit(b, b'A'));
         }
     }
+}
+
+fn uri_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    uri_encode_into(&mut out, s, keep_slash);
     out
 }
 
@@ -503,18 +574,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn canonical_uri(path: &str) -> String {
-    if path.is_empty() {
-        return "/".into();
+fn canonical_uri(out: &mut String, path: &str) {
+    if path.is_empty() || path == "/" {
+        out.push('/');
+        return;
     }
     // Non-S3 services encode each segment twice: once by the client, once for signing.
-    path.split('/')
-        .map(|seg| uri_encode(seg, false))
-        .collect::<Vec<_>>()
-        .join("/")
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        uri_encode_into(out, seg, false);
+    }
 }
 
 fn canonical_query(query: &str) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -657,6 +734,25 @@ mod tests {
     #[test]
     fn query_is_sorted_and_encoded() {
         assert_eq!(canonical_query("b=2&a=1&c=x%20y"), "a=1&b=2&c=x%20y");
-        assert_eq!(canonical_uri("/"), "/");
+        let uri = |p: &str| {
+            let mut out = String::new();
+            canonical_uri(&mut out, p);
+            out
+        };
+        assert_eq!(uri("/"), "/");
+        assert_eq!(uri(""), "/");
+        assert_eq!(uri("/a b/c%2F"), "/a%20b/c%252F");
+        let t = parse_basic("20261201T235959Z").unwrap();
+        assert_eq!(basic(t), "20261201T235959Z");
+        for bad in [
+            "20261301T000000Z",
+            "2026120T1000000Z",
+            "20261201T000000",
+            "2026120aT000000Z",
+            "20261201T246000Z",
+            "+0261201T000000Z",
+        ] {
+            assert!(parse_basic(bad).is_none(), "{bad}");
+        }
     }
 }

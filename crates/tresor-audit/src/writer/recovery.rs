@@ -56,6 +56,7 @@ impl Writer {
             next_retention: now,
             next_rotation: now,
             reseal: false,
+            last_write: Instant::now(),
             warned_rotation: false,
         };
         std::fs::create_dir_all(&w.dir)?;
