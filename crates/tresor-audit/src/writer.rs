@@ -29,9 +29,12 @@ use std::time::{Duration, Instant};
 pub(crate) const RETRY: Duration = Duration::from_millis(200);
 /// What the chain member and the newline add to a record, at most.
 pub(crate) const CHAIN_BYTES: usize = 128;
-/// Read-only records arriving within this time after a write are written (and fsynced)
-/// together with the next one; a mutation's record is written at once.
+/// While the log is busy, read-only records arriving within this time after a write are
+/// written (and fsynced) together with the next one; a mutation's record is written at once.
 pub(crate) const READ_GROUP: Duration = Duration::from_millis(10);
+/// The log counts as busy while its last write held at least this many records; a quiet
+/// log writes each record as it comes.
+const BUSY_BATCH: usize = 8;
 /// The smallest reservation worth having.
 const MIN_RESERVE: u64 = 64 * 1024;
 /// Records held in memory while they cannot be written; beyond, callers block.
@@ -173,8 +176,9 @@ pub(crate) struct Writer {
     next_rotation: Instant,
     /// The current file replaced a lost one: seal it as soon as it holds records.
     reseal: bool,
-    /// When records were last written (see [`READ_GROUP`]).
+    /// When records were last written, and how many (see [`READ_GROUP`]).
     last_write: Instant,
+    last_batch: usize,
     warned_rotation: bool,
 }
 
@@ -212,8 +216,8 @@ impl Writer {
     }
 
     /// Queues `first` and what follows it: everything already waiting, and — while only
-    /// read-only records are queued — what arrives until [`READ_GROUP`] after the last
-    /// write, so that a busy log writes and fsyncs in groups. A mutation, a flush or a
+    /// read-only records are queued and the log is busy — what arrives until
+    /// [`READ_GROUP`] after the last write, so that a busy log writes and fsyncs in groups. A mutation, a flush or a
     /// full batch ends the wait at once.
     fn gather(&mut self, rx: &Receiver<Msg>, first: Msg) -> End {
         let deadline = self.last_write + READ_GROUP;
@@ -245,7 +249,8 @@ impl Writer {
                 }
             }
             let now = Instant::now();
-            if waiter || taken >= self.limits.max_batch || now >= deadline {
+            let busy = self.last_batch >= BUSY_BATCH;
+            if !busy || waiter || taken >= self.limits.max_batch || now >= deadline {
                 return End::No;
             }
             match rx.recv_timeout(deadline.saturating_duration_since(now)) {
@@ -436,6 +441,7 @@ impl Writer {
         }
         self.flush_buf()?;
         self.last_write = Instant::now();
+        self.last_batch = n;
         let written = len64(self.buf.len());
         self.buf.clear();
         self.seq = seq;

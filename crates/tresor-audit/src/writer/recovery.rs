@@ -57,6 +57,7 @@ impl Writer {
             next_rotation: now,
             reseal: false,
             last_write: Instant::now(),
+            last_batch: 0,
             warned_rotation: false,
         };
         std::fs::create_dir_all(&w.dir)?;
