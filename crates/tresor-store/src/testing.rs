@@ -98,6 +98,11 @@ impl TestDatabase {
         &self.url
     }
 
+    /// Runs `sql` (one or more statements) in this database, e.g. to fill it quickly.
+    pub fn execute(&self, sql: &str) -> Result<(), String> {
+        run_sql(&self.url, sql.to_string())
+    }
+
     /// Ends every connection to this database (as a failing server would).
     pub fn terminate_connections(&self) -> Result<(), String> {
         let sql = format!(
