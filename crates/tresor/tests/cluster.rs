@@ -402,7 +402,7 @@ async fn racing_nodes_cannot_exceed_the_alias_and_grant_limits() {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| format!("{}", e.code().unwrap_or("?")))
+                .map_err(|e| e.code().unwrap_or("?").to_string())
         }
     })
     .await;
@@ -438,7 +438,7 @@ async fn racing_nodes_cannot_exceed_the_alias_and_grant_limits() {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| format!("{}", e.code().unwrap_or("?")))
+                .map_err(|e| e.code().unwrap_or("?").to_string())
         }
     })
     .await;
