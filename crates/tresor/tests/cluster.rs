@@ -451,3 +451,69 @@ async fn racing_nodes_cannot_exceed_the_alias_and_grant_limits() {
         ))
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn production_nodes_share_the_sealed_root_in_the_database() {
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
+    let url = db.url().to_string();
+    let base = tempfile::tempdir().unwrap();
+    let dir1 = base.path().join("node1");
+    let init = init_shamir_on(&dir1, Some(&url));
+    let node1 = Server::start_opts(&dir1, &["--store", &url], &[]);
+    unseal_with(&node1, &init.shares[..3]);
+    let c1 = client_for(&node1, &init.operator).await;
+    let key = create_key(&c1).await;
+    let ct = encrypt(&c1, &key).await;
+
+    // A second node on an empty data directory takes the database's seal, starts
+    // sealed, and unseals with other shares of the same set.
+    let dir2 = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir2.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let node2 = Server::start_opts(dir2.path(), &["--store", &url], &[]);
+    assert_eq!(seal_status(&node2)["Sealed"], serde_json::Value::Bool(true));
+    assert_eq!(
+        std::fs::read(dir2.path().join("seal.json")).unwrap(),
+        std::fs::read(dir1.join("seal.json")).unwrap()
+    );
+    unseal_with(&node2, &init.shares[2..]);
+    let c2 = client_for(&node2, &init.operator).await;
+    let out = ok(c2.decrypt().ciphertext_blob(blob(&ct)).send().await);
+    assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
+
+    // A data directory of another deployment refuses to start on this database, and
+    // its seal file is left as it was.
+    let dir3 = base.path().join("other");
+    init_shamir(&dir3);
+    let before = std::fs::read(dir3.join("seal.json")).unwrap();
+    let (started, _, err) = tresor(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir3.to_str().unwrap(),
+        "--store",
+        &url,
+    ]);
+    assert!(!started);
+    assert!(err.contains("is not this database's seal"), "{err}");
+    assert_eq!(std::fs::read(dir3.join("seal.json")).unwrap(), before);
+    // And `tresor init` on a database that has a seal makes none.
+    let (made, _, err) = tresor(&[
+        "init",
+        "--data-dir",
+        base.path().join("third").to_str().unwrap(),
+        "--sealer",
+        "shamir",
+        "--store",
+        &url,
+    ]);
+    assert!(!made);
+    assert!(err.contains("already has"), "{err}");
+    drop((node1, node2));
+}
