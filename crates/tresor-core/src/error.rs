@@ -152,6 +152,8 @@ impl From<tresor_store::StoreError> for KmsError {
     fn from(e: tresor_store::StoreError) -> Self {
         match e {
             tresor_store::StoreError::Unavailable(d) => KmsError::StoreUnavailable(d),
+            // The refusal text is the operation's, carried by the write's check.
+            tresor_store::StoreError::LimitExceeded(m) => KmsError::LimitExceeded(m),
             other => KmsError::Internal(format!("store: {other}")),
         }
     }

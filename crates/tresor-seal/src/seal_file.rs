@@ -127,8 +127,13 @@ impl SealFile {
             }
             Err(e) => return Err(SealError::io(path, e)),
         };
+        Self::parse(&text)
+    }
+
+    /// Parses a seal file's text (as stored in the database, or read from disk).
+    pub fn parse(text: &[u8]) -> Result<Self, SealError> {
         let file: SealFile =
-            serde_json::from_slice(&text).map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
+            serde_json::from_slice(text).map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
         if file.format != SEAL_FORMAT_V1 {
             return Err(SealError::InvalidSealFile(format!(
                 "unknown format version {}",
@@ -138,6 +143,14 @@ impl SealFile {
         Ok(file)
     }
 
+    /// The seal file's text, as [`SealFile::write`] writes it.
+    pub fn to_json(&self) -> Result<String, SealError> {
+        let mut json = serde_json::to_string_pretty(self)
+            .map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
+        json.push('\n');
+        Ok(json)
+    }
+
     /// Writes `dir/seal.json` durably (temporary file, fsync, rename, fsync of the
     /// directory), mode 0600. With `replace` false, an existing seal file is an error.
     pub fn write(&self, dir: &Path, replace: bool) -> Result<(), SealError> {
@@ -145,9 +158,7 @@ impl SealFile {
         if !replace && path.exists() {
             return Err(SealError::AlreadyInitialized(path));
         }
-        let mut json = serde_json::to_vec_pretty(self)
-            .map_err(|e| SealError::InvalidSealFile(e.to_string()))?;
-        json.push(b'\n');
+        let json = self.to_json()?.into_bytes();
         let tmp = dir.join(format!("{SEAL_FILE_NAME}.tmp"));
         let write = || -> std::io::Result<()> {
             let _ = std::fs::remove_file(&tmp);

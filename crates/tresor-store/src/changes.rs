@@ -75,8 +75,9 @@ pub fn change_of(w: &Write) -> Option<Change> {
         Write::InsertCustomKeyStore(_)
         | Write::UpdateCustomKeyStore(_)
         | Write::DeleteCustomKeyStore { .. } => Change::All,
-        // Import tokens are read from the store on use, never cached.
-        Write::PutImportToken(_) => return None,
+        // Import tokens are read from the store on use, never cached; the seal is read
+        // at start and unseal; a limit check changes nothing.
+        Write::PutImportToken(_) | Write::InsertSeal(_) | Write::CheckLimit { .. } => return None,
         Write::InsertAlias(a) | Write::UpdateAlias(a) => Change::Alias {
             account: a.account.clone(),
             region: a.region.clone(),

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use crate::*;
+// Tests kept in their own file (this one is long); `super::NAME` finds them here.
+use crate::contract_races::*;
 
 pub(crate) fn key(id: &str) -> KeyRecord {
     KeyRecord {
@@ -78,6 +80,8 @@ contract!(
     optional_fields_round_trip,
     multi_region_keys_are_the_records_of_one_mrk_id_only,
     custom_key_stores_unique_names_revisions_keys_and_rewrap,
+    seal_revisions_are_conditional_and_kept,
+    limits_hold_when_writers_race,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {

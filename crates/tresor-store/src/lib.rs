@@ -34,6 +34,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Backend(String),
+    /// A [`Write::CheckLimit`] found its limit reached; the text is the check's refusal.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The database cannot be reached or did not answer in time (retryable).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -116,6 +119,8 @@ pub trait Store: Send + Sync {
     fn grant(&self, grant_id: &str) -> StoreResult<Option<GrantRecord>>;
     /// The root generations, ascending.
     fn root_generations(&self) -> StoreResult<Vec<RootGenerationRecord>>;
+    /// Every revision of the deployment's seal, ascending (empty before the first).
+    fn seals(&self) -> StoreResult<Vec<SealRecord>>;
     /// Up to `limit` wrapped values under root generation `generation`.
     fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>>;
     /// A custom key store by id.
@@ -138,3 +143,5 @@ pub trait Store: Send + Sync {
 
 #[cfg(test)]
 mod contract;
+#[cfg(test)]
+mod contract_races;

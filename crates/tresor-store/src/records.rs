@@ -220,6 +220,38 @@ pub struct RootGenerationRecord {
     pub created_ms: i64,
 }
 
+/// One revision of the deployment's seal: the seal file (`seal.json`: the sealed root
+/// key, its check value and the sealer's configuration) as every node of the database
+/// uses it. Revisions only grow; earlier ones are kept, so that a node can tell an
+/// older copy of this deployment's seal from another deployment's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealRecord {
+    /// From 1; the highest is current.
+    pub revision: i64,
+    /// The seal file's JSON text.
+    pub document: String,
+    /// When this revision was written.
+    pub created_ms: i64,
+}
+
+/// What a [`Write::CheckLimit`] counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    /// The grants of a key.
+    GrantsOfKey(String),
+    /// The aliases pointing at a key.
+    AliasesOfKey(String),
+}
+
+impl Counted {
+    /// The key whose row the check locks.
+    pub fn key_id(&self) -> &str {
+        match self {
+            Counted::GrantsOfKey(k) | Counted::AliasesOfKey(k) => k,
+        }
+    }
+}
+
 /// Which stored value a wrapped blob is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WrappedRef {
@@ -402,6 +434,21 @@ pub enum Write {
     DeleteRootGeneration {
         /// Generation.
         generation: u32,
+    },
+    /// Adds seal revision `record.revision`, which must be one above the highest stored
+    /// (1 on an empty table), else `Conflict`: the first seal is a conditional insert,
+    /// a later one a revision check.
+    InsertSeal(SealRecord),
+    /// Refuses the batch with [`crate::StoreError::LimitExceeded`]`(refusal)` when
+    /// `counted` is already `limit` or more. Put it before the insert it guards: it locks
+    /// the key's row, so batches checking the same key run one after another.
+    CheckLimit {
+        /// What is counted.
+        counted: Counted,
+        /// The most there may be after the batch's insert, minus one.
+        limit: u64,
+        /// The error text when the limit is reached.
+        refusal: String,
     },
     /// Replaces a wrapped value if it is still under `from_generation` (a value changed
     /// or deleted meanwhile is left alone).

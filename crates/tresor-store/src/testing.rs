@@ -48,6 +48,41 @@ async fn admin(url: &str, sql: &str) -> Result<(), String> {
     r
 }
 
+/// The first column of every row `sql` returns on `url`.
+fn query_names(url: &str, sql: &'static str) -> Result<Vec<String>, String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(async move {
+                let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+                config.connect_timeout(Duration::from_secs(3));
+                let (client, conn) = config
+                    .connect(tokio_postgres::NoTls)
+                    .await
+                    .map_err(|e| format!("connecting to {url}: {e}"))?;
+                let driver = tokio::spawn(conn);
+                let rows = client.simple_query(sql).await.map_err(|e| e.to_string());
+                drop(client);
+                let _ = driver.await;
+                Ok(rows?
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                        _ => None,
+                    })
+                    .collect())
+            })
+    })
+    .join()
+    .map_err(|_| "the admin thread failed".to_string())?
+}
+
+/// Prefix of the databases [`TestDatabase::create_for_process`] makes.
+const PROCESS_PREFIX: &str = "tresor_proc_";
+
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (head, query) = match url.split_once('?') {
@@ -69,11 +104,47 @@ impl TestDatabase {
     /// When `TRESOR_TEST_POSTGRES` is set and the database cannot be made.
     #[allow(clippy::panic)]
     pub fn create() -> Option<Self> {
+        Self::create_named(format!("tresor_test_{}", uuid::Uuid::new_v4().simple()))
+    }
+
+    /// Like [`TestDatabase::create`], for a database that may outlive this value's
+    /// drop being run (a test harness keeping it in a static until the process
+    /// exits): its name carries this process's id, and each call first drops such
+    /// databases of processes no longer running, so none are left behind for long.
+    pub fn create_for_process() -> Option<Self> {
+        let admin_url = std::env::var("TRESOR_TEST_POSTGRES")
+            .unwrap_or_else(|_| DEFAULT_TEST_SERVER.to_string());
+        let names = query_names(
+            &admin_url,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tresor\\_proc\\_%'",
+        )
+        .unwrap_or_default();
+        for name in names {
+            let pid = name
+                .strip_prefix(PROCESS_PREFIX)
+                .and_then(|rest| rest.split('_').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+            if !alive {
+                let _ = run_sql(
+                    &admin_url,
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+            }
+        }
+        Self::create_named(format!(
+            "{PROCESS_PREFIX}{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ))
+    }
+
+    #[allow(clippy::panic)]
+    fn create_named(name: String) -> Option<Self> {
         let configured = std::env::var("TRESOR_TEST_POSTGRES").ok();
         let admin_url = configured
             .clone()
             .unwrap_or_else(|| DEFAULT_TEST_SERVER.to_string());
-        let name = format!("tresor_test_{}", uuid::Uuid::new_v4().simple());
         let made = run_sql(&admin_url, format!("CREATE DATABASE {name}"));
         match made {
             Ok(()) => Some(Self {
@@ -96,6 +167,11 @@ impl TestDatabase {
     /// The store URL of this database.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Runs `sql` (one or more statements) in this database, e.g. to fill it quickly.
+    pub fn execute(&self, sql: &str) -> Result<(), String> {
+        run_sql(&self.url, sql.to_string())
     }
 
     /// Ends every connection to this database (as a failing server would).

@@ -205,7 +205,7 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
         let db = dir.join(DATABASE_FILE);
         write_private(&db, backup.database)?;
         tresor_store::check_database(&db).map_err(|e| format!("the backup's database: {e}"))?;
-        crate::init::check_production_dir(dir)?;
+        crate::init::check_production_dir(dir, false)?;
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| e.to_string())

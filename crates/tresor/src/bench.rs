@@ -18,24 +18,35 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
-    let tls_runs: &[bool] = match (args.endpoint.is_some(), args.transport.as_str()) {
-        (true, _) | (false, "plain") => &[false],
-        (false, "tls") => &[true],
-        _ => &[false, true],
+    // Each run: its label, TLS or not, and the `--store` of the started server.
+    let runs: Vec<(&str, bool, Option<&str>)> = match (&args.compare_store, &args.endpoint) {
+        (Some(_), Some(_)) => {
+            return Err("--compare-store starts its own servers: drop --endpoint".into())
+        }
+        (Some(url), None) => vec![
+            ("sqlite", false, None),
+            ("postgres", false, Some(url.as_str())),
+        ],
+        (None, Some(_)) => vec![("plain", false, None)],
+        (None, None) => match args.transport.as_str() {
+            "tls" => vec![("tls", true, None)],
+            "both" => vec![("plain", false, None), ("tls", true, None)],
+            _ => vec![("plain", false, None)],
+        },
     };
     let mut reports = Vec::new();
-    for &tls in tls_runs {
+    for &(label, tls, store) in &runs {
         let report = runtime.block_on(async {
             tokio::select! {
-                r = bench(&args, config.clone(), tls) => r,
+                r = bench(&args, config.clone(), tls, store) => r,
                 _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
             }
         })?;
-        reports.push((if tls { "tls" } else { "plain" }, report));
+        reports.push((label, report));
     }
     let (text, json) = match reports.as_slice() {
         [(_, one)] => (tresor_bench::render_table(one), one.to_json()?),
-        [(_, plain), (_, tls)] => compare(plain, tls)?,
+        [(a, first), (b, second)] => compare((a, first), (b, second))?,
         _ => return Err("no run".into()),
     };
     match args.output.as_str() {
@@ -49,39 +60,48 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Both tables, then each operation's TLS/plain throughput ratio; and the JSON
-/// `{"plain": …, "tls": …, "tls_over_plain": {op: ratio}}`.
+/// Both tables, then each operation's throughput ratio (second over first); and the
+/// JSON `{A: …, B: …, "B_over_A": {op: ratio}}` (e.g. `plain`, `tls`, `tls_over_plain`).
 fn compare(
-    plain: &tresor_bench::Report,
-    tls: &tresor_bench::Report,
+    (a, first): (&str, &tresor_bench::Report),
+    (b, second): (&str, &tresor_bench::Report),
 ) -> Result<(String, String), String> {
     use std::fmt::Write;
     let mut text = String::new();
     let mut ratios = serde_json::Map::new();
-    let _ = writeln!(text, "== plain HTTP ==");
-    text.push_str(&tresor_bench::render_table(plain));
-    let _ = writeln!(text, "\n== TLS ==");
-    text.push_str(&tresor_bench::render_table(tls));
-    let _ = writeln!(text, "\nTLS / plain throughput:");
-    for p in &plain.operations {
-        let Some(t) = tls.operations.iter().find(|t| t.name == p.name) else {
+    let title = |l: &str| match l {
+        "plain" => "plain HTTP".to_string(),
+        "tls" => "TLS".to_string(),
+        "sqlite" => "SQLite store".to_string(),
+        "postgres" => "PostgreSQL store".to_string(),
+        other => other.to_string(),
+    };
+    let _ = writeln!(text, "== {} ==", title(a));
+    text.push_str(&tresor_bench::render_table(first));
+    let _ = writeln!(text, "\n== {} ==", title(b));
+    text.push_str(&tresor_bench::render_table(second));
+    let _ = writeln!(text, "\n{} / {} throughput:", title(b), title(a));
+    for p in &first.operations {
+        let Some(t) = second.operations.iter().find(|t| t.name == p.name) else {
             continue;
         };
         if p.summary.rps > 0.0 {
             let r = t.summary.rps / p.summary.rps;
             let _ = writeln!(
                 text,
-                "  {:<16} {:>10.0} req/s plain  {:>10.0} req/s TLS  ratio {r:.3}",
+                "  {:<16} {:>10.0} req/s {a}  {:>10.0} req/s {b}  ratio {r:.3}",
                 p.name, p.summary.rps, t.summary.rps
             );
             ratios.insert(p.name.clone(), serde_json::json!(r));
         }
     }
-    let json = serde_json::json!({
-        "plain": serde_json::from_str::<serde_json::Value>(&plain.to_json()?).map_err(|e| e.to_string())?,
-        "tls": serde_json::from_str::<serde_json::Value>(&tls.to_json()?).map_err(|e| e.to_string())?,
-        "tls_over_plain": ratios,
-    });
+    let mut json = serde_json::Map::new();
+    for (label, report) in [(a, first), (b, second)] {
+        let v: serde_json::Value =
+            serde_json::from_str(&report.to_json()?).map_err(|e| e.to_string())?;
+        json.insert(label.to_string(), v);
+    }
+    json.insert(format!("{b}_over_{a}"), serde_json::Value::Object(ratios));
     Ok((
         text,
         serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
@@ -121,17 +141,21 @@ async fn bench(
     args: &BenchArgs,
     mut config: tresor_bench::Config,
     tls: bool,
+    store: Option<&str>,
 ) -> Result<tresor_bench::Report, String> {
     let progress = |m: &str| eprintln!("tresor bench: {m}");
     // Kept alive (and the child with it) until the run ends; dropping kills the child.
     let server = match &args.endpoint {
         Some(_) => None,
         None => {
-            let server = DevServer::start(&config.credentials, tls).await?;
+            let server = DevServer::start(&config.credentials, tls, store).await?;
             progress(&format!(
-                "started tresor serve --dev at {} (data in {})",
+                "started tresor serve --dev at {} (data in {}{})",
                 server.endpoint,
-                server.dir.path().display()
+                server.dir.path().display(),
+                store
+                    .map(|u| format!(", records in {}", crate::store_url::redacted(u)))
+                    .unwrap_or_default()
             ));
             config.endpoint = server.endpoint.clone();
             if tls {
@@ -153,7 +177,7 @@ struct DevServer {
 }
 
 impl DevServer {
-    async fn start(creds: &Credentials, tls: bool) -> Result<Self, String> {
+    async fn start(creds: &Credentials, tls: bool, store: Option<&str>) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("finding the tresor binary: {e}"))?;
         let dir = tempfile::Builder::new()
             .prefix("tresor-bench-")
@@ -163,6 +187,7 @@ impl DevServer {
         cmd.args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(tls.then_some("--tls"))
+            .args(store.map(|u| ["--store", u]).into_iter().flatten())
             .env("TRESOR_LOG", "warn")
             .env("TRESOR_DEV_ACCESS_KEY_ID", &creds.access_key_id)
             .env("TRESOR_DEV_SECRET_ACCESS_KEY", &creds.secret_access_key)

@@ -232,6 +232,13 @@ pub struct BenchArgs {
     #[arg(long, default_value = "plain", value_parser = ["plain", "tls", "both"], conflicts_with = "endpoint")]
     pub transport: String,
 
+    /// Without --endpoint: measure the started server twice, on its SQLite file and then
+    /// on this PostgreSQL database (`postgres://USER@HOST:PORT/DB`; a scratch database:
+    /// the run's keys stay in it), and report each operation's PostgreSQL/SQLite
+    /// throughput ratio.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["endpoint", "transport"])]
+    pub compare_store: Option<String>,
+
     /// Concurrent workers, each with its own keep-alive connection.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,

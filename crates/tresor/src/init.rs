@@ -137,6 +137,13 @@ pub fn run(args: InitArgs) -> Result<(), String> {
         {
             return Err("the store already has a root key: `tresor init` makes a new one".into());
         }
+        // Every node of the database unseals this seal (conditional insert: a database
+        // that has one refuses another).
+        if !store.seals().map_err(|e| e.to_string())?.is_empty() {
+            return Err("the store already has a sealed root key: `tresor init` makes a new deployment; start more nodes of this one with `tresor serve --store URL` on an empty data directory".into());
+        }
+        let now_ms = tresor_core::Clock::now_ms(&SystemClock::new());
+        crate::seal_store::sync(dir, store.as_ref(), now_ms)?;
         let kms = Kms::new(
             store,
             root,
@@ -246,8 +253,9 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// `serve` without `--dev`: the directory must be `tresor init`'s, with a production
-/// sealer, and readable by its owner only.
-pub fn check_production_dir(dir: &Path) -> Result<(), String> {
+/// sealer, and readable by its owner only. With `shared` (a node of a shared
+/// database), a directory without a seal file passes: the database may hold it.
+pub fn check_production_dir(dir: &Path, shared: bool) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -269,8 +277,9 @@ pub fn check_production_dir(dir: &Path) -> Result<(), String> {
             "{} keeps its root key in a plain file (development only); serve it with --dev, or make a production directory with `tresor init`",
             dir.display()
         )),
+        None if shared => Ok(()),
         None => Err(format!(
-            "{} is not initialized; run `tresor init --data-dir {} --sealer shamir` (or `serve --dev` for development)",
+            "{} is not initialized (no seal file here, none in the database); run `tresor init --data-dir {} --sealer shamir` (or `serve --dev` for development)",
             dir.display(),
             dir.display()
         )),
@@ -293,10 +302,15 @@ pub fn check_dev_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// The seal of a production directory: Shamir starts sealed; PKCS#11 unseals now.
-pub fn open_seal(args: &ServeArgs, dir: &Path, kms: Arc<Kms>) -> Result<Arc<ServerSeal>, String> {
+pub fn open_seal(
+    args: &ServeArgs,
+    dir: &Path,
+    kms: Arc<Kms>,
+    shared: crate::seal_control::Shared,
+) -> Result<Arc<ServerSeal>, String> {
     let file = SealFile::read(dir).map_err(|e| e.to_string())?;
     match (&file.sealer, file.kind()) {
-        (_, SealerKind::Shamir) => Ok(Arc::new(ServerSeal::shamir(dir, kms)?)),
+        (_, SealerKind::Shamir) => Ok(Arc::new(ServerSeal::shamir(dir, kms, shared)?)),
         (SealerRecord::Pkcs11(record), _) => {
             let config = Pkcs11Config {
                 module: args
@@ -319,7 +333,7 @@ pub fn open_seal(args: &ServeArgs, dir: &Path, kms: Arc<Kms>) -> Result<Arc<Serv
                 ms = started.elapsed().as_millis() as u64,
                 "unsealed from the HSM"
             );
-            Ok(Arc::new(ServerSeal::pkcs11(dir, kms, config)))
+            Ok(Arc::new(ServerSeal::pkcs11(dir, kms, config, shared)))
         }
         (_, other) => Err(format!(
             "{} sealer cannot serve in production",

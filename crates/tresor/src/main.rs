@@ -15,6 +15,7 @@ mod hardening;
 mod init;
 mod operator_cmd;
 mod seal_control;
+mod seal_store;
 mod serve;
 mod store_url;
 

@@ -1,5 +1,7 @@
 //! The running server's seal: collects unseal and rekey shares (Shamir), seals, and
-//! rotates the root key, on the data directory's `seal.json`.
+//! rotates the root key, on the data directory's `seal.json`, which is a copy of the
+//! database's seal (see [`crate::seal_store`]): a rekey or rotation stores the new seal
+//! in the database before replacing the file.
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -10,10 +12,25 @@ use tresor_seal::shamir::{Resealer, ShamirParams, Step, Unsealer};
 use tresor_seal::{RootMaterial, SealError, SealFile, Sealer, SealerKind};
 use tresor_server::operator::SealControl;
 
+/// Where the deployment's seal lives besides the data directory.
+pub struct Shared {
+    /// The store holding the seal's revisions.
+    pub store: Arc<dyn tresor_store::Store>,
+    /// The same store when it is PostgreSQL: rekeys and root rotations of its nodes
+    /// take its advisory lock, one at a time.
+    pub postgres: Option<Arc<tresor_store::PostgresStore>>,
+    /// The seal revision this node's `seal.json` is.
+    pub revision: i64,
+}
+
 /// The seal of a production data directory.
 pub struct ServerSeal {
     dir: PathBuf,
     kms: Arc<Kms>,
+    store: Arc<dyn tresor_store::Store>,
+    postgres: Option<Arc<tresor_store::PostgresStore>>,
+    /// The seal revision `dir/seal.json` is.
+    revision: parking_lot::Mutex<i64>,
     kind: SealerKind,
     pkcs11: Option<Pkcs11Config>,
     state: parking_lot::Mutex<State>,
@@ -45,11 +62,14 @@ fn share_error(e: SealError) -> KmsError {
 
 impl ServerSeal {
     /// A Shamir-sealed server, starting sealed.
-    pub fn shamir(dir: &Path, kms: Arc<Kms>) -> Result<Self, String> {
+    pub fn shamir(dir: &Path, kms: Arc<Kms>, shared: Shared) -> Result<Self, String> {
         let unsealer = Unsealer::open(dir).map_err(|e| e.to_string())?;
         Ok(Self {
             dir: dir.to_path_buf(),
             kms,
+            store: shared.store,
+            postgres: shared.postgres,
+            revision: parking_lot::Mutex::new(shared.revision),
             kind: SealerKind::Shamir,
             pkcs11: None,
             state: parking_lot::Mutex::new(State {
@@ -61,10 +81,13 @@ impl ServerSeal {
     }
 
     /// A PKCS#11-sealed server (already unsealed from the token).
-    pub fn pkcs11(dir: &Path, kms: Arc<Kms>, config: Pkcs11Config) -> Self {
+    pub fn pkcs11(dir: &Path, kms: Arc<Kms>, config: Pkcs11Config, shared: Shared) -> Self {
         Self {
             dir: dir.to_path_buf(),
             kms,
+            store: shared.store,
+            postgres: shared.postgres,
+            revision: parking_lot::Mutex::new(shared.revision),
             kind: SealerKind::Pkcs11,
             pkcs11: Some(config),
             state: parking_lot::Mutex::new(State::default()),
@@ -104,15 +127,60 @@ impl ServerSeal {
         let result = Pkcs11Sealer::new(config)
             .init(&tmp, Some(root.clone()))
             .map_err(|e| e.to_string())
-            .and_then(|_| {
-                std::fs::rename(SealFile::path_in(&tmp), SealFile::path_in(&self.dir))
-                    .map_err(|e| e.to_string())?;
-                std::fs::File::open(&self.dir)
-                    .and_then(|d| d.sync_all())
-                    .map_err(|e| e.to_string())
-            });
+            .and_then(|_| self.publish(&tmp));
         let _ = std::fs::remove_dir_all(&tmp);
         result
+    }
+
+    /// An unsealer of the database's seal when it is newer than this directory's copy
+    /// (which is then replaced).
+    fn refreshed_unsealer(&self) -> Result<Option<Unsealer>, KmsError> {
+        let mut revision = self.revision.lock();
+        let latest = self.store.seals()?.last().map(|s| s.revision).unwrap_or(0);
+        if latest == *revision {
+            return Ok(None);
+        }
+        let now = now_ms();
+        match crate::seal_store::sync(&self.dir, self.store.as_ref(), now)
+            .map_err(KmsError::internal)?
+        {
+            crate::seal_store::Synced::Current { revision: r } => *revision = r,
+            crate::seal_store::Synced::Uninitialized => return Ok(None),
+        }
+        tracing::info!(revision = *revision, "took the database's newer seal");
+        Unsealer::open(&self.dir)
+            .map(Some)
+            .map_err(KmsError::internal)
+    }
+
+    /// Stores the seal a sealer wrote into `tmp` as the database's next revision, then
+    /// as this directory's seal file.
+    fn publish(&self, tmp: &Path) -> Result<(), String> {
+        let mut revision = self.revision.lock();
+        *revision =
+            crate::seal_store::publish(&self.dir, tmp, self.store.as_ref(), *revision, now_ms())?;
+        Ok(())
+    }
+
+    /// Runs `f` as the only seal change of the deployment: under the shared database's
+    /// advisory lock, and only if this node still has the database's current seal and
+    /// root generation (another node's rekey or rotation needs a restart of this one).
+    fn exclusively<T>(&self, f: impl FnOnce() -> Result<T, KmsError>) -> Result<T, KmsError> {
+        let checked = || {
+            let latest = self.store.seals()?.last().map(|s| s.revision).unwrap_or(0);
+            let generation = self.store.root_generations()?.last().map(|g| g.generation);
+            let mine = self.kms.ring()?.current().0;
+            if latest != *self.revision.lock() || generation.is_some_and(|g| g > mine) {
+                return Err(KmsError::Conflict(
+                    "Another node changed the seal or the root key; restart this node (and unseal it) to use the new one, then retry.".into(),
+                ));
+            }
+            f()
+        };
+        match &self.postgres {
+            Some(pg) => pg.with_startup_lock(checked).map_err(KmsError::from)?,
+            None => checked(),
+        }
     }
 }
 
@@ -125,6 +193,17 @@ impl SealControl for ServerSeal {
         let mut state = self.state.lock();
         if !self.kms.is_sealed() {
             return Ok(self.status_of(&state));
+        }
+        // Before the first share: take a seal another node changed meanwhile (a rekey
+        // there issued the shares the operators now hold).
+        if state
+            .unsealer
+            .as_ref()
+            .is_some_and(|u| u.progress().progress == 0)
+        {
+            if let Some(fresh) = self.refreshed_unsealer()? {
+                state.unsealer = Some(fresh);
+            }
         }
         let Some(unsealer) = state.unsealer.as_mut() else {
             return Err(KmsError::UnsupportedOperation(
@@ -159,7 +238,10 @@ impl SealControl for ServerSeal {
                 "A PKCS#11 server unseals itself from the HSM; stop the process instead of sealing it.".into(),
             ));
         }
-        let unsealer = Unsealer::open(&self.dir).map_err(KmsError::internal)?;
+        let unsealer = match self.refreshed_unsealer()? {
+            Some(u) => u,
+            None => Unsealer::open(&self.dir).map_err(KmsError::internal)?,
+        };
         self.kms.seal();
         state.resealer = None;
         state.rekey = None;
@@ -208,7 +290,18 @@ impl SealControl for ServerSeal {
             Step::Unsealed(done) => done,
         };
         state.rekey = None;
-        let shares = done.rekey(&self.dir, params).map_err(KmsError::internal)?;
+        let shares = self.exclusively(|| {
+            let tmp = crate::seal_store::staging(&self.dir).map_err(KmsError::internal)?;
+            let made = done
+                .rekey(&tmp, params)
+                .map_err(KmsError::internal)
+                .and_then(|shares| {
+                    self.publish(&tmp).map_err(KmsError::internal)?;
+                    Ok(shares)
+                });
+            let _ = std::fs::remove_dir_all(&tmp);
+            made
+        })?;
         // The new share set's resealer, for later root rotations.
         let mut fresh = Unsealer::open(&self.dir).map_err(KmsError::internal)?;
         for s in &shares {
@@ -232,19 +325,27 @@ impl SealControl for ServerSeal {
     fn rotate_root(&self) -> Result<Value, KmsError> {
         let _exclusive = self.exclusive.lock();
         let resealer = self.state.lock().resealer.clone();
-        let report = if self.kms.root_rotation_pending()? {
-            self.kms.finish_root_rotation()?
-        } else {
+        let report = self.exclusively(|| {
+            if self.kms.root_rotation_pending()? {
+                return self.kms.finish_root_rotation();
+            }
             let material = RootMaterial::generate().map_err(KmsError::internal)?;
             let root = material.root_key().map_err(KmsError::internal)?;
             self.kms.rotate_root(root, || match self.kind {
-                SealerKind::Shamir => resealer
-                    .ok_or_else(|| "the server is not unsealed with shares".to_string())?
-                    .replace_root(&self.dir, &material)
-                    .map_err(|e| e.to_string()),
+                SealerKind::Shamir => {
+                    let resealer = resealer
+                        .ok_or_else(|| "the server is not unsealed with shares".to_string())?;
+                    let tmp = crate::seal_store::staging(&self.dir)?;
+                    let made = resealer
+                        .replace_root(&tmp, &material)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.publish(&tmp));
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    made
+                }
                 _ => self.reseal_pkcs11(&material),
-            })?
-        };
+            })
+        })?;
         Ok(json!({
             "Generation": report.generation,
             "Rewrapped": report.rewrapped,
@@ -274,6 +375,14 @@ impl ServerSeal {
         );
         Ok(crate::backup::answer(&bytes))
     }
+}
+
+/// Wall-clock milliseconds, for the seal's revision records.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Sets `key` of a JSON object (no-op on anything else).

@@ -37,14 +37,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             dir.display()
         ));
     }
+    let url = crate::store_url::StoreUrl::parse(args.store.as_deref(), dir)?;
     if args.dev {
         crate::init::check_dev_dir(dir)?;
     } else {
-        crate::init::check_production_dir(dir)?;
+        // A node of a shared database may start without a seal file: it takes the
+        // database's (checked again once the store is open).
+        let shared = matches!(url, crate::store_url::StoreUrl::Postgres(_));
+        crate::init::check_production_dir(dir, shared)?;
         // Before the root key is in memory.
         crate::hardening::lock_memory();
     }
-    let url = crate::store_url::StoreUrl::parse(args.store.as_deref(), dir)?;
     let opened = crate::store_url::open(&url)?;
     let clock = Arc::new(SystemClock::new());
     // Nodes of one database that start together bootstrap its shared state (the first
@@ -181,11 +184,11 @@ fn bootstrap(
                 .load_or_create()
                 .map_err(|e| e.to_string())?,
         };
-        Kms::new(store, root, clock.clone(), KmsConfig::default())
+        Kms::new(store.clone(), root, clock.clone(), KmsConfig::default())
             .map_err(|e| format!("opening the data directory: {e:?}"))?
     } else {
         // Unsealed below: from the HSM at once, or by shares over the API.
-        Kms::new_sealed(store, clock.clone(), KmsConfig::default())
+        Kms::new_sealed(store.clone(), clock.clone(), KmsConfig::default())
     };
     if let Some(quotas) = quotas(args)? {
         kms = kms.with_quota(Arc::new(quotas));
@@ -197,7 +200,19 @@ fn bootstrap(
     let seal = if args.dev {
         None
     } else {
-        Some(crate::init::open_seal(args, dir, kms.clone())?)
+        // The database's seal is the deployment's: this directory's copy is made,
+        // refreshed or refused here, before anything unseals.
+        let synced = crate::seal_store::sync(dir, store.as_ref(), clock.now_ms())?;
+        crate::init::check_production_dir(dir, false)?;
+        let shared = crate::seal_control::Shared {
+            store: store.clone(),
+            postgres: postgres.cloned(),
+            revision: match synced {
+                crate::seal_store::Synced::Current { revision } => revision,
+                crate::seal_store::Synced::Uninitialized => 0,
+            },
+        };
+        Some(crate::init::open_seal(args, dir, kms.clone(), shared)?)
     };
 
     let dev_key = if args.dev {

@@ -12,6 +12,7 @@
 )]
 
 mod common;
+use aws_sdk_kms::error::ProvideErrorMetadata;
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -350,4 +351,169 @@ async fn an_unreachable_database_is_a_503_in_bounded_time_and_service_resumes() 
     let out = ok(client.decrypt().ciphertext_blob(blob(&ct)).send().await);
     assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
     drop(node);
+}
+
+/// Sends `n` requests made by `send(node, i)` at once, alternating between the two
+/// nodes; how many succeeded, after checking every failure is `LimitExceededException`.
+async fn race_to_a_limit<F, Fut>(clients: &[aws_sdk_kms::Client; 2], n: usize, send: F) -> usize
+where
+    F: Fn(aws_sdk_kms::Client, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n)
+        .map(|i| tokio::spawn(send(clients[i % 2].clone(), i)))
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(code) => assert_eq!(code, "LimitExceededException"),
+        }
+    }
+    wins
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_nodes_cannot_exceed_the_alias_and_grant_limits() {
+    let Some(cluster) = Cluster::start(2, &[]) else {
+        return;
+    };
+    let clients = [
+        cluster.nodes[0].client().await,
+        cluster.nodes[1].client().await,
+    ];
+    let key = create_key(&clients[0]).await;
+    // 50 aliases per key: 46 made, then 8 at once on both nodes for the last 4 places.
+    for i in 0..46 {
+        ok(clients[i % 2]
+            .create_alias()
+            .alias_name(format!("alias/fill-{i}"))
+            .target_key_id(&key)
+            .send()
+            .await);
+    }
+    let k = key.clone();
+    let wins = race_to_a_limit(&clients, 8, move |c, i| {
+        let k = k.clone();
+        async move {
+            c.create_alias()
+                .alias_name(format!("alias/race-{i}"))
+                .target_key_id(k)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code().unwrap_or("?").to_string())
+        }
+    })
+    .await;
+    assert_eq!(wins, 4);
+    let listed = ok(clients[1]
+        .list_aliases()
+        .key_id(&key)
+        .limit(100)
+        .send()
+        .await)
+    .aliases
+    .unwrap();
+    assert_eq!(listed.len(), 50);
+
+    // 50,000 grants per key: all but 2 written straight into the database, then 6 at
+    // once on both nodes.
+    cluster
+        .db
+        .execute(&format!(
+            "INSERT INTO grants (grant_id, key_id, grantee, issuing_account, operations, created_ms) \
+             SELECT 'fill' || g, '{key}', 'arn:aws:iam::111122223333:user/g', '111122223333', \
+             '[\"Encrypt\"]', 1 FROM generate_series(1, 49998) AS g"
+        ))
+        .unwrap();
+    let k = key.clone();
+    let wins = race_to_a_limit(&clients, 6, move |c, _| {
+        let k = k.clone();
+        async move {
+            c.create_grant()
+                .key_id(k)
+                .grantee_principal("arn:aws:iam::111122223333:user/g")
+                .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code().unwrap_or("?").to_string())
+        }
+    })
+    .await;
+    assert_eq!(wins, 2);
+    cluster
+        .db
+        .execute(&format!(
+            "DO $$ BEGIN IF (SELECT COUNT(*) FROM grants WHERE key_id = '{key}') <> 50000 \
+             THEN RAISE EXCEPTION 'grant count'; END IF; END $$"
+        ))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn production_nodes_share_the_sealed_root_in_the_database() {
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
+    let url = db.url().to_string();
+    let base = tempfile::tempdir().unwrap();
+    let dir1 = base.path().join("node1");
+    let init = init_shamir_on(&dir1, Some(&url));
+    let node1 = Server::start_opts(&dir1, &["--store", &url], &[]);
+    unseal_with(&node1, &init.shares[..3]);
+    let c1 = client_for(&node1, &init.operator).await;
+    let key = create_key(&c1).await;
+    let ct = encrypt(&c1, &key).await;
+
+    // A second node on an empty data directory takes the database's seal, starts
+    // sealed, and unseals with other shares of the same set.
+    let dir2 = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir2.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let node2 = Server::start_opts(dir2.path(), &["--store", &url], &[]);
+    assert_eq!(seal_status(&node2)["Sealed"], serde_json::Value::Bool(true));
+    assert_eq!(
+        std::fs::read(dir2.path().join("seal.json")).unwrap(),
+        std::fs::read(dir1.join("seal.json")).unwrap()
+    );
+    unseal_with(&node2, &init.shares[2..]);
+    let c2 = client_for(&node2, &init.operator).await;
+    let out = ok(c2.decrypt().ciphertext_blob(blob(&ct)).send().await);
+    assert_eq!(out.plaintext.unwrap().into_inner(), b"secret");
+
+    // A data directory of another deployment refuses to start on this database, and
+    // its seal file is left as it was.
+    let dir3 = base.path().join("other");
+    init_shamir(&dir3);
+    let before = std::fs::read(dir3.join("seal.json")).unwrap();
+    let (started, _, err) = tresor(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir3.to_str().unwrap(),
+        "--store",
+        &url,
+    ]);
+    assert!(!started);
+    assert!(err.contains("is not this database's seal"), "{err}");
+    assert_eq!(std::fs::read(dir3.join("seal.json")).unwrap(), before);
+    // And `tresor init` on a database that has a seal makes none.
+    let (made, _, err) = tresor(&[
+        "init",
+        "--data-dir",
+        base.path().join("third").to_str().unwrap(),
+        "--sealer",
+        "shamir",
+        "--store",
+        &url,
+    ]);
+    assert!(!made);
+    assert!(err.contains("already has"), "{err}");
+    drop((node1, node2));
 }

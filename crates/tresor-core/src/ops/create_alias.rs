@@ -7,7 +7,7 @@ use crate::ids::{alias_arn, validate_alias_name};
 use crate::pipeline::{Call, Operation};
 use crate::policy::Facts;
 use serde::Deserialize;
-use tresor_store::{AliasRecord, Write};
+use tresor_store::{AliasRecord, Counted, Write};
 
 /// Most aliases one key may have.
 pub const MAX_ALIASES_PER_KEY: usize = 50;
@@ -65,12 +65,13 @@ impl Operation for CreateAlias {
                         alias_arn(&region, &account, name)
                     )));
                 }
-                if kms.store.alias_count(&key.record.key_id)? >= MAX_ALIASES_PER_KEY {
-                    return Err(KmsError::LimitExceeded(format!(
-                        "Key {} already has {MAX_ALIASES_PER_KEY} aliases",
-                        key.arn
-                    )));
-                }
+                // The limit is checked inside the write's transaction, so racing nodes
+                // cannot both take the last place.
+                let limit = Write::CheckLimit {
+                    counted: Counted::AliasesOfKey(key.record.key_id.clone()),
+                    limit: MAX_ALIASES_PER_KEY as u64,
+                    refusal: format!("Key {} already has {MAX_ALIASES_PER_KEY} aliases", key.arn),
+                };
                 let record = AliasRecord {
                     account: account.clone(),
                     region: region.clone(),
@@ -79,7 +80,7 @@ impl Operation for CreateAlias {
                     created_ms: now,
                     updated_ms: now,
                 };
-                Ok((vec![Write::InsertAlias(record)], ()))
+                Ok((vec![limit, Write::InsertAlias(record)], ()))
             },
             // Another node created the alias between the check and the insert.
             |_| exists(),

@@ -12,7 +12,7 @@ use crate::policy::Facts;
 use crate::wire::EncryptionContext;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use tresor_store::{GrantRecord, Write};
+use tresor_store::{Counted, GrantRecord, Write};
 
 /// Most grants one key may have.
 pub const MAX_GRANTS_PER_KEY: usize = 50_000;
@@ -236,12 +236,18 @@ impl Operation for CreateGrant {
                             return Ok((Vec::new(), g.grant_id.clone()));
                         }
                     }
+                    // Checked again inside the write's transaction (racing nodes cannot
+                    // both take the last place); this read answers without writing.
+                    let refusal =
+                        format!("Key {} already has {MAX_GRANTS_PER_KEY} grants.", key.arn);
                     if existing.len() >= MAX_GRANTS_PER_KEY {
-                        return Err(KmsError::LimitExceeded(format!(
-                            "Key {} already has {MAX_GRANTS_PER_KEY} grants.",
-                            key.arn
-                        )));
+                        return Err(KmsError::LimitExceeded(refusal));
                     }
+                    let limit = Write::CheckLimit {
+                        counted: Counted::GrantsOfKey(key_uuid.clone()),
+                        limit: MAX_GRANTS_PER_KEY as u64,
+                        refusal,
+                    };
                     let mut id = [0u8; 32];
                     tresor_crypto::random::fill(&mut id).map_err(KmsError::internal)?;
                     let grant_id = hex::encode(id);
@@ -256,7 +262,7 @@ impl Operation for CreateGrant {
                         constraints: constraints_json.clone(),
                         created_ms: now,
                     };
-                    Ok((vec![Write::InsertGrant(record)], grant_id))
+                    Ok((vec![limit, Write::InsertGrant(record)], grant_id))
                 },
                 KmsError::Conflict,
             )

@@ -336,6 +336,54 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
             )
             .await?;
         }
+        Write::InsertSeal(seal) => {
+            // Two nodes adding the same revision: the primary key refuses the second.
+            let n = exec(
+                tx,
+                "INSERT INTO seals (revision, document, created_ms) SELECT $1, $2, $3 \
+                 WHERE COALESCE((SELECT MAX(revision) FROM seals), 0) = $1::BIGINT - 1",
+                &[&seal.revision, &seal.document, &seal.created_ms],
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate(_) => {
+                    StoreError::Conflict(format!("seal revision {}", seal.revision))
+                }
+                other => other,
+            })?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "seal revision {}",
+                    seal.revision
+                )));
+            }
+        }
+        Write::CheckLimit {
+            counted,
+            limit,
+            refusal,
+        } => {
+            // The key's row lock makes racing checks of one key wait for each other; the
+            // count after it sees what the winner committed (a fresh snapshot per
+            // statement under READ COMMITTED).
+            let key_id = counted.key_id();
+            exec(
+                tx,
+                "SELECT 1 FROM keys WHERE key_id = $1 FOR UPDATE",
+                &[&key_id],
+            )
+            .await?;
+            let sql = match &counted {
+                Counted::GrantsOfKey(_) => "SELECT COUNT(*) FROM grants WHERE key_id = $1",
+                Counted::AliasesOfKey(_) => "SELECT COUNT(*) FROM aliases WHERE target_key_id = $1",
+            };
+            let stmt = tx.prepare_cached(sql).await.map_err(pg_err)?;
+            let row = tx.query_one(&stmt, &[&key_id]).await.map_err(pg_err)?;
+            let n: i64 = super::get(&row, 0)?;
+            if u64::try_from(n).unwrap_or(0) >= limit {
+                return Err(StoreError::LimitExceeded(refusal));
+            }
+        }
         Write::DeleteRootGeneration { generation } => {
             let generation = u(generation);
             exec(

@@ -176,4 +176,13 @@ CREATE TABLE custom_key_stores (
 CREATE INDEX custom_key_stores_by_root ON custom_key_stores(root_generation);
 ALTER TABLE access_keys ADD COLUMN xks_proxy BOOLEAN NOT NULL DEFAULT FALSE;
 "#,
+    // SQLite's migration 9: the deployment's seal (seal.json), every revision kept, so
+    // that every node unseals the same root key.
+    r#"
+CREATE TABLE seals (
+    revision BIGINT PRIMARY KEY,
+    document TEXT COLLATE "C" NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+"#,
 ];

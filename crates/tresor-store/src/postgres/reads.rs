@@ -427,6 +427,20 @@ impl Store for PostgresStore {
         })
     }
 
+    fn seals(&self) -> StoreResult<Vec<SealRecord>> {
+        let rows = self.query(
+            "SELECT revision, document, created_ms FROM seals ORDER BY revision",
+            Vec::new(),
+        )?;
+        all(rows, |r| {
+            Ok(SealRecord {
+                revision: get(r, 0)?,
+                document: get(r, 1)?,
+                created_ms: get(r, 2)?,
+            })
+        })
+    }
+
     fn wrapped_under(&self, generation: u32, n: usize) -> StoreResult<Vec<WrappedValue>> {
         let g = i64::from(generation);
         let mut out = Vec::new();

@@ -203,6 +203,33 @@ pub(super) fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 params![g.generation, g.check, g.wrapped_fingerprint_seed, g.wrapped_previous, g.created_ms],
             )?;
         }
+        Write::InsertSeal(seal) => {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO seals (revision, document, created_ms) SELECT ?1, ?2, ?3 \
+                 WHERE COALESCE((SELECT MAX(revision) FROM seals), 0) = ?1 - 1",
+                params![seal.revision, seal.document, seal.created_ms],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "seal revision {}",
+                    seal.revision
+                )));
+            }
+        }
+        Write::CheckLimit {
+            counted,
+            limit,
+            refusal,
+        } => {
+            let sql = match &counted {
+                Counted::GrantsOfKey(_) => "SELECT COUNT(*) FROM grants WHERE key_id = ?1",
+                Counted::AliasesOfKey(_) => "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1",
+            };
+            let n: i64 = tx.query_row(sql, [counted.key_id()], |r| r.get(0))?;
+            if u64::try_from(n).unwrap_or(0) >= limit {
+                return Err(StoreError::LimitExceeded(refusal));
+            }
+        }
         Write::DeleteRootGeneration { generation } => {
             tx.execute(
                 "DELETE FROM root_generations WHERE generation = ?1",

@@ -168,4 +168,12 @@ ALTER TABLE access_keys ADD COLUMN xks_proxy INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, grantee, COALESCE(retiring, ''),
     operations, COALESCE(constraints, '')) WHERE name IS NOT NULL;
 "#,
+    // The deployment's seal (seal.json) in the database, every revision kept.
+    r#"
+CREATE TABLE seals (
+    revision INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"#,
 ];

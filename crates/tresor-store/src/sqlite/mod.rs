@@ -511,6 +511,20 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn seals(&self) -> StoreResult<Vec<SealRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT revision, document, created_ms FROM seals ORDER BY revision")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SealRecord {
+                revision: r.get(0)?,
+                document: r.get(1)?,
+                created_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>> {
         let conn = self.conn.lock();
         let limit = limit_i64(limit);

@@ -42,6 +42,7 @@ mod cluster;
 mod identity;
 mod production;
 mod raw;
+mod test_store;
 mod tls;
 #[allow(unused_imports)]
 pub use admin::*;
@@ -54,6 +55,8 @@ pub use identity::*;
 #[allow(unused_imports)]
 pub use production::*;
 pub use raw::*;
+#[allow(unused_imports)]
+pub use test_store::on_postgres;
 #[allow(unused_imports)]
 pub use tls::*;
 
@@ -96,12 +99,15 @@ impl Server {
 
     /// Start a server on `dir` with `flags` (e.g. `--dev`) and environment variables;
     /// without `--dev`, `dir` must hold a data directory made by a dev start.
+    /// With `TRESOR_TEST_STORE=postgres`, a `--dev` start runs on a database of its
+    /// own (the same one again for the same `dir`).
     pub fn start_opts(dir: &Path, flags: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.arg("serve")
-            .args(flags)
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir);
+        cmd.arg("serve").args(flags);
+        if let Some(url) = test_store::store_url_for(dir, flags) {
+            cmd.args(["--store", &url]);
+        }
+        cmd.args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(dir);
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -352,6 +358,10 @@ pub fn https_client_trusting(ca: &Path) -> aws_smithy_runtime_api::client::http:
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        if self._tmp.is_some() {
+            // Its data directory goes with it, and so does its database.
+            test_store::forget(&self.data_dir);
+        }
     }
 }
 

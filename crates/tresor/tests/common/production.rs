@@ -14,7 +14,12 @@ pub struct Initialized {
 
 /// `tresor init --data-dir DIR --sealer shamir`.
 pub fn init_shamir(dir: &Path) -> Initialized {
-    let (fine, out, err) = tresor(&[
+    init_shamir_on(dir, None)
+}
+
+/// `tresor init --data-dir DIR --sealer shamir [--store URL]`.
+pub fn init_shamir_on(dir: &Path, store: Option<&str>) -> Initialized {
+    let mut args = vec![
         "init",
         "--data-dir",
         dir.to_str().unwrap(),
@@ -22,7 +27,11 @@ pub fn init_shamir(dir: &Path) -> Initialized {
         "shamir",
         "--output",
         "json",
-    ]);
+    ];
+    if let Some(url) = store {
+        args.extend(["--store", url]);
+    }
+    let (fine, out, err) = tresor(&args);
     assert!(fine, "{err}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     Initialized {

@@ -1,0 +1,139 @@
+//! Contract tests for the conditional writes that keep many nodes correct: the seal's
+//! revisions and the per-key limits, raced by several threads (each a connection of
+//! its own on PostgreSQL, as two nodes would be).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+use crate::contract::key;
+use crate::*;
+
+fn seal(revision: i64, text: &str) -> SealRecord {
+    SealRecord {
+        revision,
+        document: text.into(),
+        created_ms: revision,
+    }
+}
+
+/// Runs `batch(i)` on `n` threads at once; the results in thread order.
+fn race(
+    s: &dyn Store,
+    n: usize,
+    batch: impl Fn(usize) -> Vec<Write> + Sync,
+) -> Vec<StoreResult<()>> {
+    let batch = &batch;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| scope.spawn(move || s.apply(batch(i))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+pub(crate) fn seal_revisions_are_conditional_and_kept(s: &dyn Store) {
+    assert!(s.seals().unwrap().is_empty());
+    // Not the next revision: refused.
+    assert!(matches!(
+        s.apply(vec![Write::InsertSeal(seal(2, "two"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    s.apply(vec![Write::InsertSeal(seal(1, "one"))]).unwrap();
+    // The first seal is written once.
+    assert!(matches!(
+        s.apply(vec![Write::InsertSeal(seal(1, "other"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    // Racing writers of the next revision: one wins.
+    let results = race(s, 8, |i| vec![Write::InsertSeal(seal(2, &format!("w{i}")))]);
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, StoreError::Conflict(_))));
+    let all = s.seals().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].revision, all[0].document.as_str()), (1, "one"));
+    assert_eq!(all[1].revision, 2);
+    assert!(all[1].document.starts_with('w'));
+}
+
+fn grant_of(key_id: &str, i: usize) -> GrantRecord {
+    GrantRecord {
+        grant_id: format!("{key_id}-{i}"),
+        key_id: key_id.into(),
+        name: None,
+        grantee: "arn:aws:iam::111122223333:user/g".into(),
+        retiring: None,
+        issuing_account: "111122223333".into(),
+        operations: "[\"Encrypt\"]".into(),
+        constraints: None,
+        created_ms: 1,
+    }
+}
+
+fn alias_of(key_id: &str, i: usize) -> AliasRecord {
+    AliasRecord {
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        name: format!("alias/{key_id}-{i}"),
+        target_key_id: key_id.into(),
+        created_ms: 1,
+        updated_ms: 1,
+    }
+}
+
+pub(crate) fn limits_hold_when_writers_race(s: &dyn Store) {
+    s.apply(vec![Write::InsertKey(key("a")), Write::InsertKey(key("b"))])
+        .unwrap();
+    for i in 0..2 {
+        s.apply(vec![Write::InsertGrant(grant_of("a", i))]).unwrap();
+        s.apply(vec![Write::InsertAlias(alias_of("a", i))]).unwrap();
+    }
+    let check = |counted: Counted| Write::CheckLimit {
+        counted,
+        limit: 5,
+        refusal: "full".into(),
+    };
+    let grants = race(s, 8, |i| {
+        vec![
+            check(Counted::GrantsOfKey("a".into())),
+            Write::InsertGrant(grant_of("a", 100 + i)),
+        ]
+    });
+    let aliases = race(s, 8, |i| {
+        vec![
+            check(Counted::AliasesOfKey("a".into())),
+            Write::InsertAlias(alias_of("a", 100 + i)),
+        ]
+    });
+    for results in [&grants, &aliases] {
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            3,
+            "{results:?}"
+        );
+        assert!(results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, StoreError::LimitExceeded(m) if m == "full")));
+    }
+    assert_eq!(s.grants_for_key("a").unwrap().len(), 5);
+    assert_eq!(s.alias_count("a").unwrap(), 5);
+    // Another key's count is its own; a refused batch wrote nothing.
+    s.apply(vec![
+        check(Counted::AliasesOfKey("b".into())),
+        Write::InsertAlias(alias_of("b", 0)),
+    ])
+    .unwrap();
+    assert!(matches!(
+        s.apply(vec![
+            check(Counted::GrantsOfKey("a".into())),
+            Write::InsertAlias(alias_of("b", 1)),
+        ]),
+        Err(StoreError::LimitExceeded(_))
+    ));
+    assert_eq!(s.alias_count("b").unwrap(), 1);
+}
