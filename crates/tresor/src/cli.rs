@@ -212,6 +212,22 @@ pub struct ServeArgs {
         requires = "xks_listen"
     )]
     pub xks_uri_prefix: String,
+
+    /// CA certificates (PEM) that external key stores (EXTERNAL_KEY_STORE) trust for
+    /// their proxies' HTTPS. Default: the system's roots.
+    #[arg(long, env = "TRESOR_XKS_CA_FILE", value_name = "PEM")]
+    pub xks_ca_file: Option<PathBuf>,
+
+    /// Time limit of one call to an external key store's proxy, in milliseconds (AWS
+    /// KMS's is 250).
+    #[arg(
+        long,
+        env = "TRESOR_XKS_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(1..=60_000)
+    )]
+    pub xks_timeout_ms: u64,
 }
 
 /// `tresor bench`.
