@@ -4,8 +4,9 @@
 //! Plain `http://` is called only on loopback hosts. Each call has a time limit (KMS's
 //! 250 ms by default) and reads at most [`MAX_RESPONSE`] bytes of answer.
 //!
-//! The core's operations run on blocking threads; [`HttpXksTransport::post`] runs the
-//! exchange on the server's runtime and waits for it, so it works from any thread.
+//! The core's operations are synchronous; [`HttpXksTransport::post`] runs the exchange
+//! on the server's runtime and waits for it, from a blocking thread or (with
+//! `block_in_place`) a worker of the multi-threaded runtime.
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -238,9 +239,15 @@ impl XksTransport for HttpXksTransport {
             let _ = tx.send(outcome);
         });
         // The task enforces the limit; the margin covers a runtime too busy to run it.
-        match rx.recv_timeout(timeout + Duration::from_secs(1)) {
+        let wait = move || match rx.recv_timeout(timeout + Duration::from_secs(1)) {
             Ok(r) => r,
             Err(_) => Err(TransportError::Timeout),
+        };
+        // Crypto operations run on the runtime's worker threads (they read no storage):
+        // there the wait hands the worker's other tasks to the rest of the pool first.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
         }
     }
 }
