@@ -301,4 +301,19 @@ pub struct BenchArgs {
     /// Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+
+    /// Measure Encrypt (64 bytes) on a software key, a key in an AWS_CLOUDHSM store on a
+    /// fresh SoftHSM2 token (`--softhsm-module`) and a key in an EXTERNAL_KEY_STORE whose
+    /// proxy is a second `tresor serve --dev --xks-listen` on loopback, in one run, each
+    /// with its ratio to the software key. Starts its own servers.
+    #[arg(long, conflicts_with = "endpoint")]
+    pub key_stores: bool,
+
+    /// The SoftHSM2 PKCS#11 module for --key-stores.
+    #[arg(
+        long,
+        default_value = "/usr/lib/softhsm/libsofthsm2.so",
+        value_name = "PATH"
+    )]
+    pub softhsm_module: PathBuf,
 }
