@@ -11,6 +11,7 @@
 
 mod common;
 
+use aws_sdk_kms::operation::RequestId;
 use aws_sdk_kms::types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, DataKeySpec, KeyState,
     OriginType, XksProxyAuthenticationCredentialType, XksProxyConnectivityType,
@@ -53,7 +54,17 @@ fn serve_proxy(dir: &Path, xks_port: u16) -> Server {
 }
 
 fn xks_credential(srv: &Server) -> (String, String) {
-    let v = admin(srv, &["xks-credential", "create", "--account", ACCOUNT]).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tresor"));
+    cmd.args(["admin", "xks-credential", "create", "--account", ACCOUNT])
+        .args(["--output", "json", "--endpoint", &srv.endpoint])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    if let Some(ca) = &srv.ca_bundle {
+        cmd.env("AWS_CA_BUNDLE", ca);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     (
         v["AccessKeyId"].as_str().unwrap().to_string(),
         v["SecretAccessKey"].as_str().unwrap().to_string(),
@@ -265,6 +276,12 @@ async fn a_second_tresor_keeps_the_external_keys() {
 
     // Round trips.
     let sealed = encrypt(&c, &key, b"held outside").await;
+    let enc = ok(c.encrypt().key_id(&key).plaintext(blob(b"x")).send().await);
+    let enc_request = enc.request_id().unwrap().to_string();
+    let used = ok(c.get_key_last_usage().key_id(&key).send().await);
+    let last = used.key_last_usage().unwrap();
+    assert_eq!(last.operation().unwrap().as_str(), "Encrypt");
+    assert_eq!(last.kms_request_id(), Some(enc_request.as_str()));
     assert_eq!(decrypt(&c, &sealed).await, b"held outside");
     assert_code(
         c.decrypt()
@@ -330,14 +347,19 @@ async fn a_second_tresor_keeps_the_external_keys() {
 
     // The proxy saw each call with the specification's requestMetadata.
     let recs = records(&audit_dir(&proxy.srv));
-    let enc = recs
+    let proxied = recs
         .iter()
         .find(|r| {
             r["eventName"] == "XksEncrypt"
                 && r["requestParameters"]["requestMetadata"]["kmsOperation"] == "Encrypt"
         })
         .expect("the proxy recorded the Encrypt");
-    let m = &enc["requestParameters"]["requestMetadata"];
+    // The KMS request id travels to the proxy as kmsRequestId.
+    assert!(recs.iter().any(|r| {
+        r["eventName"] == "XksEncrypt"
+            && r["requestParameters"]["requestMetadata"]["kmsRequestId"] == enc_request.as_str()
+    }));
+    let m = &proxied["requestParameters"]["requestMetadata"];
     assert_eq!(m["kmsKeyArn"], created.arn().unwrap());
     assert_eq!(m["awsPrincipalArn"], format!("arn:aws:iam::{ACCOUNT}:root"));
     assert!(m["kmsRequestId"].as_str().is_some_and(|s| !s.is_empty()));
@@ -689,4 +711,55 @@ async fn bad_endpoints_and_bad_proxies_are_refused() {
         "KMSInvalidStateException",
     );
     assert!(e.message.unwrap_or_default().contains(&key));
+}
+
+/// HTTPS to the proxy: refused with an untrusted certificate, accepted with
+/// `--xks-ca-file` naming the proxy's CA.
+#[tokio::test]
+async fn https_proxies_are_checked_against_the_configured_ca() {
+    let pdir = tempfile::tempdir().unwrap();
+    let proxy = Server::start_opts(
+        pdir.path(),
+        &[
+            "--dev",
+            "--tls",
+            "--xks-listen",
+            "127.0.0.1:0",
+            "--xks-uri-prefix",
+            PREFIX,
+        ],
+        &[],
+    );
+    let (access, secret) = xks_credential(&proxy);
+    let endpoint = format!("https://127.0.0.1:{}", proxy.xks_port.unwrap());
+    let ca = proxy.ca_bundle.clone().expect("the proxy's dev CA");
+
+    // The system roots do not know the proxy's dev CA.
+    let (srv, _dir) = kms();
+    let c = srv.client().await;
+    let e = create_store(&c, "tls", &endpoint, (&access, &secret))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "XksProxyUriUnreachableException", "{e:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = ca.to_str().unwrap().to_string();
+    let trusting = Server::start_opts(
+        dir.path(),
+        &["--dev", "--xks-timeout-ms", "5000", "--xks-ca-file", &ca],
+        &[],
+    );
+    let c = trusting.client().await;
+    let store = create_store(&c, "tls", &endpoint, (&access, &secret))
+        .await
+        .unwrap();
+    connect(&c, &store).await;
+    assert_eq!(
+        store_state(&c, &store).await.0,
+        ConnectionStateType::Connected
+    );
+    let external = create_key(&proxy.client().await).await;
+    let key = create_external_key(&c, &store, &external).await;
+    let sealed = encrypt(&c, &key, b"over tls").await;
+    assert_eq!(decrypt(&c, &sealed).await, b"over tls");
 }
