@@ -21,7 +21,7 @@ MODEL = os.path.join(ROOT, "crates", "tresor", "tests", "data", "kms-model.json"
 
 NITRO = "unsupported: Recipient (Nitro Enclaves attestation) is refused with UnsupportedOperationException"
 NOT_WITHOUT_RECIPIENT = "not returned: only with a Recipient, which Tresor refuses"
-XKS = "unsupported: EXTERNAL_KEY_STORE (Tresor as an XKS client) is refused with UnsupportedOperationException"
+VPC = "unsupported: only with XksProxyConnectivity VPC_ENDPOINT_SERVICE, which is refused with UnsupportedOperationException (no VPC endpoint services outside AWS)"
 
 # Operations not answered: every member gets the operation's status.
 OPERATIONS: dict[str, str] = {}
@@ -41,20 +41,18 @@ OVERRIDES = {
     ("GenerateDataKeyPair", "KeyPairSpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
     ("GenerateDataKeyPairWithoutPlaintext", "KeyPairSpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
     ("CreateKey", "KeySpec"): "validated; SM2 (China Regions only) is refused with UnsupportedOperationException",
-    ("CreateKey", "XksKeyId"): XKS,
-    ("CreateCustomKeyStore", "CustomKeyStoreType"): "validated; EXTERNAL_KEY_STORE (Tresor as an XKS client) is refused with UnsupportedOperationException",
-    ("CreateCustomKeyStore", "XksProxyUriEndpoint"): XKS,
-    ("CreateCustomKeyStore", "XksProxyUriPath"): XKS,
-    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName"): XKS,
-    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceOwner"): XKS,
-    ("CreateCustomKeyStore", "XksProxyAuthenticationCredential"): XKS,
-    ("CreateCustomKeyStore", "XksProxyConnectivity"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyUriEndpoint"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyUriPath"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyVpcEndpointServiceName"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyVpcEndpointServiceOwner"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyAuthenticationCredential"): XKS,
-    ("UpdateCustomKeyStore", "XksProxyConnectivity"): XKS,
+    ("CreateKey", "XksKeyId"): "validated; the proxy's GetKeyMetadata must show an enabled AES_256 ENCRYPT/DECRYPT key",
+    ("CreateCustomKeyStore", "CustomKeyStoreType"): "validated; AWS_CLOUDHSM over PKCS#11, EXTERNAL_KEY_STORE over XKS",
+    ("CreateCustomKeyStore", "XksProxyUriEndpoint"): "validated; https://, or http:// to a loopback host",
+    ("CreateCustomKeyStore", "XksProxyConnectivity"): "validated; PUBLIC_ENDPOINT (VPC_ENDPOINT_SERVICE is refused with UnsupportedOperationException)",
+    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName"): VPC,
+    ("CreateCustomKeyStore", "XksProxyAuthenticationCredential"): "validated; AccessKeyId 20-30 of A-Z2-7, RawSecretAccessKey 43-64 (never echoed); the secret is kept wrapped under the root key",
+    ("UpdateCustomKeyStore", "XksProxyAuthenticationCredential"): "validated; AccessKeyId 20-30 of A-Z2-7, RawSecretAccessKey 43-64 (never echoed); the secret is kept wrapped under the root key",
+    ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceOwner"): VPC,
+    ("UpdateCustomKeyStore", "XksProxyUriEndpoint"): "validated; https://, or http:// to a loopback host",
+    ("UpdateCustomKeyStore", "XksProxyConnectivity"): "validated; PUBLIC_ENDPOINT (VPC_ENDPOINT_SERVICE is refused with UnsupportedOperationException)",
+    ("UpdateCustomKeyStore", "XksProxyVpcEndpointServiceName"): VPC,
+    ("UpdateCustomKeyStore", "XksProxyVpcEndpointServiceOwner"): VPC,
     ("CreateGrant", "GranteeServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",
     ("CreateGrant", "RetiringServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",
     ("ListGrants", "GranteeServicePrincipal"): "validated; refused with UnsupportedOperationException (grants to AWS service principals)",

@@ -80,6 +80,16 @@ pub struct StoreLink {
     pub cloud_hsm_cluster_id: Option<String>,
     /// The live connection of an `AWS_CLOUDHSM` store; `None` while not connected.
     pub hsm: Option<Arc<crate::custom_key_stores::HsmConnection>>,
+    /// The proxy of a CONNECTED `EXTERNAL_KEY_STORE`; `None` while not connected.
+    pub xks: Option<Arc<crate::custom_key_stores::XksConnection>>,
+}
+
+impl StoreLink {
+    /// True while the store's connection is usable.
+    pub fn is_connected(&self) -> bool {
+        self.hsm.as_ref().is_some_and(|c| c.is_open())
+            || self.xks.as_ref().is_some_and(|c| c.is_open())
+    }
 }
 
 impl Materials {
@@ -192,9 +202,7 @@ impl CachedKey {
         };
         let mut state = KeyState::parse(&record.key_state, "keyState")?;
         // A key in a custom key store that is not connected is Unavailable.
-        let connected = materials
-            .store()
-            .map(|l| l.hsm.as_ref().is_some_and(|c| c.is_open()));
+        let connected = materials.store().map(StoreLink::is_connected);
         if connected == Some(false) && matches!(state, KeyState::Enabled | KeyState::Disabled) {
             state = KeyState::Unavailable;
         }

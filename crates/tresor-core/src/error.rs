@@ -102,6 +102,41 @@ pub enum KmsError {
     /// `IncorrectTrustAnchorException`: not a PEM certificate.
     #[error("{0}")]
     IncorrectTrustAnchor(String),
+    /// `XksKeyAlreadyInUseException`: another key of the store uses the external key.
+    #[error("{0}")]
+    XksKeyAlreadyInUse(String),
+    /// `XksKeyInvalidConfigurationException`: the external key is not an enabled
+    /// AES-256 key that encrypts and decrypts.
+    #[error("{0}")]
+    XksKeyInvalidConfiguration(String),
+    /// `XksKeyNotFoundException`: the proxy does not know the external key.
+    #[error("{0}")]
+    XksKeyNotFound(String),
+    /// `XksProxyUriInUseException`: another store uses the same endpoint and path.
+    #[error("{0}")]
+    XksProxyUriInUse(String),
+    /// `XksProxyUriEndpointInUseException`: another store uses the same endpoint.
+    #[error("{0}")]
+    XksProxyUriEndpointInUse(String),
+    /// `XksProxyUriUnreachableException`: the proxy did not answer (in time).
+    #[error("{0}")]
+    XksProxyUriUnreachable(String),
+    /// `XksProxyIncorrectAuthenticationCredentialException`: the proxy refused the
+    /// store's credential.
+    #[error("{0}")]
+    XksProxyIncorrectAuthenticationCredential(String),
+    /// `XksProxyInvalidResponseException`: the proxy's answer is not the
+    /// specification's.
+    #[error("{0}")]
+    XksProxyInvalidResponse(String),
+    /// `XksProxyInvalidConfigurationException`: the proxy's URI path or connectivity
+    /// is wrong.
+    #[error("{0}")]
+    XksProxyInvalidConfiguration(String),
+    /// `DependencyTimeoutException` (HTTP 503): an external key store proxy did not
+    /// answer within its 250 ms.
+    #[error("{0}")]
+    DependencyTimeout(String),
     /// `UnsupportedOperationException`: valid for AWS, not (yet) offered by Tresor.
     #[error("{0}")]
     UnsupportedOperation(String),

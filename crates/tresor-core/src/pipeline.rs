@@ -53,6 +53,19 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
+    /// The `requestMetadata` of an XKS proxy call made for this request.
+    pub fn xks_who<'k>(
+        &'k self,
+        key_arn: Option<&'k str>,
+    ) -> crate::custom_key_stores::xks::Who<'k> {
+        crate::custom_key_stores::xks::Who {
+            principal_arn: &self.caller.principal_arn,
+            operation: self.operation,
+            request_id: &self.caller.request_id,
+            key_arn,
+        }
+    }
+
     fn new(kms: &'a Kms, caller: &'a Caller, operation: &'static str) -> Self {
         Self {
             operation,
@@ -680,6 +693,18 @@ pub fn error_name(e: &KmsError) -> &'static str {
             "CloudHsmClusterInvalidConfigurationException"
         }
         KmsError::IncorrectTrustAnchor(_) => "IncorrectTrustAnchorException",
+        KmsError::XksKeyAlreadyInUse(_) => "XksKeyAlreadyInUseException",
+        KmsError::XksKeyInvalidConfiguration(_) => "XksKeyInvalidConfigurationException",
+        KmsError::XksKeyNotFound(_) => "XksKeyNotFoundException",
+        KmsError::XksProxyUriInUse(_) => "XksProxyUriInUseException",
+        KmsError::XksProxyUriEndpointInUse(_) => "XksProxyUriEndpointInUseException",
+        KmsError::XksProxyUriUnreachable(_) => "XksProxyUriUnreachableException",
+        KmsError::XksProxyIncorrectAuthenticationCredential(_) => {
+            "XksProxyIncorrectAuthenticationCredentialException"
+        }
+        KmsError::XksProxyInvalidResponse(_) => "XksProxyInvalidResponseException",
+        KmsError::XksProxyInvalidConfiguration(_) => "XksProxyInvalidConfigurationException",
+        KmsError::DependencyTimeout(_) => "DependencyTimeoutException",
         KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
         KmsError::DryRun => "DryRunOperationException",
         KmsError::UnknownOperation(_) => "UnknownOperationException",

@@ -58,6 +58,33 @@ impl Validator {
         self
     }
 
+    /// A sensitive string's length and pattern, never echoing the value (AWS does not
+    /// show sensitive members).
+    pub fn secret(
+        mut self,
+        field: &str,
+        value: &str,
+        (min, max): (usize, usize),
+        pattern: &str,
+        ok: bool,
+    ) -> Self {
+        let n = value.chars().count();
+        if n < min {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        } else if n > max {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        } else if !ok {
+            self.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+        self
+    }
+
     /// Optional string length.
     pub fn opt_len(self, field: &str, value: &Option<String>, min: usize, max: usize) -> Self {
         match value {

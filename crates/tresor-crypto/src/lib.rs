@@ -20,6 +20,11 @@ pub use error::CryptoError;
 pub use root::{FileSealer, RootKey, WrapPurpose};
 pub use secret::SecretBytes;
 
+/// True when `a` and `b` are equal, compared in constant time.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
 /// SHA-256 of the concatenation of `parts`.
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);

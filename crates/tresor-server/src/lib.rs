@@ -13,6 +13,7 @@ pub mod sigv4;
 mod sts;
 pub mod transport;
 pub mod xks;
+pub mod xks_client;
 
 use axum::routing::{get, post};
 use axum::Router;

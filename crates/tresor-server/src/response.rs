@@ -11,9 +11,10 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub fn status_of(e: &KmsError) -> StatusCode {
     match e {
         KmsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        KmsError::AuditUnavailable(_) | KmsError::Sealed(_) | KmsError::StoreUnavailable(_) => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        KmsError::AuditUnavailable(_)
+        | KmsError::Sealed(_)
+        | KmsError::StoreUnavailable(_)
+        | KmsError::DependencyTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

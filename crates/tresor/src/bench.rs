@@ -10,6 +10,7 @@ use tresor_bench::ops::Op;
 use tresor_bench::sigv4::Credentials;
 
 const READY_PREFIX: &str = "Tresor listening on ";
+const XKS_PREFIX: &str = "Tresor XKS proxy listening on ";
 
 /// Runs the benchmark and prints the report.
 pub fn run(args: BenchArgs) -> Result<(), String> {
@@ -18,6 +19,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
+    if args.key_stores {
+        return crate::bench_stores::run(&args, config, &runtime);
+    }
     // Each run: its label, TLS or not, and the `--store` of the started server.
     let runs: Vec<(&str, bool, Option<&str>)> = match (&args.compare_store, &args.endpoint) {
         (Some(_), Some(_)) => {
@@ -170,14 +174,29 @@ async fn bench(
 }
 
 /// A `tresor serve --dev` child on a temporary data directory; killed on drop.
-struct DevServer {
+pub(crate) struct DevServer {
     child: Child,
-    endpoint: String,
-    dir: tempfile::TempDir,
+    pub(crate) endpoint: String,
+    /// The XKS proxy API's base URL (`--xks-listen`), from its banner line.
+    pub(crate) xks_url: Option<String>,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl DevServer {
     async fn start(creds: &Credentials, tls: bool, store: Option<&str>) -> Result<Self, String> {
+        let flags: Vec<String> = store
+            .map(|u| vec!["--store".to_string(), u.to_string()])
+            .unwrap_or_default();
+        Self::start_with(creds, tls, &flags, &[]).await
+    }
+
+    /// Starts with extra `serve` flags and environment variables.
+    pub(crate) async fn start_with(
+        creds: &Credentials,
+        tls: bool,
+        flags: &[String],
+        envs: &[(String, String)],
+    ) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("finding the tresor binary: {e}"))?;
         let dir = tempfile::Builder::new()
             .prefix("tresor-bench-")
@@ -187,7 +206,8 @@ impl DevServer {
         cmd.args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(tls.then_some("--tls"))
-            .args(store.map(|u| ["--store", u]).into_iter().flatten())
+            .args(flags)
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .env("TRESOR_LOG", "warn")
             .env("TRESOR_DEV_ACCESS_KEY_ID", &creds.access_key_id)
             .env("TRESOR_DEV_SECRET_ACCESS_KEY", &creds.secret_access_key)
@@ -200,15 +220,20 @@ impl DevServer {
             .map_err(|e| format!("starting tresor serve: {e}"))?;
         let stdout = child.stdout.take().ok_or("tresor serve: no stdout pipe")?;
         let mut lines = BufReader::new(stdout).lines();
+        let mut xks_url = None;
         let wait_ready = async {
             while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
+                if let Some(url) = line.strip_prefix(XKS_PREFIX) {
+                    xks_url = Some(url.trim().to_string());
+                }
                 if let Some(url) = line.strip_prefix(READY_PREFIX) {
                     return Ok(url.trim().to_string());
                 }
             }
             Err("tresor serve exited before listening".to_string())
         };
-        let endpoint = match tokio::time::timeout(Duration::from_secs(30), wait_ready).await {
+        let ready = tokio::time::timeout(Duration::from_secs(30), wait_ready).await;
+        let endpoint = match ready {
             Ok(Ok(url)) => url,
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err("tresor serve did not start listening within 30 s".into()),
@@ -218,6 +243,7 @@ impl DevServer {
         Ok(Self {
             child,
             endpoint,
+            xks_url,
             dir,
         })
     }

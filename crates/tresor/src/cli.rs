@@ -212,6 +212,22 @@ pub struct ServeArgs {
         requires = "xks_listen"
     )]
     pub xks_uri_prefix: String,
+
+    /// CA certificates (PEM) that external key stores (EXTERNAL_KEY_STORE) trust for
+    /// their proxies' HTTPS. Default: the system's roots.
+    #[arg(long, env = "TRESOR_XKS_CA_FILE", value_name = "PEM")]
+    pub xks_ca_file: Option<PathBuf>,
+
+    /// Time limit of one call to an external key store's proxy, in milliseconds (AWS
+    /// KMS's is 250).
+    #[arg(
+        long,
+        env = "TRESOR_XKS_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(1..=60_000)
+    )]
+    pub xks_timeout_ms: u64,
 }
 
 /// `tresor bench`.
@@ -292,4 +308,19 @@ pub struct BenchArgs {
     /// Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+
+    /// Measure Encrypt (64 bytes) on a software key, a key in an AWS_CLOUDHSM store on a
+    /// fresh SoftHSM2 token (`--softhsm-module`) and a key in an EXTERNAL_KEY_STORE whose
+    /// proxy is a second `tresor serve --dev --xks-listen` on loopback, in one run, each
+    /// with its ratio to the software key. Starts its own servers.
+    #[arg(long, conflicts_with = "endpoint")]
+    pub key_stores: bool,
+
+    /// The SoftHSM2 PKCS#11 module for --key-stores.
+    #[arg(
+        long,
+        default_value = "/usr/lib/softhsm/libsofthsm2.so",
+        value_name = "PATH"
+    )]
+    pub softhsm_module: PathBuf,
 }

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod audit_cmd;
 mod backup;
 mod bench;
+mod bench_stores;
 mod cli;
 mod client;
 mod config;

@@ -196,6 +196,12 @@ fn bootstrap(
     let (audit_sink, audit_file) = crate::audit_cmd::open_sink(&args.audit, dir)?;
     kms = kms.with_audit(audit_sink);
     kms = kms.with_hsm_clusters(args.hsm_cluster.clone());
+    let xks_client = tresor_server::xks_client::HttpXksTransport::new(
+        args.xks_ca_file.as_deref(),
+        std::time::Duration::from_millis(args.xks_timeout_ms),
+        tokio::runtime::Handle::current(),
+    )?;
+    kms = kms.with_xks_transport(Arc::new(xks_client));
     let kms = Arc::new(kms);
     let seal = if args.dev {
         None

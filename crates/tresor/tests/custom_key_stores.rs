@@ -541,14 +541,14 @@ async fn create_and_update_follow_aws_rules() {
         c.describe_custom_key_stores().marker("bogus").send().await,
         "InvalidMarkerException",
     );
-    // External key stores are refused until Tresor has an XKS client.
+    // An external key store needs its proxy's members (tests/external_key_stores.rs).
     assert_code(
         c.create_custom_key_store()
             .custom_key_store_name("ext")
             .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
             .send()
             .await,
-        "UnsupportedOperationException",
+        "ValidationException",
     );
     // A disconnected store without keys is deleted.
     ok(c.delete_custom_key_store()

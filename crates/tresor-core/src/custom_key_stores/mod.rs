@@ -7,11 +7,14 @@
 //! whose session this process does not have yet (after a restart) is logged in again on
 //! first use.
 
+pub mod external;
 mod hsm;
 mod wire;
+pub mod xks;
 
 pub use hsm::{HsmConnection, HSM_VERSION};
 pub use wire::{check_trust_anchor, CustomKeyStoreEntry, XksProxyConfiguration};
+pub use xks::{XksConnection, XksTransport};
 
 use crate::error::{KmsError, KmsResult};
 use crate::service::Kms;
@@ -97,6 +100,10 @@ pub struct Registry {
     clusters: HashMap<String, HsmCluster>,
     modules: Mutex<HashMap<PathBuf, Arc<Module>>>,
     connections: RwLock<HashMap<String, Arc<HsmConnection>>>,
+    /// The proxies of CONNECTED external key stores.
+    xks_connections: RwLock<HashMap<String, Arc<XksConnection>>>,
+    /// The HTTP client of external key stores (none: they cannot connect).
+    transport: Option<Arc<dyn XksTransport>>,
     /// Serializes connects, disconnects and reconnects.
     transition: Mutex<()>,
 }
@@ -128,6 +135,11 @@ impl Registry {
     /// The live connection of store `id`, if this process has one.
     pub fn connection(&self, id: &str) -> Option<Arc<HsmConnection>> {
         self.connections.read().get(id).cloned()
+    }
+
+    /// The live proxy connection of external store `id`, if this process has one.
+    pub fn xks_connection(&self, id: &str) -> Option<Arc<XksConnection>> {
+        self.xks_connections.read().get(id).cloned()
     }
 }
 
@@ -203,7 +215,7 @@ impl Kms {
         ring.wrap(WrapPurpose::CustomKeyStoreSecret { id }, secret)
     }
 
-    fn store_secret(&self, rec: &CustomKeyStoreRecord) -> KmsResult<SecretBytes> {
+    pub(crate) fn store_secret(&self, rec: &CustomKeyStoreRecord) -> KmsResult<SecretBytes> {
         let ring = self.ring()?;
         self.unwrap_under(
             &ring,
@@ -260,12 +272,82 @@ impl Kms {
     }
 
     /// Closes this process's connection to store `id` (its keys become Unavailable).
-    pub(crate) fn close_hsm(&self, id: &str) {
+    pub(crate) fn close_store(&self, id: &str) {
         let _t = self.cks.transition.lock();
         if let Some(c) = self.cks.connections.write().remove(id) {
             c.close();
         }
+        if let Some(c) = self.cks.xks_connections.write().remove(id) {
+            c.close();
+        }
         self.invalidate_store_keys(id);
+    }
+
+    /// Forgets this process's proxy connection of store `id` (its settings changed);
+    /// a CONNECTED store's keys build a new one on their next use.
+    pub(crate) fn reset_xks_connection(&self, id: &str) {
+        let _t = self.cks.transition.lock();
+        self.cks.xks_connections.write().remove(id);
+        self.invalidate_store_keys(id);
+    }
+
+    /// Installs the HTTP client external key stores call their proxies with.
+    pub fn with_xks_transport(mut self, transport: Arc<dyn XksTransport>) -> Self {
+        self.cks.transport = Some(transport);
+        self
+    }
+
+    /// A connection object for external store `rec` (not yet checked with the proxy).
+    pub(crate) fn xks_connection_for(
+        &self,
+        rec: &CustomKeyStoreRecord,
+    ) -> KmsResult<XksConnection> {
+        self.xks_connection_with(rec, self.store_secret(rec)?)
+    }
+
+    /// A connection object for `rec` signing with `secret`.
+    pub(crate) fn xks_connection_with(
+        &self,
+        rec: &CustomKeyStoreRecord,
+        secret: SecretBytes,
+    ) -> KmsResult<XksConnection> {
+        let Some(transport) = self.cks.transport.clone() else {
+            return Err(KmsError::internal(
+                "no XKS transport is installed: external key stores cannot reach a proxy",
+            ));
+        };
+        let target = xks::XksTarget {
+            store_id: rec.id.clone(),
+            endpoint: rec.xks_proxy_uri_endpoint.clone().unwrap_or_default(),
+            uri_path: rec.xks_proxy_uri_path.clone().unwrap_or_default(),
+            region: rec.region.clone(),
+            access_key_id: rec.xks_access_key_id.clone().unwrap_or_default(),
+            secret,
+        };
+        Ok(XksConnection::new(target, transport))
+    }
+
+    /// Checks the proxy's health for `rec` and keeps the connection. `Err` carries the
+    /// ConnectionErrorCode to record.
+    pub(crate) fn open_xks(
+        &self,
+        rec: &CustomKeyStoreRecord,
+        who: xks::Who<'_>,
+    ) -> KmsResult<Result<Arc<XksConnection>, &'static str>> {
+        let _t = self.cks.transition.lock();
+        if let Some(c) = self.cks.xks_connection(&rec.id) {
+            return Ok(Ok(c));
+        }
+        let conn = Arc::new(self.xks_connection_for(rec)?);
+        if let Err(f) = conn.health(who) {
+            tracing::warn!(custom_key_store_id = %rec.id, "connecting failed: {f:?}");
+            return Ok(Err(f.connection_error_code()));
+        }
+        self.cks
+            .xks_connections
+            .write()
+            .insert(rec.id.clone(), conn.clone());
+        Ok(Ok(conn))
     }
 
     /// The link keys of store `id` hold: this process's connection, or a new login when
@@ -274,12 +356,31 @@ impl Kms {
     pub(crate) fn store_link(&self, id: &str) -> KmsResult<crate::cache::StoreLink> {
         let rec = self.store.custom_key_store(id)?;
         let cloud_hsm_cluster_id = rec.as_ref().and_then(|r| r.cloud_hsm_cluster_id.clone());
-        let hsm = match (self.cks.connection(id), rec) {
+        let connected = rec
+            .as_ref()
+            .filter(|r| r.connection_state == state::CONNECTED);
+        let hsm = match (self.cks.connection(id), connected) {
             (Some(c), _) => Some(c),
-            (None, Some(rec))
-                if rec.connection_state == state::CONNECTED && rec.store_type == CLOUDHSM =>
-            {
-                self.open_hsm(&rec)?.ok()
+            (None, Some(rec)) if rec.store_type == CLOUDHSM => self.open_hsm(rec)?.ok(),
+            _ => None,
+        };
+        let xks = match (self.cks.xks_connection(id), connected) {
+            (Some(c), _) => Some(c),
+            // Recorded CONNECTED by this or another node: the proxy is called on use.
+            (None, Some(rec)) if rec.store_type == EXTERNAL => {
+                let _t = self.cks.transition.lock();
+                let c = match self.cks.xks_connection(id) {
+                    Some(c) => c,
+                    None => {
+                        let c = Arc::new(self.xks_connection_for(rec)?);
+                        self.cks
+                            .xks_connections
+                            .write()
+                            .insert(id.to_owned(), c.clone());
+                        c
+                    }
+                };
+                Some(c)
             }
             _ => None,
         };
@@ -287,6 +388,7 @@ impl Kms {
             store_id: id.to_owned(),
             cloud_hsm_cluster_id,
             hsm,
+            xks,
         })
     }
 }

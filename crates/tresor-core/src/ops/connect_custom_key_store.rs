@@ -1,4 +1,7 @@
-//! ConnectCustomKeyStore: logs in to the store's token with its KeyStorePassword.
+//! ConnectCustomKeyStore: logs in to the store's token with its KeyStorePassword
+//! (`AWS_CLOUDHSM`), or calls the proxy's GetHealthStatus with the store's credential
+//! (`EXTERNAL_KEY_STORE`; a failure records the XKS ConnectionErrorCode, e.g.
+//! INVALID_CREDENTIALS, XKS_PROXY_NOT_REACHABLE, XKS_PROXY_TIMED_OUT).
 //!
 //! AWS connects asynchronously; Tresor's login takes milliseconds, so the store is
 //! CONNECTED or FAILED (with its ConnectionErrorCode) when the call returns. A
@@ -48,22 +51,21 @@ impl Operation for ConnectCustomKeyStore {
                 ))
             }
         }
-        if rec.store_type != CLOUDHSM {
-            return Err(crate::KmsError::internal(
-                "external key stores are not built",
-            ));
-        }
-        let outcome = kms.open_hsm(&rec)?;
-        let (new_state, code) = match &outcome {
-            Ok(_) => (state::CONNECTED, None),
-            Err(code) => (state::FAILED, Some((*code).to_owned())),
+        let outcome = if rec.store_type == CLOUDHSM {
+            kms.open_hsm(&rec)?.map(|_| ())
+        } else {
+            kms.open_xks(&rec, call.xks_who(None))?.map(|_| ())
+        };
+        let (new_state, code) = match outcome {
+            Ok(()) => (state::CONNECTED, None),
+            Err(code) => (state::FAILED, Some(code.to_owned())),
         };
         rec.connection_state = new_state.into();
         rec.connection_error_code = code;
         rec.revision += 1;
         let written = kms.write(|| Ok((vec![Write::UpdateCustomKeyStore(rec)], ())));
         if written.is_err() {
-            kms.close_hsm(&id);
+            kms.close_store(&id);
         }
         written?;
         kms.invalidate_store_keys(&id);

@@ -3,8 +3,17 @@
 //! `AWS_CLOUDHSM` (the default type) names an HSM cluster the operator declared with
 //! `--hsm-cluster`, the token user's PIN as `KeyStorePassword` (stored wrapped under the
 //! root key) and the cluster's `TrustAnchorCertificate` (a PEM X.509 certificate, kept
-//! for DescribeCustomKeyStores). A cluster serves one store only. Names are unique per
-//! account and region; at most ten stores per account and region.
+//! for DescribeCustomKeyStores). A cluster serves one store only.
+//!
+//! `EXTERNAL_KEY_STORE` names an XKS proxy: `XksProxyConnectivity` (PUBLIC_ENDPOINT;
+//! VPC_ENDPOINT_SERVICE is UnsupportedOperationException), `XksProxyUriEndpoint`
+//! (`https://`, or `http://` to a loopback host), `XksProxyUriPath` and the
+//! `XksProxyAuthenticationCredential` (its secret stored wrapped under the root key).
+//! The endpoint and path are unique per account and region (XksProxyUriInUse). As on
+//! AWS, the proxy's GetHealthStatus is called first: a proxy that cannot be reached,
+//! refuses the credential or answers wrongly fails the call (XksProxy*Exception).
+//!
+//! Names are unique per account and region; at most ten stores per account and region.
 
 use crate::admin::SecretString;
 use crate::custom_key_stores::{self as cks, state, CLOUDHSM, EXTERNAL, MAX_STORES};
@@ -65,10 +74,7 @@ impl Operation for CreateCustomKeyStore {
         let store_type = req.custom_key_store_type.as_deref().unwrap_or(CLOUDHSM);
         call.authorize_account("kms:CreateCustomKeyStore", Facts::NONE)?;
         if store_type == EXTERNAL {
-            return Err(KmsError::UnsupportedOperation(
-                "External key stores (EXTERNAL_KEY_STORE) are not supported by this Tresor version yet."
-                    .into(),
-            ));
+            return create_external(call, req);
         }
         create_cloudhsm(call, req)
     }
@@ -142,6 +148,97 @@ fn create_cloudhsm(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
     });
     drop(ring);
     written.map_err(|e| unique_error(e, &name, cluster_id))?;
+    Ok(Response {
+        custom_key_store_id: id,
+    })
+}
+
+fn create_external(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
+    use crate::custom_key_stores::{external, xks};
+    if req.cloud_hsm_cluster_id.is_some()
+        || req.trust_anchor_certificate.is_some()
+        || req.key_store_password.is_some()
+    {
+        return Err(KmsError::Validation(
+            "CloudHsmClusterId, TrustAnchorCertificate and KeyStorePassword are valid only for custom key stores of type AWS_CLOUDHSM."
+                .into(),
+        ));
+    }
+    let (Some(connectivity), Some(endpoint), Some(path), Some(credential)) = (
+        req.xks_proxy_connectivity.as_deref(),
+        req.xks_proxy_uri_endpoint.as_deref(),
+        req.xks_proxy_uri_path.as_deref(),
+        req.xks_proxy_authentication_credential.as_ref(),
+    ) else {
+        return Err(KmsError::Validation(
+            "XksProxyConnectivity, XksProxyUriEndpoint, XksProxyUriPath and XksProxyAuthenticationCredential are required for a custom key store of type EXTERNAL_KEY_STORE."
+                .into(),
+        ));
+    };
+    external::check_credential(&credential.access_key_id, &credential.raw_secret_access_key)?;
+    xks::check_endpoint(endpoint)?;
+    xks::check_path(path)?;
+    external::check_connectivity(connectivity)?;
+    if req.xks_proxy_vpc_endpoint_service_name.is_some()
+        || req.xks_proxy_vpc_endpoint_service_owner.is_some()
+    {
+        return Err(KmsError::Validation(
+            "XksProxyVpcEndpointServiceName and XksProxyVpcEndpointServiceOwner are valid only with XksProxyConnectivity VPC_ENDPOINT_SERVICE."
+                .into(),
+        ));
+    }
+    let (Some(access_key_id), Some(secret)) = (
+        credential.access_key_id.as_ref(),
+        credential.raw_secret_access_key.as_ref(),
+    ) else {
+        return Err(KmsError::internal("checked credential members are missing"));
+    };
+    let kms = call.kms;
+    let caller = call.caller;
+    let name = req.custom_key_store_name.clone().unwrap_or_default();
+    let id = cks::new_store_id()?;
+    let secret = SecretBytes::from_slice(secret.expose().as_bytes());
+    let mut record = CustomKeyStoreRecord {
+        id: id.clone(),
+        account: caller.account.clone(),
+        region: caller.region.clone(),
+        name: name.clone(),
+        store_type: EXTERNAL.into(),
+        connection_state: state::DISCONNECTED.into(),
+        connection_error_code: None,
+        created_ms: call.now_ms(),
+        cloud_hsm_cluster_id: None,
+        trust_anchor_certificate: None,
+        xks_proxy_uri_endpoint: Some(endpoint.to_owned()),
+        xks_proxy_uri_path: Some(path.to_owned()),
+        xks_proxy_vpc_endpoint_service_name: None,
+        xks_proxy_connectivity: Some(connectivity.to_owned()),
+        xks_access_key_id: Some(access_key_id.expose().to_owned()),
+        wrapped_secret: Vec::new(),
+        root_generation: 0,
+        revision: 1,
+    };
+    // Cheap checks first, then the proxy, then the checks again under the write lock.
+    let existing = kms
+        .store
+        .custom_key_stores(&caller.account, &caller.region)?;
+    check_new_store(&existing, &name)?;
+    external::check_uri_unique(&existing, None, endpoint, path)?;
+    kms.probe_xks(&record, secret.clone(), call.xks_who(None))?;
+    let ring = kms.ring()?;
+    let (wrapped_secret, root_generation) = kms.wrap_store_secret(&ring, &id, &secret)?;
+    record.wrapped_secret = wrapped_secret;
+    record.root_generation = root_generation;
+    let written = kms.write(|| {
+        let existing = kms
+            .store
+            .custom_key_stores(&caller.account, &caller.region)?;
+        check_new_store(&existing, &name)?;
+        external::check_uri_unique(&existing, None, endpoint, path)?;
+        Ok((vec![Write::InsertCustomKeyStore(record)], ()))
+    });
+    drop(ring);
+    written.map_err(|e| unique_error(e, &name, ""))?;
     Ok(Response {
         custom_key_store_id: id,
     })

@@ -158,7 +158,12 @@ impl Operation for CreateKey {
             Origin::External | Origin::AwsCloudHsm => None,
             _ => Some(generate_material(spec)?),
         };
+        let xks_key_id = store
+            .as_ref()
+            .filter(|l| l.xks.is_some())
+            .and(req.xks_key_id.clone());
         let new = NewKey {
+            xks_key_id,
             spec,
             usage,
             origin,
@@ -233,6 +238,8 @@ struct NewKey {
     multi_region: bool,
     /// The custom key store the key is made in (its material is generated there).
     store: Option<crate::cache::StoreLink>,
+    /// XksKeyId: the external key of a key in an external key store.
+    xks_key_id: Option<String>,
 }
 
 /// Stores a new key; without `material` (EXTERNAL origin) it waits in PendingImport.
@@ -248,6 +255,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         tags,
         multi_region,
         store,
+        xks_key_id,
     } = new;
     let kms = call.kms;
     let now = call.now_ms();
@@ -303,7 +311,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         imported_material_id: None,
         primary_region: multi_region.then(|| call.caller.region.clone()),
         custom_key_store_id: store.as_ref().map(|s| s.store_id.clone()),
-        xks_key_id: None,
+        xks_key_id,
     };
     let arn = crate::ids::key_arn(&record.region, &record.account, &public_id);
     let mut id_bytes = [0u8; 32];

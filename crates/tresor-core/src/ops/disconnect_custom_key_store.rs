@@ -45,7 +45,7 @@ impl Operation for DisconnectCustomKeyStore {
         rec.connection_error_code = None;
         rec.revision += 1;
         kms.write(|| Ok((vec![Write::UpdateCustomKeyStore(rec)], ())))?;
-        kms.close_hsm(&id);
+        kms.close_store(&id);
         Ok(Empty {})
     }
 }

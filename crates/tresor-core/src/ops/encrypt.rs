@@ -59,7 +59,7 @@ impl Operation for Encrypt {
             &req.encryption_algorithm,
             context,
         )?;
-        let sealed = envelope::seal_checked(&key, algorithm, context, plaintext.0.expose())?;
+        let sealed = envelope::seal_checked(call, &key, algorithm, context, plaintext.0.expose())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }

@@ -110,13 +110,14 @@ pub(crate) fn check_seal(
 
 /// Encrypts with a key already checked by [`check_seal`].
 pub(crate) fn seal_checked(
+    call: &Call<'_>,
     key: &CachedKey,
     algorithm: EncryptionAlgorithm,
     context: Option<&EncryptionContext>,
     plaintext: &[u8],
 ) -> KmsResult<Sealed> {
     if algorithm == EncryptionAlgorithm::SymmetricDefault {
-        let (ciphertext, material_id) = seal(key, context, plaintext)?;
+        let (ciphertext, material_id) = seal(call, key, context, plaintext)?;
         return Ok(Sealed {
             ciphertext,
             material_id,
@@ -141,10 +142,14 @@ pub(crate) fn seal_checked(
 /// Seals `plaintext` under a symmetric key's current material; returns the blob and the
 /// KeyMaterialId used.
 pub(crate) fn seal(
+    call: &Call<'_>,
     key: &CachedKey,
     context: Option<&EncryptionContext>,
     plaintext: &[u8],
 ) -> KmsResult<(Vec<u8>, Option<String>)> {
+    if let Some(xks) = key.materials.store().and_then(|l| l.xks.as_ref()) {
+        return super::envelope_xks::seal(call, key, xks, context, plaintext);
+    }
     if let Some(link) = key.materials.store() {
         let hsm = link
             .hsm
@@ -243,7 +248,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
             });
         }
         check_blob_key(&key, r.ciphertext)?;
-        let (plaintext, material_id) = open_blob(&key, r.ciphertext, r.context)?;
+        let (plaintext, material_id) = open_blob(call, &key, r.ciphertext, r.context)?;
         return Ok(Opened {
             key,
             plaintext,
@@ -263,7 +268,7 @@ pub(crate) fn open(call: &mut Call<'_>, r: &OpenRequest<'_>) -> KmsResult<Opened
         .ok_or_else(invalid_ciphertext)?;
     require_encryption_key(&key, call.operation)?;
     let algorithm = algorithm_for(&key, r.algorithm_field, r.algorithm)?;
-    let (plaintext, material_id) = open_blob(&key, r.ciphertext, r.context)?;
+    let (plaintext, material_id) = open_blob(call, &key, r.ciphertext, r.context)?;
     Ok(Opened {
         key,
         plaintext,
@@ -293,11 +298,15 @@ fn check_blob_key(key: &CachedKey, ciphertext: &[u8]) -> KmsResult<()> {
 }
 
 fn open_blob(
+    call: &Call<'_>,
     key: &CachedKey,
     ciphertext: &[u8],
     context: Option<&EncryptionContext>,
 ) -> KmsResult<(SecretBytes, Option<String>)> {
     let header = blob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
+    if let Some(xks) = key.materials.store().and_then(|l| l.xks.as_ref()) {
+        return super::envelope_xks::open(call, key, xks, header.version, ciphertext, context);
+    }
     if let Some(link) = key.materials.store() {
         let hsm = link
             .hsm

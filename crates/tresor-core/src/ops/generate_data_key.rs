@@ -78,8 +78,12 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         return Err(KmsError::DryRun);
     }
     let plaintext = tresor_crypto::random::secret(len).map_err(KmsError::internal)?;
-    let (ciphertext, material_id) =
-        envelope::seal(&key, req.encryption_context.as_ref(), plaintext.expose())?;
+    let (ciphertext, material_id) = envelope::seal(
+        call,
+        &key,
+        req.encryption_context.as_ref(),
+        plaintext.expose(),
+    )?;
     Ok(DataKey {
         plaintext,
         ciphertext,

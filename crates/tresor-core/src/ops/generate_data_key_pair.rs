@@ -89,6 +89,7 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
     let private = PrivateKey::generate(asym)?;
     let public = private.public_key()?.spki().to_vec();
     let (ciphertext, material_id) = envelope::seal(
+        call,
         &key,
         req.encryption_context.as_ref(),
         private.pkcs8().expose(),

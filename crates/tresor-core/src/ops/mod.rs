@@ -25,6 +25,7 @@ pub mod enable_key_rotation;
 pub mod encapsulate;
 pub mod encrypt;
 mod envelope;
+mod envelope_xks;
 pub mod generate_data_key;
 pub mod generate_data_key_pair;
 pub mod generate_data_key_pair_without_plaintext;

@@ -96,8 +96,13 @@ impl Operation for ReEncrypt {
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let sealed =
-            envelope::seal_checked(&dest, dest_alg, dest_context, source.plaintext.expose())?;
+        let sealed = envelope::seal_checked(
+            call,
+            &dest,
+            dest_alg,
+            dest_context,
+            source.plaintext.expose(),
+        )?;
         Ok(Response {
             ciphertext_blob: Blob(sealed.ciphertext),
             source_key_id: source.key.arn.clone(),
