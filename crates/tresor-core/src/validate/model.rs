@@ -246,7 +246,7 @@ static XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE: Str = Str { min: Som
 static XKS_PROXY_AUTHENTICATION_RAW_SECRET_ACCESS_KEY_TYPE_PATTERN: Pattern = Pattern::new("^[a-zA-Z0-9\\/+=]+$", "^[a-zA-Z0-9\\/+=]+$");
 static XKS_PROXY_CONNECTIVITY_TYPE: Str = Str { min: None, max: None, pattern: None, values: &["PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"], sensitive: false };
 static XKS_PROXY_URI_ENDPOINT_TYPE: Str = Str { min: Some(10), max: Some(128), pattern: Some(&XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN), values: &[], sensitive: false };
-static XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN: Pattern = Pattern::new("^https://[a-zA-Z0-9.-]+$", "^https://[a-zA-Z0-9.-]+$");
+static XKS_PROXY_URI_ENDPOINT_TYPE_PATTERN: Pattern = Pattern::new("^https://[a-zA-Z0-9.-]+$", "^https://[a-zA-Z0-9.-]+(:[0-9]{1,5})?$|^http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?$");
 static XKS_PROXY_URI_PATH_TYPE: Str = Str { min: Some(10), max: Some(128), pattern: Some(&XKS_PROXY_URI_PATH_TYPE_PATTERN), values: &[], sensitive: false };
 static XKS_PROXY_URI_PATH_TYPE_PATTERN: Pattern = Pattern::new("^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$", "^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$");
 static XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE: Str = Str { min: Some(20), max: Some(64), pattern: Some(&XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME_TYPE_PATTERN), values: &[], sensitive: false };
