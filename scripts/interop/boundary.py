@@ -60,6 +60,7 @@ SEMANTIC_RULES = {
     ("CreateKey", "Origin", "enum AWS_CLOUDHSM"): "this origin needs a CustomKeyStoreId",
     ("CreateKey", "Origin", "enum EXTERNAL_KEY_STORE"): "this origin needs a CustomKeyStoreId",
     ("CreateKey", "XksKeyId", "*"): "XksKeyId needs the CustomKeyStoreId of an external key store",
+    ("CreateCustomKeyStore", "CustomKeyStoreType", "enum EXTERNAL_KEY_STORE"): "the base request carries the AWS_CLOUDHSM members",
     ("CreateCustomKeyStore", "XksProxyUriEndpoint", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
     ("CreateCustomKeyStore", "XksProxyUriPath", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
     ("CreateCustomKeyStore", "XksProxyVpcEndpointServiceName", "*"): "XksProxy* members need CustomKeyStoreType EXTERNAL_KEY_STORE",
@@ -91,8 +92,7 @@ MEMBER_ERRORS = {
     "Marker": "InvalidMarkerException",  # generated markers were not issued
 }
 # Members Tresor refuses when present and well-formed (documented in the operator guide).
-# CustomKeyStoreType: EXTERNAL_KEY_STORE (XKS) is not built yet.
-TRESOR_UNSUPPORTED = {"Recipient", "GranteeServicePrincipal", "RetiringServicePrincipal", "CustomKeyStoreType"}
+TRESOR_UNSUPPORTED = {"Recipient", "GranteeServicePrincipal", "RetiringServicePrincipal"}
 
 # Members a value needs beside it to be valid at all (None: leave the member out).
 USAGE_FOR_SPEC = [
@@ -364,6 +364,17 @@ def fill(n: int, shape: Dict[str, Any], member: str) -> str:
     return "a" * n
 
 
+def has_pattern(shape: Dict[str, Any], value: str) -> bool:
+    """True when `value` has the shape's pattern (or the shape has none)."""
+    pattern = shape.get("pattern")
+    if pattern is None:
+        return True
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return True
+
+
 def good_value(model: Model, shape_name: str, member: str, depth: int = 0) -> Any:
     shape = model.shapes[shape_name]
     t = shape["type"]
@@ -433,12 +444,16 @@ def boundary_values(model: Model, shape_name: str, member: str) -> Iterator[Tupl
         yield ("enum lowercase", shape["enum"][0].lower(), shape["enum"][0].lower() in shape["enum"])
         return
     if t == "string":
+        # A length at the boundary is valid only if the value also has the model's pattern
+        # (unanchored, as Smithy checks it); `fill` cannot always make one.
         if lo is not None:
-            yield ("min", fill(lo, shape, member), True)
+            v = fill(lo, shape, member)
+            yield ("min", v, has_pattern(shape, v))
             if lo > 0:
                 yield ("min-1", fill(lo - 1, shape, member), False)
         if hi is not None and hi < MAX_GENERATED:
-            yield ("max", fill(hi, shape, member), True)
+            v = fill(hi, shape, member)
+            yield ("max", v, has_pattern(shape, v))
             yield ("max+1", fill(hi + 1, shape, member), False)
         return
     if t == "blob":
