@@ -23,6 +23,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod policy;
 pub mod quota;
+pub mod root_follow;
 pub mod root_rotation;
 pub mod seal;
 pub mod service;

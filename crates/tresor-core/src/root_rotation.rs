@@ -98,19 +98,26 @@ impl Kms {
                 elapsed: start.elapsed(),
             });
         };
-        let mut rewrapped = 0;
-        loop {
-            let batch = self.store.wrapped_under(previous, BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            let mut writes = Vec::with_capacity(batch.len());
-            for value in batch {
-                writes.push(rewrap(&old_key, key, previous, generation, value)?);
-            }
-            rewrapped += writes.len();
-            self.store.apply(writes)?;
+        let mut rewrapped = self.rewrap_all(&old_key, key, previous, generation)?;
+        // Retire the old generations: from now on the store refuses values under them
+        // (other nodes that have not taken the new root yet). Their record rows are
+        // locked by every batch storing under them, so the delete waits for batches in
+        // flight, and the pass after it re-wraps what they stored.
+        let retired: Vec<Write> = self
+            .store
+            .root_generations()?
+            .into_iter()
+            .filter(|g| g.generation < generation)
+            .map(|g| Write::DeleteRootGeneration {
+                generation: g.generation,
+            })
+            .collect();
+        if !retired.is_empty() {
+            self.store.apply(retired)?;
         }
+        rewrapped += self.rewrap_all(&old_key, key, previous, generation)?;
+        // The previous root is still in this generation's record until here: a crash
+        // before this resumes the rotation at the next unseal.
         let record = self.generation_record(
             &RootRing {
                 current: (generation, ring.current.1.clone()),
@@ -118,15 +125,7 @@ impl Kms {
             },
             None,
         )?;
-        let mut writes = vec![Write::PutRootGeneration(record)];
-        for g in self.store.root_generations()? {
-            if g.generation < generation {
-                writes.push(Write::DeleteRootGeneration {
-                    generation: g.generation,
-                });
-            }
-        }
-        self.store.apply(writes)?;
+        self.store.apply(vec![Write::PutRootGeneration(record)])?;
         self.install_ring(RootRing {
             current: (generation, ring.current.1.clone()),
             previous: None,
@@ -137,6 +136,26 @@ impl Kms {
             rewrapped,
             elapsed: start.elapsed(),
         })
+    }
+}
+
+impl Kms {
+    /// Re-wraps every value under `from` (key `old`) to `to` (key `new`), in batches;
+    /// the count.
+    fn rewrap_all(&self, old: &RootKey, new: &RootKey, from: u32, to: u32) -> KmsResult<usize> {
+        let mut rewrapped = 0;
+        loop {
+            let batch = self.store.wrapped_under(from, BATCH)?;
+            if batch.is_empty() {
+                return Ok(rewrapped);
+            }
+            let mut writes = Vec::with_capacity(batch.len());
+            for value in batch {
+                writes.push(rewrap(old, new, from, to, value)?);
+            }
+            rewrapped += writes.len();
+            self.store.apply(writes)?;
+        }
     }
 }
 

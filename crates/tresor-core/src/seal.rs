@@ -18,6 +18,10 @@ use tresor_store::{RootGenerationRecord, Write};
 pub const SEALED_MESSAGE: &str =
     "Tresor is sealed; unseal it with `tresor operator unseal` (a quorum of key shares).";
 
+/// How old a root generation above the unsealed one must be to count as an interrupted
+/// rotation's rather than one another node is making.
+const STALE_GENERATION_MS: i64 = 10 * 60 * 1000;
+
 /// The root keys in use: the current generation, and the previous one while a root
 /// rotation re-wraps what is still under it.
 pub struct RootRing {
@@ -70,6 +74,10 @@ pub(crate) struct RootSlot {
     pub(crate) sealed: std::sync::atomic::AtomicBool,
     /// One root rotation (or unseal, or seal) at a time.
     pub(crate) transition: parking_lot::Mutex<()>,
+    /// Opens the deployment's current seal, to follow other nodes' rotations.
+    pub(crate) follower: parking_lot::RwLock<Option<crate::root_follow::RootFollower>>,
+    /// Wakes the follower thread.
+    pub(crate) follow: crate::root_follow::FollowSignal,
 }
 
 impl RootSlot {
@@ -126,7 +134,14 @@ impl Kms {
         if let Some(key) = ring.get(generation) {
             return key.unwrap(purpose, wrapped).map_err(KmsError::internal);
         }
-        let fresh = self.ring()?;
+        let mut fresh = self.ring()?;
+        if fresh.get(generation).is_none() && generation > fresh.current().0 {
+            // Another node rotated the root key and this one has not followed yet.
+            if let Err(e) = self.follow_root() {
+                tracing::warn!(error = %e, "cannot follow another node's root rotation");
+            }
+            fresh = self.ring()?;
+        }
         let key = fresh.get(generation).ok_or_else(|| {
             KmsError::internal(format!("no root key of generation {generation} is loaded"))
         })?;
@@ -166,10 +181,16 @@ impl Kms {
             return Ok(ring);
         };
         let generation = mine.generation;
+        let mine = mine.clone();
         // Generations above the unsealed one: a rotation that stopped before the seal
-        // file was replaced; nothing was wrapped under them.
+        // file was replaced; nothing was wrapped under them. A recent one may be another
+        // node's rotation between its two steps: it is left alone.
         let mut stale = Vec::new();
-        for g in generations.iter().filter(|g| g.generation > generation) {
+        let settled = self.now_ms().saturating_sub(STALE_GENERATION_MS);
+        for g in generations
+            .iter()
+            .filter(|g| g.generation > generation && g.created_ms < settled)
+        {
             if !self.store.wrapped_under(g.generation, 1)?.is_empty() {
                 return Err(KmsError::internal(format!(
                     "values are stored under root generation {}, but the seal holds generation {generation}",
@@ -184,30 +205,14 @@ impl Kms {
             tracing::warn!("dropping root generations of an interrupted root rotation");
             self.store.apply(stale)?;
         }
-        let seed = root
-            .unwrap(
-                WrapPurpose::FingerprintSeed { generation },
-                &mine.wrapped_fingerprint_seed,
-            )
-            .map_err(|e| KmsError::internal(format!("fingerprint seed: {e}")))?;
-        let root = root.with_fingerprint_seed(seed);
-        let previous = match &mine.wrapped_previous {
-            Some(w) => {
-                let prev = root
-                    .unwrap_root(generation, w)
-                    .map_err(|e| KmsError::internal(format!("previous root key: {e}")))?;
-                tracing::warn!(
-                    generation,
-                    "a root rotation is unfinished; run `tresor operator rotate-root` to finish it"
-                );
-                Some((generation.saturating_sub(1), Arc::new(prev)))
-            }
-            None => None,
-        };
-        Ok(RootRing {
-            current: (generation, Arc::new(root)),
-            previous,
-        })
+        let ring = self.ring_of(root, &mine)?;
+        if ring.previous.is_some() {
+            tracing::warn!(
+                generation,
+                "a root rotation is unfinished; run `tresor operator rotate-root` to finish it"
+            );
+        }
+        Ok(ring)
     }
 
     /// Seals the running service: drops the root key and every cache holding decrypted

@@ -244,6 +244,15 @@ fn replace_root_keeps_the_shares() {
         .unwrap();
     assert_eq!(got, rotated);
     assert_ne!(got, init.root);
+    // Another node's resealer of the same share set opens the rotated seal without shares.
+    assert_eq!(resealer.open_root(dir.path()).unwrap(), rotated);
+    // A seal file of another share set (a rekey elsewhere) is refused.
+    let other = common::data_dir();
+    crate::init(other.path(), 3, 2);
+    assert!(matches!(
+        resealer.open_root(other.path()),
+        Err(SealError::Tampered)
+    ));
 }
 
 #[test]

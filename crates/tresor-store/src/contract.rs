@@ -82,6 +82,7 @@ contract!(
     custom_key_stores_unique_names_revisions_keys_and_rewrap,
     seal_revisions_are_conditional_and_kept,
     limits_hold_when_writers_race,
+    values_under_a_retired_root_generation_are_refused,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {

@@ -137,3 +137,89 @@ pub(crate) fn limits_hold_when_writers_race(s: &dyn Store) {
     ));
     assert_eq!(s.alias_count("b").unwrap(), 1);
 }
+
+fn generation(generation: u32) -> RootGenerationRecord {
+    RootGenerationRecord {
+        generation,
+        check: vec![u8::try_from(generation).unwrap()],
+        wrapped_fingerprint_seed: vec![2],
+        wrapped_previous: None,
+        created_ms: 3,
+    }
+}
+
+fn material(key_id: &str, version: u32, root_generation: u32) -> MaterialRecord {
+    MaterialRecord {
+        key_id: key_id.into(),
+        version,
+        material_id: format!("{version:02}"),
+        wrapped: vec![1],
+        created_ms: 1,
+        rotation_type: None,
+        root_generation,
+        description: None,
+        valid_to_ms: None,
+        expiration_model: None,
+    }
+}
+
+/// A node that has not taken a rotated root key cannot store values under the old one
+/// once the rotation retired it: a value wrapped under generation 1 after generation
+/// 1's record is gone (and 2 exists) is refused, and nothing of its batch is written.
+pub(crate) fn values_under_a_retired_root_generation_are_refused(s: &dyn Store) {
+    // Without generation records (a store's own tests) nothing is refused.
+    s.apply(vec![
+        Write::InsertKey(key("a")),
+        Write::InsertMaterial(material("a", 1, 1)),
+    ])
+    .unwrap();
+    s.apply(vec![
+        Write::PutRootGeneration(generation(1)),
+        Write::PutRootGeneration(generation(2)),
+    ])
+    .unwrap();
+    // During a rotation both generations are live.
+    s.apply(vec![Write::InsertMaterial(material("a", 2, 1))])
+        .unwrap();
+    s.apply(vec![Write::InsertMaterial(material("a", 3, 2))])
+        .unwrap();
+    // The rotation retires generation 1.
+    s.apply(vec![Write::DeleteRootGeneration { generation: 1 }])
+        .unwrap();
+    let refused = s.apply(vec![
+        Write::InsertKey(key("b")),
+        Write::InsertMaterial(material("b", 1, 1)),
+    ]);
+    assert!(
+        matches!(refused, Err(StoreError::RootRetired(1))),
+        "{refused:?}"
+    );
+    assert!(s.key("b").unwrap().is_none());
+    assert!(matches!(
+        s.apply(vec![Write::UpdateMaterial(material("a", 2, 1))]),
+        Err(StoreError::RootRetired(1))
+    ));
+    // The current generation, and a rewrap into it, are accepted.
+    s.apply(vec![
+        Write::InsertKey(key("b")),
+        Write::InsertMaterial(material("b", 1, 2)),
+    ])
+    .unwrap();
+    s.apply(vec![Write::Rewrap {
+        target: WrappedRef::Material {
+            key_id: "a".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            version: 2,
+        },
+        from_generation: 1,
+        wrapped: vec![9],
+        to_generation: 2,
+    }])
+    .unwrap();
+    assert!(s
+        .wrapped_under(1, 10)
+        .unwrap()
+        .iter()
+        .all(|v| !matches!(&v.target, WrappedRef::Material { version: 2, .. })));
+}

@@ -40,6 +40,10 @@ pub enum StoreError {
     /// The database cannot be reached or did not answer in time (retryable).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The batch stores a value wrapped under a root generation that a root rotation
+    /// retired (another node rotated the root key; this one has not taken it yet).
+    #[error("root key generation {0} is retired")]
+    RootRetired(u32),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -463,3 +463,30 @@ pub enum Write {
         to_generation: u32,
     },
 }
+
+impl Write {
+    /// The root generation of the wrapped value this write stores, if it stores one.
+    /// A batch storing a value under a retired generation (one a root rotation deleted
+    /// while a higher one exists) is refused with [`crate::StoreError::RootRetired`]:
+    /// the node that wrapped it has not taken the new root key yet.
+    pub fn root_generation(&self) -> Option<u32> {
+        match self {
+            Write::InsertMaterial(m) | Write::UpdateMaterial(m) => Some(m.root_generation),
+            Write::PutImportToken(t) => Some(t.root_generation),
+            Write::PutAccessKey(a) => Some(a.root_generation),
+            Write::InsertCustomKeyStore(c) | Write::UpdateCustomKeyStore(c) => {
+                Some(c.root_generation)
+            }
+            Write::Rewrap { to_generation, .. } => Some(*to_generation),
+            _ => None,
+        }
+    }
+}
+
+/// The distinct root generations `batch` stores values under, ascending.
+pub fn generations_of(batch: &[Write]) -> Vec<u32> {
+    let mut out: Vec<u32> = batch.iter().filter_map(Write::root_generation).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}

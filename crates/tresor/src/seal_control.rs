@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tresor_core::{Kms, KmsError};
+use tresor_crypto::RootKey;
 use tresor_seal::pkcs11::{Pkcs11Config, Pkcs11Sealer};
 use tresor_seal::shamir::{Resealer, ShamirParams, Step, Unsealer};
 use tresor_seal::{RootMaterial, SealError, SealFile, Sealer, SealerKind};
@@ -130,6 +131,51 @@ impl ServerSeal {
             .and_then(|_| self.publish(&tmp));
         let _ = std::fs::remove_dir_all(&tmp);
         result
+    }
+
+    /// The deployment's current root key, opened without shares, for following another
+    /// node's root rotation: the database's newest seal (copied into this directory
+    /// first) opened with this node's share-set key or its HSM. `None` while this node's
+    /// own rekey, rotation or backup runs.
+    pub fn current_root(&self) -> Result<Option<RootKey>, String> {
+        let Some(_exclusive) = self.exclusive.try_lock() else {
+            return Ok(None);
+        };
+        {
+            let mut revision = self.revision.lock();
+            let latest = self
+                .store
+                .seals()
+                .map_err(|e| e.to_string())?
+                .last()
+                .map(|s| s.revision)
+                .unwrap_or(0);
+            if latest != *revision {
+                if let crate::seal_store::Synced::Current { revision: r } =
+                    crate::seal_store::sync(&self.dir, self.store.as_ref(), now_ms())?
+                {
+                    *revision = r;
+                }
+            }
+        }
+        let material = match self.kind {
+            SealerKind::Shamir => {
+                let Some(resealer) = self.state.lock().resealer.clone() else {
+                    return Ok(None);
+                };
+                resealer.open_root(&self.dir).map_err(|e| match e {
+                    SealError::Tampered => "the seal's share set changed (a rekey on another node): restart this node and unseal it with the new shares".to_string(),
+                    other => other.to_string(),
+                })?
+            }
+            _ => {
+                let config = self.pkcs11.clone().ok_or("no PKCS#11 configuration")?;
+                Pkcs11Sealer::new(config)
+                    .unseal(&self.dir, &())
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        material.root_key().map(Some).map_err(|e| e.to_string())
     }
 
     /// An unsealer of the database's seal when it is newer than this directory's copy
@@ -323,6 +369,8 @@ impl SealControl for ServerSeal {
     }
 
     fn rotate_root(&self) -> Result<Value, KmsError> {
+        // Take what other nodes rotated or finished first.
+        self.kms.follow_root()?;
         let _exclusive = self.exclusive.lock();
         let resealer = self.state.lock().resealer.clone();
         let report = self.exclusively(|| {

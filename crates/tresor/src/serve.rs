@@ -61,6 +61,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (kms, seal, audit_file) = (kms.kms, kms.seal, kms.audit_file);
     // Other nodes' changes drop what this one cached about them.
     kms.watch_store();
+    // Other nodes' root rotations are taken without a restart.
+    if let (Some(seal), Some(_)) = (&seal, &opened.postgres) {
+        let seal = Arc::downgrade(seal);
+        kms.set_root_follower(Arc::new(move || match seal.upgrade() {
+            Some(s) => s.current_root(),
+            None => Ok(None),
+        }));
+        kms.spawn_root_follower()
+            .map_err(|e| format!("starting the root follower: {e}"))?;
+    }
 
     let (tls, ca_bundle) = tls_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -46,7 +46,11 @@ impl Kms {
                     self.forget_identity_policies(arn);
                     self.refused_keys.clear();
                 }
-                Change::All => self.drop_decrypted_caches(),
+                Change::All => {
+                    self.drop_decrypted_caches();
+                    // Root generations are such a change: another node may have rotated.
+                    self.wake_root_follower();
+                }
             }
         }
     }

@@ -190,6 +190,20 @@ impl fmt::Debug for Resealer {
 }
 
 impl Resealer {
+    /// The root key of `dir`'s seal file, opened with this share set's derived key: how a
+    /// node follows a root rotation another node of its database made, without shares.
+    /// [`SealError::Tampered`] when the file is another share set's (a rekey elsewhere:
+    /// unseal again with the new shares).
+    pub fn open_root(&self, dir: &Path) -> Result<RootMaterial, SealError> {
+        let file = SealFile::read(dir)?;
+        let record = match &file.sealer {
+            SealerRecord::Shamir(r) if r.share_set_id == self.record.share_set_id => r,
+            _ => return Err(SealError::Tampered),
+        };
+        let sealed = unb64(&record.encrypted_root_key)?;
+        self.keys.open_root(&sealed, &aad(record, &file.created))
+    }
+
     /// Replaces the root key in `dir`'s seal file with `root`; the same shares unseal it.
     /// Refused when the seal file on disk is no longer this share set's (e.g. after a
     /// rekey elsewhere).

@@ -44,6 +44,7 @@ fn store_duplicate(e: StoreError) -> StoreError {
 pub(super) async fn apply_batch(pool: &Pool, batch: Vec<Write>, node: &str) -> StoreResult<()> {
     let mut client = pool.get().await.map_err(pool_err)?;
     let tx = client.transaction().await.map_err(pg_err)?;
+    check_generations(&tx, &batch).await?;
     let mut changes = Vec::new();
     for w in batch {
         // A deleted grant's key is looked up while deleting it (below).
@@ -65,6 +66,29 @@ pub(super) async fn apply_batch(pool: &Pool, batch: Vec<Write>, node: &str) -> S
         .await?;
     }
     tx.commit().await.map_err(pg_err)
+}
+
+/// Refuses a batch storing values under a retired root generation. The key-share lock on
+/// the generation's row makes a root rotation's retirement (its delete) wait for this
+/// batch, whose values the rotation's last pass then re-wraps.
+async fn check_generations(tx: &Transaction<'_>, batch: &[Write]) -> StoreResult<()> {
+    for g in crate::generations_of(batch) {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT generation FROM root_generations WHERE generation >= $1 \
+                 ORDER BY generation LIMIT 1 FOR KEY SHARE",
+            )
+            .await
+            .map_err(pg_err)?;
+        let rows = tx.query(&stmt, &[&u(g)]).await.map_err(pg_err)?;
+        if let Some(row) = rows.first() {
+            let next: i64 = super::get(row, 0)?;
+            if next != u(g) {
+                return Err(StoreError::RootRetired(g));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn u(v: u32) -> i64 {

@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// Refuses a batch storing values under a retired root generation (one a root
+/// rotation deleted while a higher one exists).
+pub(super) fn check_generations(tx: &Connection, batch: &[Write]) -> StoreResult<()> {
+    for g in crate::generations_of(batch) {
+        let next: Option<i64> = tx.query_row(
+            "SELECT MIN(generation) FROM root_generations WHERE generation >= ?1",
+            [i64::from(g)],
+            |r| r.get(0),
+        )?;
+        if next.is_some_and(|n| n != i64::from(g)) {
+            return Err(StoreError::RootRetired(g));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
     match w {
         Write::InsertKey(k) => {

@@ -70,11 +70,12 @@ fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
             let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for p in &pending {
                 let mut sp = tx.savepoint()?;
-                let r = p
-                    .batch
-                    .iter()
-                    .cloned()
-                    .try_for_each(|w| apply::apply_one(&sp, w));
+                let r = apply::check_generations(&sp, &p.batch).and_then(|()| {
+                    p.batch
+                        .iter()
+                        .cloned()
+                        .try_for_each(|w| apply::apply_one(&sp, w))
+                });
                 if r.is_ok() {
                     sp.commit()?;
                 } else {
