@@ -14,6 +14,7 @@
 pub mod event;
 pub mod files;
 pub mod query;
+mod queue;
 pub mod retention;
 pub mod signing;
 mod sink;

@@ -7,14 +7,16 @@
 //! subtraction); otherwise the request is refused before it changes anything. The
 //! writer recovers by itself, and admission resumes as soon as writing works again.
 
+use crate::queue::{Queue, ReceiverGuard};
 use crate::retention::Retention;
 use crate::signing::SigningKey;
 use crate::writer::{Ack, Limits, Msg, Shared, Writer, CHAIN_BYTES};
 use parking_lot::Mutex;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -82,7 +84,9 @@ const ADMIT_WAIT: Duration = Duration::from_secs(2);
 
 /// An [`AuditSink`] writing hash-chained JSON lines with signed digests.
 pub struct FileAuditSink {
-    tx: Mutex<Option<SyncSender<Msg>>>,
+    queue: Arc<Queue>,
+    /// Set by [`FileAuditSink::close`]: later records are refused.
+    closed: AtomicBool,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
     dir: PathBuf,
@@ -135,12 +139,14 @@ impl FileAuditSink {
             retention: config.retention,
         };
         let writer = Writer::recover(config.dir.clone(), key, limits, shared.clone())?;
-        let (tx, rx) = mpsc::sync_channel(config.queue_capacity.max(1));
+        let queue = Arc::new(Queue::new(config.queue_capacity.max(1)));
+        let rx = ReceiverGuard(queue.clone());
         let thread = std::thread::Builder::new()
             .name("tresor-audit".into())
-            .spawn(move || writer.run(&rx))?;
+            .spawn(move || writer.run(&rx.0))?;
         Ok(FileAuditSink {
-            tx: Mutex::new(Some(tx)),
+            queue,
+            closed: AtomicBool::new(false),
             shared,
             thread: Mutex::new(Some(thread)),
             dir: config.dir,
@@ -188,16 +194,17 @@ impl FileAuditSink {
         }
     }
 
-    fn sender(&self) -> Result<SyncSender<Msg>, AuditError> {
-        self.tx
-            .lock()
-            .clone()
-            .ok_or_else(|| AuditError("the audit log is closed".into()))
+    /// Hands `m` to the writer.
+    fn send(&self, m: Msg) -> Result<(), AuditError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(AuditError("the audit log is closed".into()));
+        }
+        self.queue.send(m).map_err(|_| stopped())
     }
 
     fn round_trip(&self, make: impl FnOnce(Ack) -> Msg, wait: Duration) -> Result<(), AuditError> {
         let (ack, done) = mpsc::sync_channel(1);
-        self.sender()?.send(make(ack)).map_err(|_| stopped())?;
+        self.send(make(ack))?;
         match done.recv_timeout(wait) {
             Ok(r) => r.map_err(AuditError),
             Err(RecvTimeoutError::Timeout) => Err(AuditError(format!(
@@ -217,7 +224,8 @@ impl FileAuditSink {
     /// the writer. Later records fail.
     pub fn close(&self) -> Result<(), AuditError> {
         let result = self.round_trip(Msg::Close, Duration::from_secs(3600));
-        self.tx.lock().take();
+        self.closed.store(true, Ordering::Release);
+        self.queue.close_senders();
         if let Some(t) = self.thread.lock().take() {
             let _ = t.join();
         }
@@ -227,7 +235,7 @@ impl FileAuditSink {
 
 impl Drop for FileAuditSink {
     fn drop(&mut self) {
-        if self.tx.lock().is_some() {
+        if !self.closed.load(Ordering::Acquire) {
             let _ = self.close();
         }
     }
@@ -271,9 +279,7 @@ impl AuditSink for FileAuditSink {
         // The writer counts each record down once it is durable.
         self.shared.queued.fetch_add(1, Ordering::Relaxed);
         if record.read_only {
-            let sent = self
-                .sender()
-                .and_then(|tx| tx.send(Msg::Record(body, None)).map_err(|_| stopped()));
+            let sent = self.send(Msg::Record(body, None));
             if sent.is_err() {
                 self.shared.queued.fetch_sub(1, Ordering::Relaxed);
             }
@@ -363,8 +369,8 @@ mod tests {
     /// Stops the writer without sealing, as a crash would.
     fn crash(sink: &FileAuditSink) {
         sink.flush().unwrap();
-        let tx = sink.tx.lock().take().unwrap();
-        tx.send(Msg::Abort).unwrap();
+        sink.queue.send(Msg::Abort).map_err(drop).unwrap();
+        sink.closed.store(true, Ordering::Release);
         if let Some(t) = sink.thread.lock().take() {
             t.join().unwrap();
         }

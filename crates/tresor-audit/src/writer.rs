@@ -13,6 +13,7 @@
 //! noticed by comparing its inode with the path's, and writing resumes in a fresh file.
 
 use crate::files::{self, Digest, DigestedFile, GENESIS_HASH};
+use crate::queue::{Queue, Taken};
 use crate::signing::{self, SigningKey};
 use crate::{retention, space};
 use aws_lc_rs::digest::{Context, SHA256};
@@ -21,7 +22,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,14 @@ pub(crate) enum Msg {
     /// Stop at once, as a crash would (tests).
     #[cfg(test)]
     Abort,
+}
+
+impl Msg {
+    /// Whether the writer must take it at once rather than with the next group write:
+    /// anything but a read-only record.
+    pub(crate) fn is_urgent(&self) -> bool {
+        !matches!(self, Msg::Record(_, None))
+    }
 }
 
 /// How a round of the writer's loop ends.
@@ -186,14 +195,15 @@ mod recovery;
 
 impl Writer {
     /// Serves the queue until it is closed.
-    pub(crate) fn run(mut self, rx: &Receiver<Msg>) {
+    pub(crate) fn run(mut self, queue: &Queue) {
+        let mut batch = Vec::new();
         loop {
             let mut end = End::No;
             if self.pending.len() < MAX_PENDING {
-                match rx.recv_timeout(self.wait_time()) {
-                    Ok(m) => end = self.gather(rx, m),
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => end = End::Disconnected,
+                match queue.take(&mut batch, self.limits.max_batch, self.wait_time(), false) {
+                    Taken::Some => end = self.gather(queue, &mut batch),
+                    Taken::Timeout => {}
+                    Taken::Disconnected => end = End::Disconnected,
                 }
             } else {
                 std::thread::sleep(RETRY);
@@ -215,21 +225,20 @@ impl Writer {
         }
     }
 
-    /// Queues `first` and what follows it: everything already waiting, and — while only
-    /// read-only records are queued and the log is busy — what arrives until
-    /// [`READ_GROUP`] after the last write, so that a busy log writes and fsyncs in groups. A mutation, a flush or a
-    /// full batch ends the wait at once.
-    fn gather(&mut self, rx: &Receiver<Msg>, first: Msg) -> End {
+    /// Queues `batch` and what follows it: while only read-only records are queued and
+    /// the log is busy, what arrives until [`READ_GROUP`] after the last write, so that
+    /// a busy log writes and fsyncs in groups (the callers do not wake the writer for
+    /// these). A mutation, a flush or a full batch ends the wait at once.
+    fn gather(&mut self, queue: &Queue, batch: &mut Vec<Msg>) -> End {
         let deadline = self.last_write + READ_GROUP;
         let mut waiter = self.failing_since.is_some()
             || self
                 .pending
                 .iter()
                 .any(|i| matches!(i, Item::Flush(_) | Item::Record(_, Some(_))));
-        let mut next = Some(first);
         let mut taken = 0;
         loop {
-            while let Some(m) = next.take() {
+            for m in batch.drain(..) {
                 match m {
                     Msg::Record(body, ack) => {
                         waiter |= ack.is_some();
@@ -244,19 +253,17 @@ impl Writer {
                     Msg::Abort => return End::Abort,
                 }
                 taken += 1;
-                if taken < self.limits.max_batch {
-                    next = rx.try_recv().ok();
-                }
             }
             let now = Instant::now();
             let busy = self.last_batch >= BUSY_BATCH;
             if !busy || waiter || taken >= self.limits.max_batch || now >= deadline {
                 return End::No;
             }
-            match rx.recv_timeout(deadline.saturating_duration_since(now)) {
-                Ok(m) => next = Some(m),
-                Err(RecvTimeoutError::Timeout) => return End::No,
-                Err(RecvTimeoutError::Disconnected) => return End::Disconnected,
+            let room = self.limits.max_batch - taken;
+            match queue.take(batch, room, deadline.saturating_duration_since(now), true) {
+                Taken::Some => {}
+                Taken::Timeout => return End::No,
+                Taken::Disconnected => return End::Disconnected,
             }
         }
     }
