@@ -80,6 +80,26 @@ fn query_names(url: &str, sql: &'static str) -> Result<Vec<String>, String> {
     .map_err(|_| "the admin thread failed".to_string())?
 }
 
+/// Where `.ci/run` writes the certificate authority of the test server's TLS.
+pub const DEFAULT_TEST_CA: &str = "/var/lib/postgresql/tresor-tls/ca.crt";
+
+/// The CA (PEM) that signed the test server's TLS certificate (for `localhost` and
+/// `127.0.0.1`): `TRESOR_TEST_POSTGRES_CA`, else [`DEFAULT_TEST_CA`] when it exists;
+/// `None` (after saying so) when the server's TLS is not set up.
+pub fn test_server_ca() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("TRESOR_TEST_POSTGRES_CA") {
+        return Some(p.into());
+    }
+    let default = std::path::Path::new(DEFAULT_TEST_CA);
+    if default.exists() {
+        return Some(default.to_path_buf());
+    }
+    eprintln!(
+        "SKIPPED: no TLS on the test PostgreSQL ({DEFAULT_TEST_CA} is missing; .ci/run sets it up)"
+    );
+    None
+}
+
 /// Prefix of the databases [`TestDatabase::create_for_process`] makes.
 const PROCESS_PREFIX: &str = "tresor_proc_";
 

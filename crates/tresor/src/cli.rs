@@ -60,7 +60,8 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
 
     /// Where the records live: `sqlite:PATH` (default `sqlite:DATA_DIR/tresor.sqlite`)
-    /// or `postgres://USER@HOST:PORT/DB`, shared by any number of nodes.
+    /// or `postgres://USER@HOST:PORT/DB`, shared by any number of nodes (TLS:
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`; see docs/many-nodes.md).
     #[arg(long, env = "TRESOR_STORE", value_name = "URL")]
     pub store: Option<String>,
 

@@ -18,6 +18,7 @@ mod operator_cmd;
 mod seal_control;
 mod seal_store;
 mod serve;
+mod store_backup;
 mod store_url;
 
 #[global_allocator]

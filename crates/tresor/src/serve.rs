@@ -119,7 +119,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         test_clock: args.test_clock.then_some(clock),
         rejections: Rejections::new(rejection_config(&args)?),
         accept_example_key: args.dev,
-        seal: seal.map(|s| s as Arc<dyn tresor_server::operator::SealControl>),
+        seal: seal.map(|s| {
+            crate::store_backup::seal_control(
+                s as Arc<dyn tresor_server::operator::SealControl>,
+                opened.postgres.is_some(),
+            )
+        }),
         serve_metrics: args.metrics == "public",
         console: (args.console == "on").then(|| {
             tresor_server::console::Console::new(tresor_server::console::ConsoleConfig {

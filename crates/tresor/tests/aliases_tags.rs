@@ -345,6 +345,71 @@ async fn update_alias_retargets() {
 }
 
 #[tokio::test]
+async fn update_alias_keeps_the_fifty_aliases_per_key_limit() {
+    let srv = Server::start();
+    let c = srv.client().await;
+    let full = create_key(&c).await;
+    let other = create_key(&c).await;
+    for i in 0..50 {
+        ok(c.create_alias()
+            .alias_name(format!("alias/full-{i}"))
+            .target_key_id(&full)
+            .send()
+            .await);
+    }
+    ok(c.create_alias()
+        .alias_name("alias/elsewhere")
+        .target_key_id(&other)
+        .send()
+        .await);
+    let refused = format!("Key {} already has 50 aliases", key_arn(REGION, &full));
+    let e = assert_code(
+        c.create_alias()
+            .alias_name("alias/one-more")
+            .target_key_id(&full)
+            .send()
+            .await,
+        "LimitExceededException",
+    );
+    assert_eq!(e.message.as_deref(), Some(refused.as_str()));
+    // Moving an alias onto the full key is refused the same way, and changes nothing.
+    let e = assert_code(
+        c.update_alias()
+            .alias_name("alias/elsewhere")
+            .target_key_id(&full)
+            .send()
+            .await,
+        "LimitExceededException",
+    );
+    assert_eq!(e.message.as_deref(), Some(refused.as_str()));
+    let m = describe_key_metadata(&c, "alias/elsewhere").await;
+    assert_eq!(m.key_id(), other);
+    let on_full = ok(c.list_aliases().key_id(&full).limit(100).send().await);
+    assert_eq!(on_full.aliases().len(), 50);
+    // Re-pointing an alias of the full key at the same key adds none: allowed.
+    ok(c.update_alias()
+        .alias_name("alias/full-0")
+        .target_key_id(&full)
+        .send()
+        .await);
+    // Once the full key has a free place, the move succeeds.
+    ok(c.update_alias()
+        .alias_name("alias/full-1")
+        .target_key_id(&other)
+        .send()
+        .await);
+    ok(c.update_alias()
+        .alias_name("alias/elsewhere")
+        .target_key_id(&full)
+        .send()
+        .await);
+    let m = describe_key_metadata(&c, "alias/elsewhere").await;
+    assert_eq!(m.key_id(), full);
+    let on_full = ok(c.list_aliases().key_id(&full).limit(100).send().await);
+    assert_eq!(on_full.aliases().len(), 50);
+}
+
+#[tokio::test]
 async fn delete_alias() {
     let srv = Server::start();
     let c = srv.client().await;

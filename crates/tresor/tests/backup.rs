@@ -92,7 +92,7 @@ fn load(
 async fn backup_under_load_restores_every_key_alias_grant_and_ciphertext() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let init = init_shamir(&dir);
+    let init = init_shamir_on(&dir, None); // SQLite: the backup file is its database
     let op = &init.operator;
     let srv = start_production(&dir);
     unseal_with(&srv, &init.shares[..3]);
@@ -319,7 +319,7 @@ fn restore_refuses_damaged_files_and_leaves_nothing_behind() {
 async fn backup_is_operator_only_and_operator_calls_are_audited_without_shares() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let init = init_shamir(&dir);
+    let init = init_shamir_on(&dir, None); // SQLite: the backup file is its database
     let op = &init.operator;
     let srv = start_production(&dir);
     unseal_with(&srv, &init.shares[..3]);
@@ -416,13 +416,57 @@ async fn backup_is_operator_only_and_operator_calls_are_audited_without_shares()
     assert!(fine, "{out}");
 }
 
+/// The backup file is an SQLite database: a PostgreSQL store (shared by every node,
+/// holding the sealed root itself) is backed up with PostgreSQL's tools, and Backup
+/// says so instead of failing obscurely.
+#[tokio::test]
+async fn backup_on_a_postgresql_store_is_refused_and_points_to_pg_dump() {
+    let Some(db) = tresor_store::testing::TestDatabase::create() else {
+        return;
+    };
+    let url = db.url().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let init = init_shamir_on(&dir, Some(&url));
+    let srv = Server::start_opts(&dir, &["--store", &url], &[]);
+    unseal_with(&srv, &init.shares[..3]);
+    let out = tmp.path().join("pg.backup");
+    let (fine, _, err) = backup(&srv, &init.operator, &out);
+    assert!(!fine, "a backup of a PostgreSQL store was taken");
+    assert!(err.contains("UnsupportedOperationException"), "{err}");
+    assert!(
+        err.contains("pg_dump") && err.contains("PostgreSQL"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let records = records(&dir.join("audit"));
+    let backups: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["eventName"] == json!("TresorOperator.Backup"))
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(
+        backups[0]["errorCode"],
+        json!("UnsupportedOperationException")
+    );
+    // The other operator calls are unchanged there.
+    let (fine, _, err) = tresor_signed(
+        &["operator", "--endpoint", &srv.endpoint, "seal"],
+        &init.operator,
+        "",
+    );
+    assert!(fine, "{err}");
+    assert_eq!(seal_status(&srv)["Sealed"], json!(true));
+    drop(srv);
+}
+
 /// `cargo test -p tresor --test backup -- --ignored --nocapture backup_time`
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "measurement: 10,000 keys"]
 async fn backup_time_for_10000_keys() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let init = init_shamir(&dir);
+    let init = init_shamir_on(&dir, None); // SQLite: the backup file is its database
     let op = &init.operator;
     let srv = start_production(&dir);
     unseal_with(&srv, &init.shares[..3]);

@@ -453,6 +453,61 @@ async fn racing_nodes_cannot_exceed_the_alias_and_grant_limits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_nodes_cannot_move_more_aliases_onto_a_key_than_fit() {
+    let Some(cluster) = Cluster::start(2, &[]) else {
+        return;
+    };
+    let clients = [
+        cluster.nodes[0].client().await,
+        cluster.nodes[1].client().await,
+    ];
+    let (target, source) = (create_key(&clients[0]).await, create_key(&clients[0]).await);
+    // 48 of 50 places taken; 6 aliases of another key move onto it at once.
+    for i in 0..48 {
+        ok(clients[i % 2]
+            .create_alias()
+            .alias_name(format!("alias/fill-{i}"))
+            .target_key_id(&target)
+            .send()
+            .await);
+    }
+    for i in 0..6 {
+        ok(clients[0]
+            .create_alias()
+            .alias_name(format!("alias/move-{i}"))
+            .target_key_id(&source)
+            .send()
+            .await);
+    }
+    let t = target.clone();
+    let wins = race_to_a_limit(&clients, 6, move |c, i| {
+        let t = t.clone();
+        async move {
+            c.update_alias()
+                .alias_name(format!("alias/move-{i}"))
+                .target_key_id(t)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code().unwrap_or("?").to_string())
+        }
+    })
+    .await;
+    assert_eq!(wins, 2);
+    for (key, want) in [(&target, 50), (&source, 4)] {
+        let listed = ok(clients[1]
+            .list_aliases()
+            .key_id(key)
+            .limit(100)
+            .send()
+            .await)
+        .aliases
+        .unwrap();
+        assert_eq!(listed.len(), want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn production_nodes_share_the_sealed_root_in_the_database() {
     let Some(db) = tresor_store::testing::TestDatabase::create() else {
         return;

@@ -54,19 +54,23 @@ fn tresor_as(args: &[&str], stdin: Option<&str>, creds: Option<&Init>) -> (bool,
     )
 }
 
+/// `tresor init --sealer shamir`; with `TRESOR_TEST_STORE=postgres` on a database of
+/// the directory's own, which `start_production` then serves.
 fn init_shamir(dir: &Path) -> Init {
-    let (fine, out, err) = tresor(
-        &[
-            "init",
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--sealer",
-            "shamir",
-            "--output",
-            "json",
-        ],
-        None,
-    );
+    let store = production_store_url(dir);
+    let mut args = vec![
+        "init",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--sealer",
+        "shamir",
+        "--output",
+        "json",
+    ];
+    if let Some(url) = &store {
+        args.extend(["--store", url.as_str()]);
+    }
+    let (fine, out, err) = tresor(&args, None);
     assert!(fine, "{err}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     Init {
@@ -278,8 +282,14 @@ async fn init_sealed_start_unseal_and_restart() {
 fn serve_refuses_dev_and_open_directories() {
     let tmp = tempfile::tempdir().unwrap();
     use std::os::unix::fs::PermissionsExt;
-    // a --dev directory (plain root key file) is not served without --dev
-    drop(Server::start_in(tmp.path()));
+    // a --dev directory (plain root key file: SQLite, whatever the suite's store) is not
+    // served without --dev
+    let sqlite = format!("sqlite:{}", tmp.path().join("tresor.sqlite").display());
+    drop(Server::start_opts(
+        tmp.path(),
+        &["--dev", "--test-clock", "--store", &sqlite],
+        &[],
+    ));
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let (fine, _, err) = tresor(
         &[
@@ -470,6 +480,12 @@ fn unwraps(root: &tresor_crypto::RootKey, row: &(String, u32, Vec<u8>, u32)) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rotate_root_under_load_leaves_nothing_under_the_old_key() {
+    if on_postgres() {
+        // It reads the wrapped values from the SQLite file. On PostgreSQL the root is
+        // rotated by seal_a_running_server_and_rekey.
+        eprintln!("SKIPPED on PostgreSQL: reads the SQLite file");
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let init = init_shamir(&dir);

@@ -24,6 +24,17 @@ pub struct Request {
     pub target_key_id: Option<String>,
 }
 
+/// The check, put before the write that gives key `key_id` (ARN `arn`) one more
+/// alias, that it has fewer than [`MAX_ALIASES_PER_KEY`]. It runs inside the write's
+/// transaction, so racing nodes cannot both take the last place.
+pub(crate) fn alias_limit(key_id: &str, arn: &str) -> Write {
+    Write::CheckLimit {
+        counted: Counted::AliasesOfKey(key_id.to_string()),
+        limit: MAX_ALIASES_PER_KEY as u64,
+        refusal: format!("Key {arn} already has {MAX_ALIASES_PER_KEY} aliases"),
+    }
+}
+
 /// Validates the members of CreateAlias / UpdateAlias.
 pub(crate) fn members(req: &Request, creating: bool) -> KmsResult<(&str, &str)> {
     let (Some(name), Some(target)) = (req.alias_name.as_deref(), req.target_key_id.as_deref())
@@ -65,13 +76,7 @@ impl Operation for CreateAlias {
                         alias_arn(&region, &account, name)
                     )));
                 }
-                // The limit is checked inside the write's transaction, so racing nodes
-                // cannot both take the last place.
-                let limit = Write::CheckLimit {
-                    counted: Counted::AliasesOfKey(key.record.key_id.clone()),
-                    limit: MAX_ALIASES_PER_KEY as u64,
-                    refusal: format!("Key {} already has {MAX_ALIASES_PER_KEY} aliases", key.arn),
-                };
+                let limit = alias_limit(&key.record.key_id, &key.arn);
                 let record = AliasRecord {
                     account: account.clone(),
                     region: region.clone(),

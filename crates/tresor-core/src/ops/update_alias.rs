@@ -1,6 +1,7 @@
 //! UpdateAlias: points an existing alias at another key of the same key type and usage.
+//! The new key must have fewer than 50 aliases, as for CreateAlias.
 
-use super::create_alias::{members, Request};
+use super::create_alias::{alias_limit, members, Request};
 use super::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::alias_arn;
@@ -46,9 +47,15 @@ impl Operation for UpdateAlias {
             let Some(mut current) = kms.store.alias(&account, &region, name)? else {
                 return Err(not_found_alias(&alias_arn(&region, &account, name)));
             };
+            let mut writes = Vec::with_capacity(2);
+            // An alias left on its key does not add one to it.
+            if current.target_key_id != new.record.key_id {
+                writes.push(alias_limit(&new.record.key_id, &new.arn));
+            }
             current.target_key_id = new.record.key_id.clone();
             current.updated_ms = now;
-            Ok((vec![Write::UpdateAlias(current)], ()))
+            writes.push(Write::UpdateAlias(current));
+            Ok((writes, ()))
         })?;
         kms.cache_alias(&account, &region, name, Some(&new.record.key_id));
         Ok(Empty {})

@@ -10,13 +10,14 @@
 //! the listener. So a change another node committed is enforced here within
 //! 2 × [`POLL`] + [`POLL_TIMEOUT`] at worst, and usually within milliseconds.
 
+use super::tls::MakeRustls;
 use super::{pool_err, PostgresStore, CHANNEL};
 use crate::changes::{decode, Change, ChangeSink};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 /// How often the change counter is read.
 pub const POLL: Duration = Duration::from_millis(250);
@@ -31,26 +32,28 @@ impl PostgresStore {
     /// Starts the listener and the poller (once; later calls only replace the sink).
     pub(super) fn start_listener(&self) {
         let seen = Arc::new(AtomicI64::new(0));
-        let (config, sink, node) = (self.config.clone(), self.sink.clone(), self.node_id.clone());
+        let (config, tls) = (self.config.clone(), self.tls.clone());
+        let (sink, node) = (self.sink.clone(), self.node_id.clone());
         let mut started = self.listening.lock();
         if *started {
             return;
         }
         *started = true;
         self.handle
-            .spawn(listen_loop(config, sink.clone(), node, seen.clone()));
+            .spawn(listen_loop(config, tls, sink.clone(), node, seen.clone()));
         self.handle.spawn(poll_loop(self.pool.clone(), sink, seen));
     }
 }
 
 async fn listen_loop(
     config: tokio_postgres::Config,
+    tls: MakeRustls,
     sink: Sink,
     node: String,
     seen: Arc<AtomicI64>,
 ) {
     loop {
-        if let Err(e) = listen_once(&config, &sink, &node, &seen).await {
+        if let Err(e) = listen_once(&config, &tls, &sink, &node, &seen).await {
             tracing::warn!(target: "tresor::store", "change listener: {e}");
         }
         // Whatever was committed while not listening is unknown.
@@ -61,11 +64,12 @@ async fn listen_loop(
 
 async fn listen_once(
     config: &tokio_postgres::Config,
+    tls: &MakeRustls,
     sink: &Sink,
     node: &str,
     seen: &AtomicI64,
 ) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = config.connect(tls.clone()).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         while let Some(Ok(message)) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {

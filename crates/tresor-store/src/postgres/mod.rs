@@ -15,14 +15,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::types::{FromSql, ToSql};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 mod apply;
 mod listen;
 mod migrations;
 mod reads;
+mod tls;
 pub use listen::{POLL, POLL_TIMEOUT};
 use migrations::MIGRATIONS;
+use tls::{split_url, MakeRustls};
 
 /// The advisory lock nodes take while migrating ("tresor" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7472_6573_6f72;
@@ -44,6 +46,7 @@ pub struct PostgresStore {
     handle: tokio::runtime::Handle,
     pool: Pool,
     config: tokio_postgres::Config,
+    tls: MakeRustls,
     node_id: String,
     sink: Arc<Mutex<Option<SharedSink>>>,
     listening: Mutex<bool>,
@@ -86,9 +89,25 @@ fn pg_err(e: tokio_postgres::Error) -> StoreError {
             StoreError::Unavailable(e.to_string())
         }
         Some(_) => StoreError::Backend(e.to_string()),
-        // No SQLSTATE: the connection failed or closed.
-        None => StoreError::Unavailable(e.to_string()),
+        // No SQLSTATE: the connection failed or closed; the causes say why (a TLS
+        // refusal, a refused connection).
+        None => StoreError::Unavailable(with_causes(&e)),
     }
+}
+
+/// `e` and the errors under it, `: `-separated.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -111,12 +130,16 @@ fn get_u32(row: &Row, i: usize) -> StoreResult<u32> {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user@host:port/db`) and migrates
-    /// it under an advisory lock.
+    /// Connects to the database at `url` (`postgres://user@host:port/db`, with
+    /// libpq's `sslmode` and `sslrootcert` parameters: see `postgres/tls.rs`) and migrates it
+    /// under an advisory lock.
     pub fn open(url: &str) -> StoreResult<Self> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let (url, tls_options) = split_url(url)?;
+        let (ssl_mode, connector) = tls::connector(&tls_options)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Backend(format!("invalid PostgreSQL URL: {}", with_causes(&e)))
+        })?;
+        config.ssl_mode(ssl_mode);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -133,7 +156,7 @@ impl PostgresStore {
         let handle = runtime.handle().clone();
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            connector.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -151,6 +174,7 @@ impl PostgresStore {
             handle,
             pool,
             config,
+            tls: connector,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
             sink: Arc::new(Mutex::new(None)),
             listening: Mutex::new(false),
@@ -350,3 +374,5 @@ impl ChangeSink for Mutex<Option<SharedSink>> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;

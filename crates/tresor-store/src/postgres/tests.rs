@@ -40,7 +40,7 @@ fn the_first_shared_value_wins() {
     assert_eq!(b.shared_value("v").unwrap(), Some(vec![1]));
 }
 
-struct Collect(Mutex<Vec<Change>>);
+pub(super) struct Collect(pub(super) Mutex<Vec<Change>>);
 
 impl ChangeSink for Collect {
     fn changed(&self, changes: &[Change]) {
@@ -48,7 +48,7 @@ impl ChangeSink for Collect {
     }
 }
 
-fn wait_for(sink: &Collect, want: &Change) -> Duration {
+pub(super) fn wait_for(sink: &Collect, want: &Change) -> Duration {
     let t = Instant::now();
     while !sink.0.lock().contains(want) {
         assert!(

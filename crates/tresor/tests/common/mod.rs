@@ -56,7 +56,7 @@ pub use identity::*;
 pub use production::*;
 pub use raw::*;
 #[allow(unused_imports)]
-pub use test_store::on_postgres;
+pub use test_store::{on_postgres, production_store_url};
 #[allow(unused_imports)]
 pub use tls::*;
 

@@ -12,9 +12,10 @@ pub struct Initialized {
     pub shares: Vec<String>,
 }
 
-/// `tresor init --data-dir DIR --sealer shamir`.
+/// `tresor init --data-dir DIR --sealer shamir` (on PostgreSQL with
+/// `TRESOR_TEST_STORE=postgres`: then [`start_production`] serves it there too).
 pub fn init_shamir(dir: &Path) -> Initialized {
-    init_shamir_on(dir, None)
+    init_shamir_on(dir, production_store_url(dir).as_deref())
 }
 
 /// `tresor init --data-dir DIR --sealer shamir [--store URL]`.
