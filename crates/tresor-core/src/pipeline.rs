@@ -457,9 +457,11 @@ impl Kms {
         }
         if let Some(event_id) = event_id {
             for arn in &call.resources {
-                let key_id = arn.rsplit('/').next().unwrap_or_default();
+                let Some(key_id) = crate::usage::store_id_of_arn(arn) else {
+                    continue;
+                };
                 self.last_uses.record(
-                    key_id,
+                    &key_id,
                     crate::usage::LastUse {
                         operation: op.name,
                         time_ms: event_time_ms,

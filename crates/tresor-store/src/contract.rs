@@ -6,6 +6,7 @@
 use crate::*;
 // Tests kept in their own file (this one is long); `super::NAME` finds them here.
 use crate::contract_races::*;
+use crate::contract_usage::*;
 
 pub(crate) fn key(id: &str) -> KeyRecord {
     KeyRecord {
@@ -82,6 +83,9 @@ contract!(
     custom_key_stores_unique_names_revisions_keys_and_rewrap,
     seal_revisions_are_conditional_and_kept,
     limits_hold_when_writers_race,
+    key_usage_keeps_the_latest_use_of_each_key,
+    racing_usage_flushes_keep_the_latest,
+    usage_tracking_keeps_the_earliest_start,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {
