@@ -34,13 +34,27 @@ async fn replicating_needs_create_key_in_the_replica_region() {
     let bob = create_user(&srv, ACCOUNT, "bob");
     let b = client_for(&srv, &bob).await;
     let arn = bob.arn.clone();
+    // One named policy, replaced by each call (put_policy names it after a temp file).
     let put = |statements: Vec<Value>| {
-        put_policy(
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let doc = json!({"Version": "2012-10-17", "Statement": statements});
+        std::fs::write(file.path(), doc.to_string()).unwrap();
+        admin(
             &srv,
-            ACCOUNT,
-            "bob",
-            &json!({"Version": "2012-10-17", "Statement": statements}),
+            &[
+                "user",
+                "put-policy",
+                "--account",
+                ACCOUNT,
+                "--name",
+                "bob",
+                "--policy-name",
+                "replication",
+                "--policy-file",
+                file.path().to_str().unwrap(),
+            ],
         )
+        .expect("put-policy");
     };
     // The default key policy: the account delegates to identity policies.
     let id = ok(root.create_key().multi_region(true).send().await)
