@@ -144,6 +144,21 @@ impl<'a> Call<'a> {
         Ok(())
     }
 
+    /// Authorizes account-level `action` as if the caller made the request in `region`
+    /// (`aws:RequestedRegion` is `region`): ReplicateKey needs `kms:CreateKey` in the
+    /// replica Region, from the caller's identity policies.
+    pub fn authorize_account_in(
+        &mut self,
+        region: &str,
+        action: &str,
+        facts: Facts<'_>,
+    ) -> KmsResult<()> {
+        let mut there = self.caller.clone();
+        there.region = region.to_string();
+        let lazy = LazyFacts::new(&there, self.kms.now_ms(), facts, None);
+        crate::authz::authorize(self.kms, &there, &lazy, action, Resource::Account)
+    }
+
     /// Authorizes an administration action on `account` (see [`crate::authz::authorize_admin`]).
     pub fn authorize_admin(&mut self, account: &str) -> KmsResult<()> {
         crate::authz::authorize_admin(self.caller, account)?;
@@ -457,9 +472,11 @@ impl Kms {
         }
         if let Some(event_id) = event_id {
             for arn in &call.resources {
-                let key_id = arn.rsplit('/').next().unwrap_or_default();
+                let Some(key_id) = crate::usage::store_id_of_arn(arn) else {
+                    continue;
+                };
                 self.last_uses.record(
-                    key_id,
+                    &key_id,
                     crate::usage::LastUse {
                         operation: op.name,
                         time_ms: event_time_ms,

@@ -122,6 +122,25 @@ async fn flush_rejections(state: Arc<AppState>) {
     }
 }
 
+/// Writes the key usage recorded in memory (GetKeyLastUsage) to the store every
+/// `every`, forever; [`flush_key_usage`] once more at shutdown.
+pub async fn run_usage_flusher(kms: Arc<Kms>, every: std::time::Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        flush_key_usage(&kms).await;
+    }
+}
+
+/// Writes the key usage recorded in memory to the store now (off the async threads).
+pub async fn flush_key_usage(kms: &Arc<Kms>) {
+    let k = kms.clone();
+    match tokio::task::spawn_blocking(move || k.flush_key_usage()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("flushing key usage (kept for the next try): {e:?}"),
+        Err(e) => tracing::error!("key usage flush task failed: {e}"),
+    }
+}
+
 /// Runs due background jobs now and then every `every`, forever.
 pub async fn run_scheduler(kms: Arc<Kms>, every: std::time::Duration) {
     loop {

@@ -78,6 +78,8 @@ pub fn change_of(w: &Write) -> Option<Change> {
         // Import tokens are read from the store on use, never cached; the seal is read
         // at start and unseal; a limit check changes nothing.
         Write::PutImportToken(_) | Write::InsertSeal(_) | Write::CheckLimit { .. } => return None,
+        // Key usage is read from the store (merged with the node's memory), never cached.
+        Write::PutKeyUsage(_) | Write::StartUsageTracking { .. } => return None,
         Write::InsertAlias(a) | Write::UpdateAlias(a) => Change::Alias {
             account: a.account.clone(),
             region: a.region.clone(),

@@ -6,6 +6,7 @@
 use crate::*;
 // Tests kept in their own file (this one is long); `super::NAME` finds them here.
 use crate::contract_races::*;
+use crate::contract_usage::*;
 
 pub(crate) fn key(id: &str) -> KeyRecord {
     KeyRecord {
@@ -83,6 +84,9 @@ contract!(
     seal_revisions_are_conditional_and_kept,
     limits_hold_when_writers_race,
     values_under_a_retired_root_generation_are_refused,
+    key_usage_keeps_the_latest_use_of_each_key,
+    racing_usage_flushes_keep_the_latest,
+    usage_tracking_keeps_the_earliest_start,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {

@@ -138,6 +138,10 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<CustomKeyStoreRecord>>;
     /// How many keys (in any state) live in a custom key store.
     fn custom_key_store_key_count(&self, id: &str) -> StoreResult<u64>;
+    /// The last use of a key that was flushed ([`Write::PutKeyUsage`]).
+    fn key_usage(&self, key_id: &str) -> StoreResult<Option<KeyUsageRecord>>;
+    /// When usage tracking started ([`Write::StartUsageTracking`]), if it has.
+    fn usage_tracking_start(&self) -> StoreResult<Option<i64>>;
     /// Applies every write of `batch` atomically and durably.
     fn apply(&self, batch: Vec<Write>) -> StoreResult<()>;
     /// Starts telling `sink` about the changes other nodes commit to a shared
@@ -149,3 +153,5 @@ pub trait Store: Send + Sync {
 mod contract;
 #[cfg(test)]
 mod contract_races;
+#[cfg(test)]
+mod contract_usage;

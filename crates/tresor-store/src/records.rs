@@ -234,6 +234,22 @@ pub struct SealRecord {
     pub created_ms: i64,
 }
 
+/// The last successful cryptographic use of a key (GetKeyLastUsage), as a node flushed
+/// it from memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUsageRecord {
+    /// The key's store id.
+    pub key_id: String,
+    /// The operation (`Encrypt`, `Sign`, …).
+    pub operation: String,
+    /// When.
+    pub time_ms: i64,
+    /// The audit record's `eventID`.
+    pub event_id: String,
+    /// The request id.
+    pub request_id: String,
+}
+
 /// What a [`Write::CheckLimit`] counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Counted {
@@ -439,6 +455,15 @@ pub enum Write {
     /// (1 on an empty table), else `Conflict`: the first seal is a conditional insert,
     /// a later one a revision check.
     InsertSeal(SealRecord),
+    /// Records a key's last use unless a later one is stored: only a later `time_ms`
+    /// replaces the stored use, so nodes flushing in any order keep the latest. A key
+    /// that is no longer stored is skipped (its use is forgotten with it).
+    PutKeyUsage(KeyUsageRecord),
+    /// Records when usage tracking started, keeping the earliest time any node gave.
+    StartUsageTracking {
+        /// When this node started tracking.
+        started_ms: i64,
+    },
     /// Refuses the batch with [`crate::StoreError::LimitExceeded`]`(refusal)` when
     /// `counted` is already `limit` or more. Put it before the insert it guards: it locks
     /// the key's row, so batches checking the same key run one after another.

@@ -169,6 +169,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TRESOR_SCHEDULER_INTERVAL", default_value_t = 60)]
     pub scheduler_interval: u64,
 
+    /// Seconds between writes of key usage (GetKeyLastUsage) from memory to the store;
+    /// a crash loses at most this much usage, a graceful stop none.
+    #[arg(long, env = "TRESOR_KEY_USAGE_FLUSH_INTERVAL", default_value_t = 10)]
+    pub key_usage_flush_interval: u64,
+
     /// Tests only: expose POST /_tresor/test/advance-clock to move the service clock.
     #[arg(long, hide = true, requires = "dev")]
     pub test_clock: bool,

@@ -71,6 +71,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms.spawn_root_follower()
             .map_err(|e| format!("starting the root follower: {e}"))?;
     }
+    if let Err(e) = kms.start_usage_tracking() {
+        // The first flush tries again; until then this process's start is reported.
+        tracing::warn!("recording the key usage tracking start: {e:?}");
+    }
 
     let (tls, ca_bundle) = tls_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -112,6 +116,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms.clone(),
         std::time::Duration::from_secs(args.scheduler_interval.max(1)),
     ));
+    tokio::spawn(tresor_server::run_usage_flusher(
+        kms.clone(),
+        std::time::Duration::from_secs(args.key_usage_flush_interval.max(1)),
+    ));
+    let usage_kms = kms.clone();
     let state = Arc::new(AppState {
         metrics: tresor_server::metrics::Metrics::new(kms.clone()),
         kms,
@@ -166,6 +175,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if drained {
         tracing::info!("in-flight requests finished");
     }
+    // What the last requests recorded is kept across the restart.
+    tresor_server::flush_key_usage(&usage_kms).await;
     if let Some(audit) = audit_file {
         // Seal the current audit file with a signed digest.
         audit

@@ -1,5 +1,6 @@
 //! Many nodes on one PostgreSQL database: shared dev state, races between nodes with
-//! exactly one winner, cross-node cache coherence, and an unreachable database.
+//! exactly one winner, cross-node cache coherence, key usage shared once flushed, and
+//! an unreachable database.
 //!
 //! Each test makes its own database (see `tresor_store::testing`); without PostgreSQL
 //! and without `TRESOR_TEST_POSTGRES` the tests are skipped (CI sets it: there they
@@ -571,4 +572,50 @@ async fn production_nodes_share_the_sealed_root_in_the_database() {
     assert!(!made);
     assert!(err.contains("already has"), "{err}");
     drop((node1, node2));
+}
+
+/// Polls `c`'s GetKeyLastUsage of `key` until it reports request `request_id`.
+async fn wait_for_use(c: &aws_sdk_kms::Client, key: &str, request_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let u = ok(c.get_key_last_usage().key_id(key).send().await);
+        if u.key_last_usage().and_then(|l| l.kms_request_id()) == Some(request_id) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{request_id} not reported: {u:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn key_usage_is_shared_by_the_nodes_once_flushed() {
+    use aws_sdk_kms::operation::RequestId;
+    let flags = ["--key-usage-flush-interval", "1"];
+    let Some(cluster) = Cluster::start(2, &flags) else {
+        return;
+    };
+    let a = cluster.nodes[0].client().await;
+    let b = cluster.nodes[1].client().await;
+    let key = create_key(&a).await;
+    let enc = ok(a.encrypt().key_id(&key).plaintext(blob(b"x")).send().await);
+    let enc_id = enc.request_id().unwrap().to_string();
+    // The node that served it at once, the other once it is flushed.
+    let here = ok(a.get_key_last_usage().key_id(&key).send().await);
+    assert_eq!(
+        here.key_last_usage().unwrap().kms_request_id(),
+        Some(enc_id.as_str())
+    );
+    wait_for_use(&b, &key, &enc_id).await;
+    // A later use on the other node wins on both, whichever flushes first.
+    let dec = ok(b
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().unwrap().clone())
+        .send()
+        .await);
+    let dec_id = dec.request_id().unwrap().to_string();
+    wait_for_use(&b, &key, &dec_id).await;
+    wait_for_use(&a, &key, &dec_id).await;
 }

@@ -1,6 +1,8 @@
 //! GetKeyLastUsage through aws-sdk-kms: the last successful cryptographic operation on a
 //! key, with the request id the client saw and the audit record's event id; failures,
-//! dry runs and management calls do not count; tracking starts with the process.
+//! dry runs and management calls do not count; usage survives a graceful restart, and a
+//! crash once it was flushed; the tracking start is the deployment's; multi-Region keys
+//! are tracked per Region.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -135,15 +137,124 @@ async fn the_last_cryptographic_use_with_its_request_and_event() {
         "NotFoundException",
     );
 
-    // Tracking starts again with the process: the earlier use is not claimed.
-    srv.stop();
+    // A graceful stop flushes what is in memory: the use survives the restart, and
+    // tracking started when it did (it is the deployment's, not the process's).
+    let gdk = u
+        .key_last_usage()
+        .unwrap()
+        .kms_request_id()
+        .unwrap()
+        .to_string();
+    signal(&srv, "-TERM");
+    assert!(srv.wait_exit(Duration::from_secs(15)).is_some(), "no exit");
     std::thread::sleep(Duration::from_millis(1100));
-    let srv = Server::start_in(tmp.path());
+    let mut srv = Server::start_in(tmp.path());
     let c = srv.client().await;
     let after = ok(c.get_key_last_usage().key_id(&key).send().await);
-    assert!(after.key_last_usage().is_none());
-    assert!(after.tracking_start_date().unwrap().secs() > start);
+    let last = after.key_last_usage().expect("kept across the restart");
+    assert_eq!(last.kms_request_id(), Some(re_id.as_str()));
+    assert_eq!(last.operation().unwrap().as_str(), "ReEncrypt");
+    let other_after = ok(c.get_key_last_usage().key_id(&other).send().await);
+    assert_eq!(
+        other_after.key_last_usage().unwrap().kms_request_id(),
+        Some(gdk.as_str())
+    );
+    assert_eq!(after.tracking_start_date().unwrap().secs(), start);
+    srv.stop();
+}
+
+fn signal(srv: &Server, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &srv.pid().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+#[tokio::test]
+async fn a_flushed_use_survives_a_crash_and_the_tracking_start_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flush = [("TRESOR_KEY_USAGE_FLUSH_INTERVAL", "1")];
+    let mut srv = Server::start_with(tmp.path(), &flush);
+    let c = srv.client().await;
+    let key = create_key(&c).await;
+    let start = ok(c.get_key_last_usage().key_id(&key).send().await)
+        .tracking_start_date()
+        .unwrap()
+        .secs();
+    let enc = ok(c.encrypt().key_id(&key).plaintext(blob(b"x")).send().await);
+    let enc_id = enc.request_id().unwrap().to_string();
+    // Past one flush interval, then SIGKILL: no graceful flush happens.
+    std::thread::sleep(Duration::from_millis(2500));
+    srv.stop();
+    let srv = Server::start_with(tmp.path(), &flush);
+    let c = srv.client().await;
+    let after = ok(c.get_key_last_usage().key_id(&key).send().await);
+    assert_eq!(
+        after
+            .key_last_usage()
+            .expect("flushed before the crash")
+            .kms_request_id(),
+        Some(enc_id.as_str())
+    );
+    assert_eq!(after.tracking_start_date().unwrap().secs(), start);
+    // A key created after tracking started: its tracking starts at its creation.
+    let fresh = create_key(&c).await;
+    let f = ok(c.get_key_last_usage().key_id(&fresh).send().await);
+    assert!(f.key_last_usage().is_none());
+    assert_eq!(f.tracking_start_date(), f.key_creation_date());
+    assert!(f.tracking_start_date().unwrap().secs() > start);
+}
+
+#[tokio::test]
+async fn multi_region_keys_are_tracked_per_region() {
+    let srv = Server::start();
+    let east = srv.client().await;
+    let west = srv.client_in("eu-west-1").await;
+    let key = ok(east.create_key().multi_region(true).send().await)
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_string();
+    ok(east
+        .replicate_key()
+        .key_id(&key)
+        .replica_region("eu-west-1")
+        .send()
+        .await);
+    let enc = ok(west
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"x"))
+        .send()
+        .await);
+    let enc_id = enc.request_id().unwrap().to_string();
+    let w = ok(west.get_key_last_usage().key_id(&key).send().await);
+    assert_eq!(
+        w.key_last_usage()
+            .expect("the replica's use")
+            .kms_request_id(),
+        Some(enc_id.as_str())
+    );
+    assert_eq!(w.key_id(), Some(key_arn("eu-west-1", &key).as_str()));
+    let e = ok(east.get_key_last_usage().key_id(&key).send().await);
     assert!(
-        after.key_creation_date().unwrap().secs() < after.tracking_start_date().unwrap().secs()
+        e.key_last_usage().is_none(),
+        "the primary was not used: {e:?}"
+    );
+    let dec = ok(east
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().unwrap().clone())
+        .send()
+        .await);
+    let e = ok(east.get_key_last_usage().key_id(&key).send().await);
+    let last = e.key_last_usage().unwrap();
+    assert_eq!(last.operation().unwrap().as_str(), "Decrypt");
+    assert_eq!(last.kms_request_id(), dec.request_id());
+    let w = ok(west.get_key_last_usage().key_id(&key).send().await);
+    assert_eq!(
+        w.key_last_usage().unwrap().kms_request_id(),
+        Some(enc_id.as_str())
     );
 }

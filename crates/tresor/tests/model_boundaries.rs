@@ -10,6 +10,7 @@
 
 mod common;
 
+use base64::Engine as _;
 use common::*;
 
 #[track_caller]
@@ -104,4 +105,49 @@ fn service_principal_members_are_validated_before_being_refused() {
     // Without the member ListGrants still lists.
     let r = srv.kms_raw("ListGrants", format!(r#"{{"KeyId":"{key}"}}"#).as_bytes());
     assert_eq!(r.status, 200, "{}", r.body_str());
+}
+
+#[test]
+fn generate_data_key_without_plaintext_ignores_a_recipient() {
+    // GenerateDataKeyWithoutPlaintext has no Recipient member in the model: one sent is
+    // an unknown member, ignored as AWS ignores them, whatever its value.
+    let srv = Server::start();
+    let key = create_key_raw(&srv);
+    let base = format!(r#""KeyId":"{key}","KeySpec":"AES_256""#);
+    let plain = srv.kms_raw(
+        "GenerateDataKeyWithoutPlaintext",
+        format!("{{{base}}}").as_bytes(),
+    );
+    assert_eq!(plain.status, 200, "{}", plain.body_str());
+    let members = |r: &RawResponse| -> Vec<String> {
+        let mut m: Vec<String> = r.json().as_object().unwrap().keys().cloned().collect();
+        m.sort();
+        m
+    };
+    let good = r#"{"KeyEncryptionAlgorithm":"RSAES_OAEP_SHA_256","AttestationDocument":"eA=="}"#;
+    for recipient in [good, "\"x\"", "7", r#"{"AttestationDocument":5}"#] {
+        let body = format!(r#"{{{base},"Recipient":{recipient}}}"#);
+        let r = srv.kms_raw("GenerateDataKeyWithoutPlaintext", body.as_bytes());
+        assert_eq!(r.status, 200, "Recipient {recipient}: {}", r.body_str());
+        assert_eq!(members(&r), members(&plain), "Recipient {recipient}");
+        let v = r.json();
+        assert!(v.get("CiphertextForRecipient").is_none(), "{v}");
+        assert!(v.get("Plaintext").is_none(), "{v}");
+        assert_eq!(v["KeyId"], plain.json()["KeyId"]);
+        // The data key is an ordinary one: it decrypts under the key, 32 bytes.
+        let blob = v["CiphertextBlob"].as_str().unwrap();
+        let d = srv.kms_raw(
+            "Decrypt",
+            format!(r#"{{"CiphertextBlob":"{blob}"}}"#).as_bytes(),
+        );
+        assert_eq!(d.status, 200, "{}", d.body_str());
+        let pt = base64::engine::general_purpose::STANDARD
+            .decode(d.json()["Plaintext"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(pt.len(), 32);
+    }
+    // GenerateDataKey has the member, and still refuses it as unsupported.
+    let body = format!(r#"{{{base},"Recipient":{good}}}"#);
+    let r = srv.kms_raw("GenerateDataKey", body.as_bytes());
+    assert_type(&r, "UnsupportedOperationException");
 }

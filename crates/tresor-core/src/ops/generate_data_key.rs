@@ -13,7 +13,8 @@ use tresor_crypto::SecretBytes;
 /// GenerateDataKey.
 pub struct GenerateDataKey;
 
-/// GenerateDataKey / GenerateDataKeyWithoutPlaintext request.
+/// GenerateDataKey request (GenerateDataKeyWithoutPlaintext has its own, without
+/// `Recipient`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[allow(missing_docs)]

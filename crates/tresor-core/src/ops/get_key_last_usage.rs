@@ -1,5 +1,6 @@
 //! GetKeyLastUsage: the last successful cryptographic operation on a key since tracking
-//! started (see [`crate::usage`]), with its time, audit event id and request id.
+//! started (see [`crate::usage`]), with its time, audit event id and request id. Read
+//! from this node's unflushed uses and the store (every node's flushed ones).
 
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
@@ -43,7 +44,7 @@ pub struct Response {
 
 impl Operation for GetKeyLastUsage {
     const NAME: &'static str = "GetKeyLastUsage";
-    const USES_STORAGE: bool = false;
+    const USES_STORAGE: bool = true;
     const MUTATES: bool = false;
     type Request = Request;
     type Response = Response;
@@ -51,7 +52,13 @@ impl Operation for GetKeyLastUsage {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:GetKeyLastUsage", Facts::NONE)?;
-        let last = call.kms.last_uses.get(&key.record.key_id);
+        let last = call.kms.last_use(&key.record.key_id)?;
+        // AWS: tracking's start for this key, or the key's creation, whichever is later.
+        let tracking_start = call
+            .kms
+            .last_uses
+            .tracking_start_ms()
+            .max(key.record.created_ms);
         Ok(Response {
             key_id: key.arn.clone(),
             key_last_usage: last.map(|u| KeyLastUsage {
@@ -60,7 +67,7 @@ impl Operation for GetKeyLastUsage {
                 cloud_trail_event_id: u.event_id,
                 kms_request_id: u.request_id,
             }),
-            tracking_start_date: Timestamp(call.kms.last_uses.tracking_start_ms),
+            tracking_start_date: Timestamp(tracking_start),
             key_creation_date: Timestamp(key.record.created_ms),
         })
     }

@@ -2,7 +2,8 @@
 //! account. The replica shares the primary's material (each version rewrapped under the
 //! replica's ARN), spec, usage, origin and rotation; it gets its own policy (the default
 //! one when none is given), description and tags. Replicas of EXTERNAL keys start in
-//! `PendingImport` and accept only the material imported into the primary.
+//! `PendingImport` and accept only the material imported into the primary. The caller
+//! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region.
 //!
 //! AWS shows a new replica `Creating` for a few seconds; Tresor writes it in one
 //! transaction, so it is `Enabled` (or `PendingImport`) as soon as the call returns.
@@ -82,6 +83,20 @@ impl Operation for ReplicateKey {
                 bypass_policy_lockout_safety_check: req.bypass_policy_lockout_safety_check,
                 tags: req.tags.as_deref().unwrap_or_default(),
                 replica_region: Some(&replica_region),
+                ..Facts::NONE
+            },
+        )?;
+        // As AWS requires: the replica is a key created in the replica Region, so the
+        // caller also needs kms:CreateKey there (identity policies, as for CreateKey).
+        call.authorize_account_in(
+            &replica_region,
+            "kms:CreateKey",
+            Facts {
+                key_spec: Some(&primary.record.key_spec),
+                key_usage: Some(&primary.record.key_usage),
+                key_origin: Some(&primary.record.origin),
+                bypass_policy_lockout_safety_check: req.bypass_policy_lockout_safety_check,
+                tags: req.tags.as_deref().unwrap_or_default(),
                 ..Facts::NONE
             },
         )?;

@@ -538,6 +538,37 @@ async fn apply_one(tx: &Transaction<'_>, w: Write, changes: &mut Vec<Change>) ->
         Write::DeleteCustomKeyStore { id } => {
             exec(tx, "DELETE FROM custom_key_stores WHERE id = $1", &[&id]).await?;
         }
+        Write::PutKeyUsage(u) => {
+            // Monotonic: an earlier (or equal) time leaves the stored use alone, so nodes
+            // racing keep the latest (the row lock orders them).
+            exec(
+                tx,
+                "INSERT INTO key_usage (key_id, operation, time_ms, event_id, request_id) \
+                 SELECT $1::TEXT, $2::TEXT, $3::BIGINT, $4::TEXT, $5::TEXT \
+                 WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $1::TEXT) \
+                 ON CONFLICT (key_id) DO UPDATE SET operation = EXCLUDED.operation, \
+                 time_ms = EXCLUDED.time_ms, event_id = EXCLUDED.event_id, \
+                 request_id = EXCLUDED.request_id WHERE EXCLUDED.time_ms > key_usage.time_ms",
+                &[
+                    &u.key_id,
+                    &u.operation,
+                    &u.time_ms,
+                    &u.event_id,
+                    &u.request_id,
+                ],
+            )
+            .await?;
+        }
+        Write::StartUsageTracking { started_ms } => {
+            exec(
+                tx,
+                "INSERT INTO key_usage_tracking (id, started_ms) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE \
+                 SET started_ms = LEAST(key_usage_tracking.started_ms, EXCLUDED.started_ms)",
+                &[&started_ms],
+            )
+            .await?;
+        }
     }
     Ok(())
 }

@@ -185,4 +185,19 @@ CREATE TABLE seals (
     created_ms BIGINT NOT NULL
 );
 "#,
+    // SQLite's migration 10: GetKeyLastUsage, kept across restarts and shared by the
+    // nodes (each key's latest flushed use, and when tracking started).
+    r#"
+CREATE TABLE key_usage (
+    key_id TEXT COLLATE "C" PRIMARY KEY REFERENCES keys(key_id) ON DELETE CASCADE,
+    operation TEXT COLLATE "C" NOT NULL,
+    time_ms BIGINT NOT NULL,
+    event_id TEXT COLLATE "C" NOT NULL,
+    request_id TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE key_usage_tracking (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    started_ms BIGINT NOT NULL
+);
+"#,
 ];

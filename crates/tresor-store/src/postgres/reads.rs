@@ -441,6 +441,30 @@ impl Store for PostgresStore {
         })
     }
 
+    fn key_usage(&self, key_id: &str) -> StoreResult<Option<KeyUsageRecord>> {
+        let rows = self.query(
+            "SELECT key_id, operation, time_ms, event_id, request_id FROM key_usage WHERE key_id = $1",
+            vec![s(key_id)],
+        )?;
+        first(rows, |r| {
+            Ok(KeyUsageRecord {
+                key_id: get(r, 0)?,
+                operation: get(r, 1)?,
+                time_ms: get(r, 2)?,
+                event_id: get(r, 3)?,
+                request_id: get(r, 4)?,
+            })
+        })
+    }
+
+    fn usage_tracking_start(&self) -> StoreResult<Option<i64>> {
+        let rows = self.query(
+            "SELECT started_ms FROM key_usage_tracking WHERE id = 1",
+            Vec::new(),
+        )?;
+        first(rows, |r| get(r, 0))
+    }
+
     fn wrapped_under(&self, generation: u32, n: usize) -> StoreResult<Vec<WrappedValue>> {
         let g = i64::from(generation);
         let mut out = Vec::new();

@@ -285,6 +285,24 @@ pub(super) fn apply_one(tx: &Connection, w: Write) -> StoreResult<()> {
                 custom_key_stores::rewrap(tx, &id, from_generation, &wrapped, to_generation)?;
             }
         },
+        Write::PutKeyUsage(u) => {
+            // Monotonic: an earlier (or equal) time leaves the stored use alone.
+            tx.execute(
+                "INSERT INTO key_usage (key_id, operation, time_ms, event_id, request_id) \
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = ?1) \
+                 ON CONFLICT(key_id) DO UPDATE SET operation = excluded.operation, \
+                 time_ms = excluded.time_ms, event_id = excluded.event_id, \
+                 request_id = excluded.request_id WHERE excluded.time_ms > key_usage.time_ms",
+                params![u.key_id, u.operation, u.time_ms, u.event_id, u.request_id],
+            )?;
+        }
+        Write::StartUsageTracking { started_ms } => {
+            tx.execute(
+                "INSERT INTO key_usage_tracking (id, started_ms) VALUES (1, ?1) \
+                 ON CONFLICT(id) DO UPDATE SET started_ms = MIN(started_ms, excluded.started_ms)",
+                [started_ms],
+            )?;
+        }
         Write::InsertCustomKeyStore(c) => custom_key_stores::insert(tx, &c)?,
         Write::UpdateCustomKeyStore(c) => custom_key_stores::update(tx, &c)?,
         Write::DeleteCustomKeyStore { id } => {

@@ -176,4 +176,19 @@ CREATE TABLE seals (
     created_ms INTEGER NOT NULL
 );
 "#,
+    // GetKeyLastUsage, kept across restarts and shared by the nodes: each key's latest
+    // flushed use, and when tracking started.
+    r#"
+CREATE TABLE key_usage (
+    key_id TEXT PRIMARY KEY REFERENCES keys(key_id) ON DELETE CASCADE,
+    operation TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    request_id TEXT NOT NULL
+);
+CREATE TABLE key_usage_tracking (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    started_ms INTEGER NOT NULL
+);
+"#,
 ];

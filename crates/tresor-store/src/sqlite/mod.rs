@@ -526,6 +526,31 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn key_usage(&self, key_id: &str) -> StoreResult<Option<KeyUsageRecord>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key_id, operation, time_ms, event_id, request_id FROM key_usage WHERE key_id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([key_id], |r| {
+                Ok(KeyUsageRecord {
+                    key_id: r.get(0)?,
+                    operation: r.get(1)?,
+                    time_ms: r.get(2)?,
+                    event_id: r.get(3)?,
+                    request_id: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn usage_tracking_start(&self) -> StoreResult<Option<i64>> {
+        let conn = self.conn.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT started_ms FROM key_usage_tracking WHERE id = 1")?;
+        Ok(stmt.query_row([], |r| r.get(0)).optional()?)
+    }
+
     fn wrapped_under(&self, generation: u32, limit: usize) -> StoreResult<Vec<WrappedValue>> {
         let conn = self.conn.lock();
         let limit = limit_i64(limit);
