@@ -82,6 +82,7 @@ contract!(
     custom_key_stores_unique_names_revisions_keys_and_rewrap,
     seal_revisions_are_conditional_and_kept,
     limits_hold_when_writers_race,
+    a_failing_batch_among_concurrent_ones_undoes_only_itself,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {
