@@ -5,6 +5,7 @@
 //! case AWS's answer describes as "no record since the tracking start date". Sharded
 //! maps keep concurrent requests on different keys from contending on one lock.
 
+use crate::ids::CompactId as Id;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -44,10 +45,30 @@ const SHARDS: usize = 16;
 /// Keys remembered per shard; past it an arbitrary entry makes room.
 const PER_SHARD: usize = 1 << 16;
 
+/// A [`LastUse`] as kept: ids in 16 bytes (100,000 used keys take ~10 MB, not ~25).
+#[derive(Debug)]
+struct Stored {
+    operation: &'static str,
+    time_ms: i64,
+    event_id: Id,
+    request_id: Id,
+}
+
+impl From<&LastUse> for Stored {
+    fn from(u: &LastUse) -> Self {
+        Self {
+            operation: u.operation,
+            time_ms: u.time_ms,
+            event_id: Id::new(&u.event_id),
+            request_id: Id::new(&u.request_id),
+        }
+    }
+}
+
 /// Last uses by key id.
 #[derive(Debug)]
 pub struct LastUses {
-    shards: Vec<Mutex<HashMap<String, LastUse>>>,
+    shards: Vec<Mutex<HashMap<Id, Stored>>>,
     hasher: RandomState,
     /// When tracking started (the service's start), epoch milliseconds.
     pub tracking_start_ms: i64,
@@ -63,20 +84,21 @@ impl LastUses {
         }
     }
 
-    fn shard(&self, key_id: &str) -> Option<&Mutex<HashMap<String, LastUse>>> {
-        let i = usize::try_from(self.hasher.hash_one(key_id) % SHARDS as u64).unwrap_or(0);
+    fn shard(&self, key: &Id) -> Option<&Mutex<HashMap<Id, Stored>>> {
+        let i = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
         self.shards.get(i)
     }
 
     /// Records a use of `key_id`; a use older than the recorded one does not replace it.
     pub fn record(&self, key_id: &str, usage: LastUse) {
-        let Some(shard) = self.shard(key_id) else {
+        let key = Id::new(key_id);
+        let Some(shard) = self.shard(&key) else {
             return;
         };
         let mut map = shard.lock();
-        if let Some(old) = map.get_mut(key_id) {
+        if let Some(old) = map.get_mut(&key) {
             if old.time_ms <= usage.time_ms {
-                *old = usage;
+                *old = Stored::from(&usage);
             }
             return;
         }
@@ -85,12 +107,20 @@ impl LastUses {
                 map.remove(&victim);
             }
         }
-        map.insert(key_id.to_string(), usage);
+        map.insert(key, Stored::from(&usage));
     }
 
     /// The last use of `key_id`, if any since tracking started.
     pub fn get(&self, key_id: &str) -> Option<LastUse> {
-        self.shard(key_id)?.lock().get(key_id).cloned()
+        let key = Id::new(key_id);
+        let map = self.shard(&key)?.lock();
+        let s = map.get(&key)?;
+        Some(LastUse {
+            operation: s.operation,
+            time_ms: s.time_ms,
+            event_id: s.event_id.text(),
+            request_id: s.request_id.text(),
+        })
     }
 }
 
@@ -118,5 +148,28 @@ mod tests {
         u.record("k", at(20, "Sign"));
         assert_eq!(u.get("k").unwrap(), at(20, "Sign"));
         assert_eq!(u.get("other"), None);
+    }
+
+    #[test]
+    fn uuids_are_kept_compact_and_given_back_as_they_came() {
+        let u = LastUses::new(0);
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let event = uuid::Uuid::new_v4().to_string();
+        let upper = "1234ABCD-12AB-34CD-56EF-1234567890AB";
+        let used = LastUse {
+            operation: "Encrypt",
+            time_ms: 1,
+            event_id: event.clone(),
+            request_id: upper.into(),
+        };
+        u.record(key, used.clone());
+        assert_eq!(u.get(key), Some(used));
+        assert!(matches!(Id::new(&event), Id::Uuid(_)));
+        // Not lowercase-hyphenated: kept as text, so it reads back unchanged.
+        assert!(matches!(Id::new(upper), Id::Text(_)));
+        assert_eq!(u.get(upper), None, "another key");
+        let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        u.record(mrk, at(3, "Sign"));
+        assert_eq!(u.get(mrk), Some(at(3, "Sign")));
     }
 }
