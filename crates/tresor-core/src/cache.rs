@@ -5,14 +5,13 @@
 
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
-use parking_lot::RwLock;
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tresor_crypto::asymmetric::{HmacKey, PrivateKey, PublicKey};
 use tresor_crypto::symmetric::SymmetricKey;
 use tresor_store::KeyRecord;
+
+mod bounded;
+pub use bounded::BoundedMap;
 
 /// Decrypted key material, by kind of key.
 #[derive(Debug)]
@@ -133,8 +132,9 @@ impl Materials {
 /// A key as the operations see it: metadata plus decrypted material versions.
 #[derive(Debug, Clone)]
 pub struct CachedKey {
-    /// The stored record.
-    pub record: KeyRecord,
+    /// The stored record (boxed: the `Arc` then fits a small allocation class and the
+    /// record an exact one, ~50 bytes less per cached key).
+    pub record: Box<KeyRecord>,
     /// The key ARN.
     pub arn: String,
     /// Parsed KeySpec.
@@ -147,8 +147,9 @@ pub struct CachedKey {
     pub origin: Origin,
     /// Material versions by version number.
     pub materials: Arc<Materials>,
-    /// The public key of an asymmetric key.
-    pub public: Option<PublicKey>,
+    /// The public key of an asymmetric key (boxed: most keys have none, and the
+    /// parsed key is large).
+    pub public: Option<Box<PublicKey>>,
     /// The key policy (the stored one, or AWS's default for keys without one), shared
     /// by every key with the same policy text.
     pub policy: Arc<KeyPolicy>,
@@ -195,9 +196,9 @@ impl CachedKey {
     ) -> KmsResult<Self> {
         let spec = KeySpec::parse(&record.key_spec, "keySpec")?;
         let public = match (spec.asymmetric(), &record.public_key) {
-            (Some(asym), Some(der)) => {
-                Some(PublicKey::from_spki(asym, der).map_err(KmsError::internal)?)
-            }
+            (Some(asym), Some(der)) => Some(Box::new(
+                PublicKey::from_spki(asym, der).map_err(KmsError::internal)?,
+            )),
             _ => None,
         };
         let mut state = KeyState::parse(&record.key_state, "keyState")?;
@@ -214,7 +215,7 @@ impl CachedKey {
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
             state,
             origin: Origin::parse(&record.origin, "origin")?,
-            record,
+            record: Box::new(record),
             materials,
         })
     }
@@ -243,7 +244,7 @@ impl CachedKey {
 
     /// The public key of an asymmetric key.
     pub fn public_key(&self) -> KmsResult<&PublicKey> {
-        self.public.as_ref().ok_or_else(|| {
+        self.public.as_deref().ok_or_else(|| {
             KmsError::internal(format!("key {} has no public key", self.record.key_id))
         })
     }
@@ -281,6 +282,109 @@ impl CachedKey {
     }
 }
 
+impl CachedKey {
+    /// About how many bytes the cache holds for this key: its `Arc` allocation and what
+    /// the key owns on the heap (record strings, ARN, material versions), without the
+    /// key policy, which keys with the same policy share. Provider key objects (parsed
+    /// asymmetric keys) are counted as a multiple of their encoding.
+    pub fn heap_bytes(&self) -> usize {
+        const ARC: usize = 2 * std::mem::size_of::<usize>();
+        let r = &self.record;
+        let strings = [
+            &r.key_id,
+            &r.account,
+            &r.region,
+            &r.description,
+            &r.key_spec,
+            &r.key_usage,
+            &r.origin,
+            &r.key_state,
+            &self.arn,
+        ]
+        .iter()
+        .map(|s| s.capacity())
+        .sum::<usize>();
+        let optional = [
+            &r.policy,
+            &r.expiration_model,
+            &r.imported_material_id,
+            &r.primary_region,
+            &r.custom_key_store_id,
+            &r.xks_key_id,
+        ]
+        .iter()
+        .map(|s| capacity(s))
+        .sum::<usize>();
+        let public = r.public_key.as_ref().map_or(0, Vec::capacity)
+            + self
+                .public
+                .as_ref()
+                .map_or(0, |p| std::mem::size_of::<PublicKey>() + 2 * p.spki().len());
+        ARC + std::mem::size_of::<Self>()
+            + std::mem::size_of::<KeyRecord>()
+            + strings
+            + optional
+            + public
+            + ARC
+            + self.materials.heap_bytes()
+    }
+}
+
+impl Materials {
+    /// What the versions own on the heap (see [`CachedKey::heap_bytes`]).
+    fn heap_bytes(&self) -> usize {
+        let link = self.1.as_ref().map_or(0, |l| {
+            std::mem::size_of::<StoreLink>()
+                + l.store_id.capacity()
+                + l.cloud_hsm_cluster_id.as_ref().map_or(0, String::capacity)
+        });
+        let versions = self
+            .0
+            .iter()
+            .map(|(_, m)| {
+                m.material_id.capacity()
+                    + match &m.key {
+                        KeyMaterial::Symmetric(k) => k.material().len(),
+                        KeyMaterial::Asymmetric(k) => {
+                            std::mem::size_of::<PrivateKey>() + 4 * k.pkcs8().len()
+                        }
+                        KeyMaterial::Hmac(k) => std::mem::size_of::<HmacKey>() + k.material().len(),
+                    }
+            })
+            .sum::<usize>();
+        std::mem::size_of::<Self>()
+            + self.0.capacity() * std::mem::size_of::<(u32, Material)>()
+            + versions
+            + link
+    }
+}
+
+fn capacity(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, String::capacity)
+}
+
+/// What a key's cached grants own on the heap, for the grant cache's byte bound.
+pub fn grants_heap_bytes(grants: &Arc<Vec<tresor_store::GrantRecord>>) -> usize {
+    let each = grants
+        .iter()
+        .map(|g| {
+            g.grant_id.capacity()
+                + g.key_id.capacity()
+                + g.grantee.capacity()
+                + g.issuing_account.capacity()
+                + g.operations.capacity()
+                + [&g.name, &g.retiring, &g.constraints]
+                    .iter()
+                    .map(|s| capacity(s))
+                    .sum::<usize>()
+        })
+        .sum::<usize>();
+    2 * std::mem::size_of::<usize>()
+        + std::mem::size_of::<Vec<tresor_store::GrantRecord>>()
+        + grants.capacity() * std::mem::size_of::<tresor_store::GrantRecord>()
+        + each
+}
+
 /// True when a policy document tests the key's tags or aliases.
 pub fn mentions_resource_facts(doc: &str) -> bool {
     let lower = doc.to_ascii_lowercase();
@@ -292,193 +396,4 @@ pub fn uuid_bytes(id: &str) -> KmsResult<[u8; 16]> {
     uuid::Uuid::parse_str(id)
         .map(|u| *u.as_bytes())
         .map_err(|_| KmsError::internal(format!("key id {id} is not a UUID")))
-}
-
-/// A map with a size bound: when full, an arbitrary entry makes room.
-///
-/// Fills from storage go through [`BoundedMap::get_or_load`], which keeps a loaded value
-/// only if no writer changed the map while it was being loaded: a fill that read the
-/// store before a concurrent update (DisableKey, a revoked grant, a disabled user) can
-/// never overwrite the updated entry with its stale copy.
-#[derive(Debug)]
-pub struct BoundedMap<K, V> {
-    inner: RwLock<Inner<K, V>>,
-    capacity: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-#[derive(Debug)]
-struct Inner<K, V> {
-    map: HashMap<K, V>,
-    /// Bumped by every write that is not a fill (insert, remove).
-    generation: u64,
-}
-
-impl<K: Eq + Hash + Clone, V: Clone> BoundedMap<K, V> {
-    /// A map holding at most `capacity` entries.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            inner: RwLock::new(Inner {
-                map: HashMap::new(),
-                generation: 0,
-            }),
-            capacity: capacity.max(1),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
-    }
-
-    /// A clone of the value for `k`.
-    pub fn get(&self, k: &K) -> Option<V> {
-        let v = self.inner.read().map.get(k).cloned();
-        self.count(v.is_some());
-        v
-    }
-
-    fn count(&self, hit: bool) {
-        let c = if hit { &self.hits } else { &self.misses };
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Lookups answered from the map and lookups that were not, since it was made.
-    pub fn hits_misses(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
-    }
-
-    /// The value for `k`, or the one `load` reads from storage. The loaded value is
-    /// cached only when no writer touched the map during the load (else the next call
-    /// loads again), so the cache never holds a state older than the last write.
-    pub fn get_or_load<E>(
-        &self,
-        k: &K,
-        load: impl FnOnce() -> Result<Option<V>, E>,
-    ) -> Result<Option<V>, E> {
-        let generation = {
-            let inner = self.inner.read();
-            if let Some(v) = inner.map.get(k) {
-                let v = v.clone();
-                drop(inner);
-                self.count(true);
-                return Ok(Some(v));
-            }
-            inner.generation
-        };
-        self.count(false);
-        let Some(v) = load()? else {
-            return Ok(None);
-        };
-        let mut inner = self.inner.write();
-        if inner.generation == generation {
-            Self::put(&mut inner.map, self.capacity, k.clone(), v.clone());
-        }
-        Ok(Some(v))
-    }
-
-    fn put(map: &mut HashMap<K, V>, capacity: usize, k: K, v: V) {
-        if map.len() >= capacity && !map.contains_key(&k) {
-            if let Some(victim) = map.keys().next().cloned() {
-                map.remove(&victim);
-            }
-        }
-        map.insert(k, v);
-    }
-
-    /// Inserts or replaces (a writer's update: loads in flight are not kept).
-    pub fn insert(&self, k: K, v: V) {
-        let mut inner = self.inner.write();
-        inner.generation = inner.generation.wrapping_add(1);
-        Self::put(&mut inner.map, self.capacity, k, v);
-    }
-
-    /// Removes `k` (loads in flight are not kept).
-    pub fn remove(&self, k: &K) {
-        let mut inner = self.inner.write();
-        inner.generation = inner.generation.wrapping_add(1);
-        inner.map.remove(k);
-    }
-
-    /// Removes every entry whose value matches (loads in flight are not kept).
-    pub fn remove_where(&self, mut f: impl FnMut(&V) -> bool) {
-        let mut inner = self.inner.write();
-        inner.generation = inner.generation.wrapping_add(1);
-        inner.map.retain(|_, v| !f(v));
-    }
-
-    /// Removes everything (loads in flight are not kept).
-    pub fn clear(&self) {
-        let mut inner = self.inner.write();
-        inner.generation = inner.generation.wrapping_add(1);
-        inner.map.clear();
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.inner.read().map.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn bounded_map_never_exceeds_capacity() {
-        let m = BoundedMap::new(3);
-        for i in 0..10 {
-            m.insert(i, i);
-            assert!(m.len() <= 3);
-        }
-        assert_eq!(m.get(&9), Some(9));
-        m.remove_where(|v| *v == 9);
-        assert_eq!(m.get(&9), None);
-    }
-
-    #[test]
-    fn a_load_overtaken_by_a_write_is_not_kept() {
-        let m: BoundedMap<&str, &str> = BoundedMap::new(10);
-        // A reader misses and reads "enabled" from storage; before it inserts, a writer
-        // stores "disabled" and updates the map.
-        let loaded = m
-            .get_or_load(&"key", || {
-                m.insert("key", "disabled");
-                Ok::<_, ()>(Some("enabled"))
-            })
-            .unwrap();
-        assert_eq!(
-            loaded,
-            Some("enabled"),
-            "the reader answers with what it read"
-        );
-        assert_eq!(m.get(&"key"), Some("disabled"), "the writer's state stays");
-        // The same for an invalidation (the writer removed the entry).
-        m.remove(&"key");
-        m.get_or_load(&"key", || {
-            m.remove(&"key");
-            Ok::<_, ()>(Some("stale"))
-        })
-        .unwrap();
-        assert_eq!(
-            m.get(&"key"),
-            None,
-            "a removal is not undone by a stale load"
-        );
-        // Without a concurrent write, the load is kept.
-        m.get_or_load(&"key", || Ok::<_, ()>(Some("fresh")))
-            .unwrap();
-        assert_eq!(m.get(&"key"), Some("fresh"));
-        let again = m
-            .get_or_load(&"key", || Ok::<_, ()>(Some("not read")))
-            .unwrap();
-        assert_eq!(again, Some("fresh"), "a hit does not load");
-    }
 }

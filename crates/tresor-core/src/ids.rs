@@ -128,6 +128,45 @@ pub fn public_id(storage_id: &str) -> &str {
     storage_id.split('@').next().unwrap_or(storage_id)
 }
 
+/// An id in 16 bytes when it is a lowercase hyphenated UUID (key ids, event ids and
+/// request ids are), else as text: a compact map key that reads back exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CompactId {
+    /// The UUID's bytes.
+    Uuid([u8; 16]),
+    /// Anything else (`mrk-…` ids, `mrk-…@REGION` storage ids).
+    Text(Box<str>),
+}
+
+impl CompactId {
+    /// The compact form of `s`.
+    pub fn new(s: &str) -> Self {
+        if let Ok(u) = uuid::Uuid::try_parse(s) {
+            let mut buf = uuid::Uuid::encode_buffer();
+            if &*u.hyphenated().encode_lower(&mut buf) == s {
+                return CompactId::Uuid(*u.as_bytes());
+            }
+        }
+        CompactId::Text(s.into())
+    }
+
+    /// The id as it was given.
+    pub fn text(&self) -> String {
+        match self {
+            CompactId::Uuid(b) => uuid::Uuid::from_bytes(*b).hyphenated().to_string(),
+            CompactId::Text(t) => t.to_string(),
+        }
+    }
+
+    /// What it owns on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            CompactId::Uuid(_) => 0,
+            CompactId::Text(t) => t.len(),
+        }
+    }
+}
+
 /// The ARN of a stored key (its public id in its region).
 pub fn stored_key_arn(region: &str, account: &str, storage_id: &str) -> String {
     key_arn(region, account, public_id(storage_id))

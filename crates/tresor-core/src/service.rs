@@ -5,6 +5,7 @@ use crate::cache::{BoundedMap, CachedKey, KeyMaterial, Material, Materials};
 use crate::caller::Credential;
 use crate::clock::Clock;
 use crate::error::{KmsError, KmsResult};
+use crate::ids::CompactId;
 use crate::quota::{RequestQuota, Unlimited};
 use crate::seal::RootRing;
 use parking_lot::Mutex;
@@ -21,14 +22,15 @@ const MAX_CONFLICT_RETRIES: u32 = 8;
 /// Tunables of the service.
 #[derive(Debug, Clone)]
 pub struct KmsConfig {
-    /// Most keys held decrypted in memory.
-    pub key_cache_capacity: usize,
+    /// Most bytes of keys held decrypted in memory (a symmetric key takes about 1 KiB);
+    /// the alias and grant caches get an eighth of it each.
+    pub key_cache_bytes: usize,
 }
 
 impl Default for KmsConfig {
     fn default() -> Self {
         Self {
-            key_cache_capacity: 200_000,
+            key_cache_bytes: 256 << 20,
         }
     }
 }
@@ -38,7 +40,8 @@ pub struct Kms {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) root_slot: crate::seal::RootSlot,
     clock: Arc<dyn Clock>,
-    keys: BoundedMap<String, Arc<CachedKey>>,
+    /// Keys by storage id (a UUID in 16 bytes).
+    keys: BoundedMap<CompactId, Arc<CachedKey>>,
     aliases: BoundedMap<String, String>,
     credentials: BoundedMap<String, Arc<Credential>>,
     /// Access key ids known not to authenticate (unknown or inactive): answered
@@ -100,15 +103,26 @@ impl Kms {
         Self {
             store,
             root_slot: crate::seal::RootSlot::sealed(),
-            keys: BoundedMap::new(config.key_cache_capacity),
-            aliases: BoundedMap::new(config.key_cache_capacity),
+            keys: BoundedMap::with_bytes(
+                config.key_cache_bytes,
+                |k: &CompactId, v: &Arc<CachedKey>| k.heap_bytes() + v.heap_bytes(),
+            ),
+            aliases: BoundedMap::with_bytes(
+                config.key_cache_bytes / 8,
+                |k: &String, v: &String| k.capacity() + v.capacity(),
+            ),
             credentials: BoundedMap::new(10_000),
             refused_keys: BoundedMap::new(10_000),
             credential_epoch: std::sync::atomic::AtomicU64::new(0),
             write_lock: Mutex::new(()),
             identity_policies: BoundedMap::new(10_000),
             key_policies: BoundedMap::new(10_000),
-            grants: BoundedMap::new(config.key_cache_capacity),
+            grants: BoundedMap::with_bytes(
+                config.key_cache_bytes / 8,
+                |k: &String, v: &Arc<Vec<tresor_store::GrantRecord>>| {
+                    k.capacity() + crate::cache::grants_heap_bytes(v)
+                },
+            ),
             audit: Arc::new(LogAuditSink),
             quota: Arc::new(Unlimited),
             last_uses: crate::usage::LastUses::new(clock.now_ms()),
@@ -143,14 +157,15 @@ impl Kms {
         self.clock.now_ms()
     }
 
-    /// Each cache by name: (hits, misses, entries), for metrics.
-    pub fn cache_stats(&self) -> [(&'static str, u64, u64, usize); 7] {
+    /// Each cache by name: (hits, misses, entries, weight), for metrics. The weight is
+    /// bytes for the key, alias and grant caches, entries for the others.
+    pub fn cache_stats(&self) -> [(&'static str, u64, u64, usize, usize); 7] {
         fn s<K: Eq + std::hash::Hash + Clone, V: Clone>(
             name: &'static str,
             m: &BoundedMap<K, V>,
-        ) -> (&'static str, u64, u64, usize) {
+        ) -> (&'static str, u64, u64, usize, usize) {
             let (h, miss) = m.hits_misses();
-            (name, h, miss, m.len())
+            (name, h, miss, m.len(), m.weight())
         }
         [
             s("keys", &self.keys),
@@ -376,7 +391,7 @@ impl Kms {
 
     /// A key by UUID, from the cache or (once) from the store.
     pub fn key_by_id(&self, key_id: &str) -> KmsResult<Option<Arc<CachedKey>>> {
-        self.keys.get_or_load(&key_id.to_string(), || {
+        self.keys.get_or_load(&CompactId::new(key_id), || {
             let Some(record) = self.store.key(key_id)? else {
                 return Ok(None);
             };
@@ -472,7 +487,7 @@ impl Kms {
                 return Err(KmsError::NotFound(crate::messages::key_not_found(key_id)));
             };
             let Some(mut record) = self.store.key(key_id)? else {
-                self.keys.remove(&key_id.to_string());
+                self.keys.remove(&CompactId::new(key_id));
                 return Err(KmsError::NotFound(crate::messages::key_not_found(
                     &current.arn,
                 )));
@@ -489,14 +504,14 @@ impl Kms {
             match self.store.apply(writes) {
                 Ok(()) => {}
                 Err(tresor_store::StoreError::Conflict(_)) if attempt < MAX_CONFLICT_RETRIES => {
-                    self.keys.remove(&key_id.to_string());
+                    self.keys.remove(&CompactId::new(key_id));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             }
             let policy = self.key_policy(&record)?;
             let updated = Arc::new(CachedKey::new(record, materials, policy)?);
-            self.keys.insert(key_id.to_string(), updated.clone());
+            self.keys.insert(CompactId::new(key_id), updated.clone());
             return Ok((updated, out));
         }
     }
@@ -549,12 +564,12 @@ impl Kms {
 
     /// Drops a key from the cache so the next use reloads it (after its material changed).
     pub(crate) fn invalidate_key(&self, key_id: &str) {
-        self.keys.remove(&key_id.to_string());
+        self.keys.remove(&CompactId::new(key_id));
     }
 
     /// Records a new key in the cache after it was stored.
     pub(crate) fn cache_key(&self, key: Arc<CachedKey>) {
-        self.keys.insert(key.record.key_id.clone(), key);
+        self.keys.insert(CompactId::new(&key.record.key_id), key);
     }
 
     /// Updates the alias cache after an alias write.
@@ -658,7 +673,7 @@ impl Kms {
         }
         let written = self.store.apply(writes);
         for r in &records {
-            self.keys.remove(&r.key_id);
+            self.keys.remove(&CompactId::new(&r.key_id));
         }
         match written {
             Ok(()) => {}

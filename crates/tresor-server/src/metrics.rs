@@ -114,7 +114,7 @@ impl Collector for ServiceCollector {
                 None,
                 ConstCounter::new(0u64).metric_type(),
             )?;
-            for (cache, hits, misses, _) in stats {
+            for (cache, hits, misses, _, _) in stats {
                 let v = if pick == 0 { hits } else { misses };
                 ConstCounter::new(v).encode(d.encode_family(&[("cache", cache)])?)?;
             }
@@ -125,9 +125,21 @@ impl Collector for ServiceCollector {
             None,
             ConstGauge::new(0i64).metric_type(),
         )?;
-        for (cache, _, _, len) in stats {
+        for (cache, _, _, len, _) in stats {
             let n = i64::try_from(len).unwrap_or(i64::MAX);
             ConstGauge::new(n).encode(d.encode_family(&[("cache", cache)])?)?;
+        }
+        let mut d = encoder.encode_descriptor(
+            "cache_bytes",
+            "Approximate bytes held by the byte-bounded caches (keys, aliases, grants)",
+            None,
+            ConstGauge::new(0i64).metric_type(),
+        )?;
+        for (cache, _, _, _, weight) in stats {
+            if matches!(cache, "keys" | "aliases" | "grants") {
+                let n = i64::try_from(weight).unwrap_or(i64::MAX);
+                ConstGauge::new(n).encode(d.encode_family(&[("cache", cache)])?)?;
+            }
         }
         // Storage unreachable: no sample, so an alert on absence fires.
         if let Ok(n) = self.kms.key_count() {

@@ -87,6 +87,7 @@ contract!(
     key_usage_keeps_the_latest_use_of_each_key,
     racing_usage_flushes_keep_the_latest,
     usage_tracking_keeps_the_earliest_start,
+    a_failing_batch_among_concurrent_ones_undoes_only_itself,
 );
 
 pub(crate) fn key_crud_with_revision_checks(s: &dyn Store) {

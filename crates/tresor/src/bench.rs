@@ -169,8 +169,28 @@ async fn bench(
         }
     };
     let report = tresor_bench::run(&config, &progress).await;
+    if let Some(memory) = server.as_ref().and_then(DevServer::memory) {
+        progress(&memory);
+    }
     drop(server);
     report
+}
+
+/// `VmRSS` and `VmHWM` of `/proc/PID/status` (Linux), as a line for the progress log.
+fn memory_of(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    Some(format!(
+        "tresor serve resident memory after the run: VmRSS {:.1} MiB (peak VmHWM {:.1} MiB)",
+        mib(field("VmRSS:")?),
+        mib(field("VmHWM:")?)
+    ))
 }
 
 /// A `tresor serve --dev` child on a temporary data directory; killed on drop.
@@ -246,6 +266,13 @@ impl DevServer {
             xks_url,
             dir,
         })
+    }
+}
+
+impl DevServer {
+    /// The child's resident memory now, where `/proc` tells it.
+    fn memory(&self) -> Option<String> {
+        memory_of(self.child.id()?)
     }
 }
 

@@ -234,6 +234,18 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=60_000)
     )]
     pub xks_timeout_ms: u64,
+
+    /// Memory for keys held decrypted in memory, in MiB (a symmetric key takes about
+    /// 1 KiB); past it, the least recently used keys are read from storage again. Aliases
+    /// and grants get an eighth of it each.
+    #[arg(
+        long,
+        env = "TRESOR_KEY_CACHE_MIB",
+        value_name = "MIB",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576)
+    )]
+    pub key_cache_mib: u64,
 }
 
 /// `tresor bench`.

@@ -210,11 +210,11 @@ fn bootstrap(
                 .load_or_create()
                 .map_err(|e| e.to_string())?,
         };
-        Kms::new(store.clone(), root, clock.clone(), KmsConfig::default())
+        Kms::new(store.clone(), root, clock.clone(), kms_config(args))
             .map_err(|e| format!("opening the data directory: {e:?}"))?
     } else {
         // Unsealed below: from the HSM at once, or by shares over the API.
-        Kms::new_sealed(store.clone(), clock.clone(), KmsConfig::default())
+        Kms::new_sealed(store.clone(), clock.clone(), kms_config(args))
     };
     if let Some(quotas) = quotas(args)? {
         kms = kms.with_quota(Arc::new(quotas));
@@ -299,6 +299,14 @@ fn tls_config(
 }
 
 /// The limits on failed authentications the flags ask for.
+/// The service's tunables from `serve`'s flags.
+fn kms_config(args: &ServeArgs) -> KmsConfig {
+    let mib = usize::try_from(args.key_cache_mib).unwrap_or(usize::MAX >> 20);
+    KmsConfig {
+        key_cache_bytes: mib.saturating_mul(1 << 20),
+    }
+}
+
 fn rejection_config(args: &ServeArgs) -> Result<RejectionConfig, String> {
     let (rate, burst) = (args.auth_failure_rate, args.auth_failure_burst);
     if !(rate.is_finite() && rate > 0.0 && burst.is_finite() && burst >= 1.0) {

@@ -317,16 +317,17 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     let mut id_bytes = [0u8; 32];
     tresor_crypto::random::fill(&mut id_bytes).map_err(KmsError::internal)?;
     let material_id = hex::encode(id_bytes);
-    let mut writes = vec![
-        Write::InsertKey(record.clone()),
-        Write::SetTags {
+    let mut writes = vec![Write::InsertKey(record.clone())];
+    // A new key has no tags to replace: nothing to write without any.
+    if !tags.is_empty() {
+        writes.push(Write::SetTags {
             key_id: key_id.clone(),
             tags: tags
                 .into_iter()
                 .map(|(key, value)| TagRecord { key, value })
                 .collect(),
-        },
-    ];
+        });
+    }
     let mut materials = Vec::new();
     // Held until the material is written and cached (a root rotation waits for it).
     let ring = kms.ring()?;
@@ -373,7 +374,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         metadata.multi_region_configuration = Some(crate::multi_region::configuration_of(
             &cached.record,
             primary,
-            std::slice::from_ref(&cached.record),
+            std::slice::from_ref(&*cached.record),
         ));
     }
 

@@ -3,6 +3,7 @@
 //! request reads the record anew; requests in between are served from what is left.
 
 use super::{alias_cache_key, Kms};
+use crate::ids::CompactId;
 use std::sync::{Arc, Weak};
 use tresor_store::{Change, ChangeSink};
 
@@ -28,9 +29,9 @@ impl Kms {
     pub fn forget_changed(&self, changes: &[Change]) {
         for change in changes {
             match change {
-                Change::Key(id) => self.keys.remove(id),
+                Change::Key(id) => self.keys.remove(&CompactId::new(id)),
                 Change::KeyDeleted(id) => {
-                    self.keys.remove(id);
+                    self.keys.remove(&CompactId::new(id));
                     self.grants.remove(id);
                     self.aliases.remove_where(|target| target == id);
                 }

@@ -116,10 +116,10 @@ impl Kms {
             }
             for w in &primary {
                 if let Write::UpdateKey(p) = w {
-                    self.keys.remove(&p.key_id);
+                    self.keys.remove(&CompactId::new(&p.key_id));
                 }
             }
-            self.keys.remove(&key.key_id);
+            self.keys.remove(&CompactId::new(&key.key_id));
             self.grants.remove(&key.key_id);
             let id = key.key_id.clone();
             self.aliases.remove_where(|target| *target == id);

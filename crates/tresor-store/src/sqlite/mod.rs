@@ -33,6 +33,12 @@ struct Pending {
 struct Writer {
     queue: Mutex<(Vec<Pending>, bool)>,
     wake: Condvar,
+    /// Held by a test to keep the writer from taking the queue, so batches gather.
+    #[cfg(test)]
+    gate: Mutex<()>,
+    /// Transactions committed (tests).
+    #[cfg(test)]
+    commits: std::sync::atomic::AtomicU64,
 }
 
 impl Drop for SqliteStore {
@@ -48,14 +54,19 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for every statement the store runs, so none is parsed twice.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 
-/// The writer thread: commits everything queued, batch by batch in savepoints, with
-/// one COMMIT (one fsync) per round.
+/// The writer thread: takes everything queued and commits it in one transaction (one
+/// fsync), each caller's batch in its own savepoint. A batch sees the batches before it
+/// in the round (revision checks, limits); a failing batch rolls back only its own
+/// writes and its error goes only to its caller; nobody hears `Ok` before the COMMIT
+/// returned. If the round's transaction itself fails, every batch of it fails.
 fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
     loop {
-        let pending = {
+        {
             let mut q = writer.queue.lock();
             while q.0.is_empty() && !q.1 {
                 writer.wake.wait(&mut q);
@@ -63,40 +74,61 @@ fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
             if q.0.is_empty() {
                 return;
             }
-            std::mem::take(&mut q.0)
-        };
-        let mut results: Vec<StoreResult<()>> = Vec::with_capacity(pending.len());
-        let outcome = (|| -> StoreResult<()> {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for p in &pending {
-                let mut sp = tx.savepoint()?;
-                let r = apply::check_generations(&sp, &p.batch).and_then(|()| {
-                    p.batch
-                        .iter()
-                        .cloned()
-                        .try_for_each(|w| apply::apply_one(&sp, w))
-                });
-                if r.is_ok() {
-                    sp.commit()?;
-                } else {
-                    sp.rollback()?;
+        }
+        #[cfg(test)]
+        let held = writer.gate.lock();
+        let pending = std::mem::take(&mut writer.queue.lock().0);
+        #[cfg(test)]
+        drop(held);
+        let outcome = commit_round(&mut conn, &pending);
+        #[cfg(test)]
+        if outcome.is_ok() {
+            writer
+                .commits
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        match outcome {
+            Ok(results) => {
+                for (p, r) in pending.into_iter().zip(results) {
+                    let _ = p.done.send(r);
                 }
-                results.push(r);
             }
-            tx.commit()?;
-            Ok(())
-        })();
-        for (i, p) in pending.into_iter().enumerate() {
-            let r = match &outcome {
-                Ok(()) => results
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| Err(StoreError::Backend("lost result".into()))),
-                Err(e) => Err(e.clone()),
-            };
-            let _ = p.done.send(r);
+            Err(e) => {
+                for p in pending {
+                    let _ = p.done.send(Err(e.clone()));
+                }
+            }
         }
     }
+}
+
+/// One round of [`write_loop`]: every batch's own result, once the COMMIT is durable.
+fn commit_round(conn: &mut Connection, pending: &[Pending]) -> StoreResult<Vec<StoreResult<()>>> {
+    let mut results = Vec::with_capacity(pending.len());
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for p in pending {
+        let mut sp = tx.savepoint()?;
+        let r = apply::check_generations(&sp, &p.batch)
+            .and_then(|()| p.batch.iter().try_for_each(|w| apply::apply_one(&sp, w)));
+        if r.is_err() {
+            sp.rollback()?;
+        }
+        // RELEASE: keeps what the batch wrote, or nothing after the rollback.
+        sp.commit()?;
+        if r.is_err() {
+            // Some errors (I/O, a full disk) make SQLite roll the whole transaction
+            // back: the batches before this one are gone, so the round fails.
+            if tx.is_autocommit() {
+                return Err(StoreError::Backend(format!(
+                    "the write transaction was rolled back: {}",
+                    r.err().map(|e| e.to_string()).unwrap_or_default()
+                )));
+            }
+        }
+        results.push(r);
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 impl SqliteStore {

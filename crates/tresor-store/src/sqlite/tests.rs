@@ -76,3 +76,108 @@ fn backup_copies_a_live_database_into_a_private_self_contained_file() {
     // An existing file is never overwritten.
     assert!(backup_database(&dir.path().join("t.sqlite"), &copy).is_err());
 }
+
+/// Waits until `n` batches are queued for the (held) writer.
+fn wait_queued(s: &SqliteStore, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.writer.queue.lock().0.len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} batches never queued"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+fn alias(name: &str, target: &str) -> AliasRecord {
+    AliasRecord {
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        name: name.into(),
+        target_key_id: target.into(),
+        created_ms: 1,
+        updated_ms: 1,
+    }
+}
+
+#[test]
+fn gathered_batches_commit_together_and_fail_alone() {
+    let (dir, s) = open();
+    s.apply(vec![Write::InsertKey(key("base"))]).unwrap();
+    let mut updated = key("a");
+    updated.revision = 2;
+    updated.description = "second".into();
+    let limit = |n| Write::CheckLimit {
+        counted: Counted::AliasesOfKey("a".into()),
+        limit: n,
+        refusal: "full".into(),
+    };
+    // In queue order: each sees the ones before it; the failing ones undo only themselves.
+    let batches: Vec<Vec<Write>> = vec![
+        vec![Write::InsertKey(key("a"))],
+        // Sees the insert gathered before it.
+        vec![Write::UpdateKey(updated.clone())],
+        // Writes, then conflicts (revision 2 is taken): its insert of x is undone.
+        vec![
+            Write::InsertKey(key("x")),
+            Write::UpdateKey(updated.clone()),
+        ],
+        vec![Write::InsertKey(key("x"))],
+        vec![
+            Write::InsertAlias(alias("alias/one", "a")),
+            Write::InsertAlias(alias("alias/two", "a")),
+        ],
+        // Counts the two aliases gathered before it.
+        vec![limit(2), Write::InsertAlias(alias("alias/three", "a"))],
+        vec![Write::InsertKey(key("base"))],
+        vec![limit(3), Write::InsertAlias(alias("alias/four", "a"))],
+    ];
+    let n = batches.len();
+    let before = s.writer.commits.load(std::sync::atomic::Ordering::SeqCst);
+    let held = s.writer.gate.lock();
+    let results: Vec<StoreResult<()>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (i, batch) in batches.into_iter().enumerate() {
+            let s = &s;
+            handles.push(scope.spawn(move || s.apply(batch)));
+            wait_queued(s, i + 1);
+        }
+        drop(held);
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.len(), n);
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert!(
+        matches!(results[2], Err(StoreError::Conflict(_))),
+        "{results:?}"
+    );
+    assert!(results[3].is_ok() && results[4].is_ok(), "{results:?}");
+    assert!(
+        matches!(&results[5], Err(StoreError::LimitExceeded(m)) if m == "full"),
+        "{results:?}"
+    );
+    assert!(
+        matches!(results[6], Err(StoreError::Duplicate(_))),
+        "{results:?}"
+    );
+    assert!(results[7].is_ok(), "{results:?}");
+    // All of it in one transaction.
+    assert_eq!(
+        s.writer.commits.load(std::sync::atomic::Ordering::SeqCst) - before,
+        1
+    );
+    let a = s.key("a").unwrap().unwrap();
+    assert_eq!((a.revision, a.description.as_str()), (2, "second"));
+    assert!(s.key("x").unwrap().is_some());
+    assert_eq!(s.alias_count("a").unwrap(), 3);
+    assert!(s
+        .alias("111122223333", "us-east-1", "alias/three")
+        .unwrap()
+        .is_none());
+    // Durable: a fresh connection reads the same.
+    let path = dir.path().join("t.sqlite");
+    drop(s);
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.alias_count("a").unwrap(), 3);
+    assert_eq!(reopened.key("a").unwrap().unwrap().revision, 2);
+}
