@@ -138,6 +138,38 @@ pub(crate) fn limits_hold_when_writers_race(s: &dyn Store) {
     assert_eq!(s.alias_count("b").unwrap(), 1);
 }
 
+pub(crate) fn a_failing_batch_among_concurrent_ones_undoes_only_itself(s: &dyn Store) {
+    s.apply(vec![Write::InsertKey(key("base"))]).unwrap();
+    // An update from revision 0 of a key at revision 1: a conflict, after the batch's
+    // other writes.
+    let stale = key("base");
+    let results = race(s, 12, |i| {
+        let id = format!("c{i}");
+        let mut batch = vec![
+            Write::InsertKey(key(&id)),
+            Write::InsertAlias(alias_of(&id, 0)),
+        ];
+        if i % 3 == 0 {
+            batch.push(Write::UpdateKey(stale.clone()));
+        }
+        batch
+    });
+    for (i, r) in results.iter().enumerate() {
+        let id = format!("c{i}");
+        let stored = s.key(&id).unwrap().is_some();
+        if i % 3 == 0 {
+            assert!(matches!(r, Err(StoreError::Conflict(_))), "{i}: {r:?}");
+            assert!(!stored, "{i}: a failed batch left its key");
+            assert_eq!(s.alias_count(&id).unwrap(), 0, "{i}: and its alias");
+        } else {
+            assert!(r.is_ok(), "{i}: {r:?}");
+            assert!(stored, "{i}: a committed batch lost its key");
+            assert_eq!(s.alias_count(&id).unwrap(), 1);
+        }
+    }
+    assert_eq!(s.key("base").unwrap().unwrap().revision, 1);
+}
+
 fn generation(generation: u32) -> RootGenerationRecord {
     RootGenerationRecord {
         generation,
@@ -222,34 +254,4 @@ pub(crate) fn values_under_a_retired_root_generation_are_refused(s: &dyn Store) 
         .unwrap()
         .iter()
         .all(|v| !matches!(&v.target, WrappedRef::Material { version: 2, .. })));
-pub(crate) fn a_failing_batch_among_concurrent_ones_undoes_only_itself(s: &dyn Store) {
-    s.apply(vec![Write::InsertKey(key("base"))]).unwrap();
-    // An update from revision 0 of a key at revision 1: a conflict, after the batch's
-    // other writes.
-    let stale = key("base");
-    let results = race(s, 12, |i| {
-        let id = format!("c{i}");
-        let mut batch = vec![
-            Write::InsertKey(key(&id)),
-            Write::InsertAlias(alias_of(&id, 0)),
-        ];
-        if i % 3 == 0 {
-            batch.push(Write::UpdateKey(stale.clone()));
-        }
-        batch
-    });
-    for (i, r) in results.iter().enumerate() {
-        let id = format!("c{i}");
-        let stored = s.key(&id).unwrap().is_some();
-        if i % 3 == 0 {
-            assert!(matches!(r, Err(StoreError::Conflict(_))), "{i}: {r:?}");
-            assert!(!stored, "{i}: a failed batch left its key");
-            assert_eq!(s.alias_count(&id).unwrap(), 0, "{i}: and its alias");
-        } else {
-            assert!(r.is_ok(), "{i}: {r:?}");
-            assert!(stored, "{i}: a committed batch lost its key");
-            assert_eq!(s.alias_count(&id).unwrap(), 1);
-        }
-    }
-    assert_eq!(s.key("base").unwrap().unwrap().revision, 1);
 }
