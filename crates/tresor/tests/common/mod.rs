@@ -40,6 +40,7 @@ mod admin;
 mod audit_log;
 mod cluster;
 mod identity;
+pub mod multi_region;
 mod production;
 mod raw;
 mod test_store;
