@@ -8,6 +8,8 @@ use crate::error::{KmsError, KmsResult};
 
 #[rustfmt::skip]
 pub mod model;
+#[rustfmt::skip]
+mod model_checks;
 pub mod shape;
 
 /// Collects constraint violations of one request.
