@@ -141,23 +141,7 @@ impl ServerSeal {
         let Some(_exclusive) = self.exclusive.try_lock() else {
             return Ok(None);
         };
-        {
-            let mut revision = self.revision.lock();
-            let latest = self
-                .store
-                .seals()
-                .map_err(|e| e.to_string())?
-                .last()
-                .map(|s| s.revision)
-                .unwrap_or(0);
-            if latest != *revision {
-                if let crate::seal_store::Synced::Current { revision: r } =
-                    crate::seal_store::sync(&self.dir, self.store.as_ref(), now_ms())?
-                {
-                    *revision = r;
-                }
-            }
-        }
+        self.take_newer_seal().map_err(|e| e.to_string())?;
         let material = match self.kind {
             SealerKind::Shamir => {
                 let Some(resealer) = self.state.lock().resealer.clone() else {
@@ -181,22 +165,30 @@ impl ServerSeal {
     /// An unsealer of the database's seal when it is newer than this directory's copy
     /// (which is then replaced).
     fn refreshed_unsealer(&self) -> Result<Option<Unsealer>, KmsError> {
-        let mut revision = self.revision.lock();
-        let latest = self.store.seals()?.last().map(|s| s.revision).unwrap_or(0);
-        if latest == *revision {
+        if !self.take_newer_seal()? {
             return Ok(None);
         }
-        let now = now_ms();
-        match crate::seal_store::sync(&self.dir, self.store.as_ref(), now)
-            .map_err(KmsError::internal)?
-        {
-            crate::seal_store::Synced::Current { revision: r } => *revision = r,
-            crate::seal_store::Synced::Uninitialized => return Ok(None),
-        }
-        tracing::info!(revision = *revision, "took the database's newer seal");
         Unsealer::open(&self.dir)
             .map(Some)
             .map_err(KmsError::internal)
+    }
+
+    /// Makes this directory's seal file the database's newer revision, if there is one;
+    /// whether it did.
+    fn take_newer_seal(&self) -> Result<bool, KmsError> {
+        let mut revision = self.revision.lock();
+        let latest = self.store.seals()?.last().map(|s| s.revision).unwrap_or(0);
+        if latest == *revision {
+            return Ok(false);
+        }
+        match crate::seal_store::sync(&self.dir, self.store.as_ref(), now_ms())
+            .map_err(KmsError::internal)?
+        {
+            crate::seal_store::Synced::Current { revision: r } => *revision = r,
+            crate::seal_store::Synced::Uninitialized => return Ok(false),
+        }
+        tracing::info!(revision = *revision, "took the database's newer seal");
+        Ok(true)
     }
 
     /// Stores the seal a sealer wrote into `tmp` as the database's next revision, then
