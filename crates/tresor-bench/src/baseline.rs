@@ -27,8 +27,13 @@ pub struct BaselineServer {
 }
 
 impl BaselineServer {
-    /// Binds 127.0.0.1:0 and serves in the current runtime.
+    /// Binds 127.0.0.1:0 and serves plain HTTP in the current runtime.
     pub async fn start() -> Result<Self, String> {
+        Self::start_with(None).await
+    }
+
+    /// Binds 127.0.0.1:0 and serves in the current runtime, over TLS with `tls`.
+    pub async fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> Result<Self, String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("baseline server: {e}"))?;
@@ -42,7 +47,7 @@ impl BaselineServer {
         let key = UnboundKey::new(&AES_256_GCM, &raw)
             .map_err(|_| "baseline server: bad key".to_string())?;
         let key = Arc::new(LessSafeKey::new(key));
-        let task = tokio::spawn(accept_loop(listener, key));
+        let task = tokio::spawn(serve(listener, tls, move |req| handle(req, key.clone())));
         Ok(Self { addr, task })
     }
 
@@ -58,14 +63,16 @@ impl Drop for BaselineServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, key: Arc<LessSafeKey>) {
-    serve(listener, move |req| handle(req, key.clone())).await;
-}
+/// How long a client may take to complete the TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Serves HTTP/1.1 keep-alive connections from `listener` with `handler`, forever (the
-/// accept loop of both in-process baselines).
-pub(crate) async fn serve<F, Fut>(listener: TcpListener, handler: F)
-where
+/// Serves HTTP/1.1 keep-alive connections from `listener` with `handler`, over TLS when
+/// `tls` is set, forever (the accept loop of both baselines).
+pub(crate) async fn serve<F, Fut>(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: F,
+) where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
 {
@@ -76,12 +83,24 @@ where
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
         conns.spawn(async move {
             let svc = service_fn(handler);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.keep_alive(true);
+            match acceptor {
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                }
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
         });
         // Reap finished connections so the set does not grow without bound.
         while conns.try_join_next().is_some() {}

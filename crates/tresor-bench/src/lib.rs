@@ -49,9 +49,23 @@ pub struct Config {
     /// Also measure the in-process baselines: the bare AES-GCM server and the minimal
     /// correct KMS Encrypt endpoint.
     pub baseline: bool,
+    /// Where the baselines already run (e.g. in a child process, like the server
+    /// measured); `None` starts them in this process.
+    pub baselines: Option<Baselines>,
     /// How many symmetric keys to create; Encrypt and DescribeKey pick one at random per
     /// request.
     pub keys: usize,
+}
+
+/// Baseline servers started elsewhere.
+#[derive(Debug, Clone)]
+pub struct Baselines {
+    /// The bare AES-GCM server.
+    pub aes: Endpoint,
+    /// The minimal KMS Encrypt endpoint.
+    pub minimal: Endpoint,
+    /// Where they run, for the progress log (e.g. `a child process, over TLS`).
+    pub place: String,
 }
 
 impl Default for Config {
@@ -65,6 +79,7 @@ impl Default for Config {
             warmup: Duration::from_secs(2),
             ops: Op::ALL.to_vec(),
             baseline: false,
+            baselines: None,
             keys: 1,
         }
     }
@@ -137,30 +152,8 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
     let creds = &config.credentials;
 
     let (baseline, minimal_kms) = if config.baseline {
-        let server = baseline::BaselineServer::start().await?;
-        progress(&format!(
-            "Baseline (AES-256-GCM seal, in process on {}): {} workers, {:.1} s warm-up, {:.1} s",
-            server.addr(),
-            config.concurrency,
-            config.warmup.as_secs_f64(),
-            config.duration.as_secs_f64()
-        ));
-        let plan = Arc::new(ops::baseline_plan());
-        let rec = measure(&Endpoint::local(server.addr()), creds, plan.clone(), config).await;
-        drop(server);
-        let server = minimal::MinimalKms::start(creds).await?;
-        progress(&format!(
-            "Minimal KMS Encrypt (SigV4, JSON, one seal, in process on {}): {} workers, {:.1} s warm-up, {:.1} s",
-            server.addr(),
-            config.concurrency,
-            config.warmup.as_secs_f64(),
-            config.duration.as_secs_f64()
-        ));
-        let min = measure(&Endpoint::local(server.addr()), creds, plan, config).await;
-        (
-            Some(rec.summary(config.duration)),
-            Some(min.summary(config.duration)),
-        )
+        let (aes, minimal) = measure_baselines(config, progress).await?;
+        (Some(aes), Some(minimal))
     } else {
         (None, None)
     };
@@ -247,8 +240,49 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
         key_setup,
         baseline,
         minimal_kms,
+        baseline_place: config.baseline.then(|| {
+            config
+                .baselines
+                .as_ref()
+                .map_or_else(|| "in process".to_string(), |b| b.place.clone())
+        }),
         operations: results,
     })
+}
+
+/// Measures the bare AES-GCM server and then the minimal KMS endpoint: those of
+/// `config.baselines`, or ones started in this process.
+async fn measure_baselines(
+    config: &Config,
+    progress: Progress<'_>,
+) -> Result<(Summary, Summary), String> {
+    let creds = &config.credentials;
+    let plan = Arc::new(ops::baseline_plan());
+    let run = |what: &str, place: &str, addr: std::net::SocketAddr| {
+        progress(&format!(
+            "{what} ({place}, on {addr}): {} workers, {:.1} s warm-up, {:.1} s",
+            config.concurrency,
+            config.warmup.as_secs_f64(),
+            config.duration.as_secs_f64()
+        ))
+    };
+    const AES: &str = "Baseline (AES-256-GCM seal)";
+    const MINIMAL: &str = "Minimal KMS Encrypt (SigV4, JSON, one seal)";
+    if let Some(b) = &config.baselines {
+        run(AES, &b.place, b.aes.addr);
+        let aes = measure(&b.aes, creds, plan.clone(), config).await;
+        run(MINIMAL, &b.place, b.minimal.addr);
+        let min = measure(&b.minimal, creds, plan, config).await;
+        return Ok((aes.summary(config.duration), min.summary(config.duration)));
+    }
+    let server = baseline::BaselineServer::start().await?;
+    run(AES, "in process", server.addr());
+    let aes = measure(&Endpoint::local(server.addr()), creds, plan.clone(), config).await;
+    drop(server);
+    let server = minimal::MinimalKms::start(creds).await?;
+    run(MINIMAL, "in process", server.addr());
+    let min = measure(&Endpoint::local(server.addr()), creds, plan, config).await;
+    Ok((aes.summary(config.duration), min.summary(config.duration)))
 }
 
 /// Runs `config.concurrency` workers sending `plan` to `endpoint` for the warm-up and the

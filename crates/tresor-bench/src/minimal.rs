@@ -49,9 +49,17 @@ struct State {
 }
 
 impl MinimalKms {
-    /// Binds 127.0.0.1:0 and serves in the current runtime; accepts requests signed with
-    /// `creds` (and only those).
+    /// Binds 127.0.0.1:0 and serves plain HTTP in the current runtime; accepts requests
+    /// signed with `creds` (and only those).
     pub async fn start(creds: &Credentials) -> Result<Self, String> {
+        Self::start_with(creds, None).await
+    }
+
+    /// As [`MinimalKms::start`], over TLS with `tls` when given.
+    pub async fn start_with(
+        creds: &Credentials,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<Self, String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("minimal KMS: {e}"))?;
@@ -77,7 +85,7 @@ impl MinimalKms {
             aead: LessSafeKey::new(aead),
             region: creds.region.clone(),
         });
-        let task = tokio::spawn(serve(listener, move |req| handle(req, state.clone())));
+        let task = tokio::spawn(serve(listener, tls, move |req| handle(req, state.clone())));
         Ok(Self { addr, task })
     }
 

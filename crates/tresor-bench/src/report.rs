@@ -22,10 +22,12 @@ pub struct Report {
     pub keys: usize,
     /// How the symmetric keys were created.
     pub key_setup: Option<KeySetup>,
-    /// The in-process AES-GCM baseline, when measured.
+    /// The AES-GCM baseline, when measured.
     pub baseline: Option<Summary>,
-    /// The in-process minimal correct KMS Encrypt endpoint, when measured.
+    /// The minimal correct KMS Encrypt endpoint, when measured.
     pub minimal_kms: Option<Summary>,
+    /// Where the baselines ran (`in process`, or a child process and its transport).
+    pub baseline_place: Option<String>,
     /// Per operation, in the order run.
     pub operations: Vec<OpReport>,
 }
@@ -208,6 +210,7 @@ mod tests {
                 rps: 2000.0,
                 ..s.clone()
             }),
+            baseline_place: Some("in process".into()),
             operations: vec![
                 OpReport {
                     name: "Encrypt64".into(),

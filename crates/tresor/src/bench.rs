@@ -124,6 +124,17 @@ fn config(args: &BenchArgs) -> Result<tresor_bench::Config, String> {
     if args.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
+    let https = args.transport != "plain"
+        || args
+            .endpoint
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+    if args.baseline_in_process && https {
+        return Err(
+            "--baseline-in-process has plain HTTP baselines only: drop it to compare over TLS"
+                .into(),
+        );
+    }
     Ok(tresor_bench::Config {
         endpoint: args.endpoint.clone().unwrap_or_default(),
         ca_bundle: args.ca_bundle.clone(),
@@ -137,6 +148,7 @@ fn config(args: &BenchArgs) -> Result<tresor_bench::Config, String> {
         warmup: seconds("warmup", args.warmup)?,
         ops: Op::parse_list(&args.ops)?,
         baseline: args.baseline,
+        baselines: None,
         keys: args.keys.max(1),
     })
 }
@@ -168,7 +180,21 @@ async fn bench(
             Some(server)
         }
     };
+    let https = tls
+        || args
+            .endpoint
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+    // Kept alive until the run ends, like the server.
+    let baselines = if args.baseline && !args.baseline_in_process {
+        let child = crate::bench_baseline::BaselineChild::start(&config.credentials, https).await?;
+        config.baselines = Some(child.baselines.clone());
+        Some(child)
+    } else {
+        None
+    };
     let report = tresor_bench::run(&config, &progress).await;
+    drop(baselines);
     if let Some(memory) = server.as_ref().and_then(DevServer::memory) {
         progress(&memory);
     }

@@ -22,6 +22,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load-test a KMS endpoint (by default a `tresor serve --dev` it starts itself).
     Bench(BenchArgs),
+    /// Serve `tresor bench`'s two baselines in a process of their own (started by
+    /// `tresor bench --baseline`).
+    #[command(hide = true)]
+    BenchBaseline(BenchBaselineArgs),
     /// Verify, query and follow the audit log.
     Audit(crate::audit_cmd::AuditArgs),
     /// Manage users, access keys and identity policies on a running server.
@@ -248,6 +252,19 @@ pub struct ServeArgs {
     pub key_cache_mib: u64,
 }
 
+/// `tresor bench-baseline` (hidden).
+#[derive(Debug, Args)]
+pub struct BenchBaselineArgs {
+    /// The Region the minimal endpoint accepts signatures for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// Serve TLS with a development certificate made in this directory (`DIR/tls/`),
+    /// with `tresor serve`'s rustls configuration.
+    #[arg(long, value_name = "DIR")]
+    pub tls_dir: Option<PathBuf>,
+}
+
 /// `tresor bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -296,6 +313,12 @@ pub struct BenchArgs {
     /// report each operation's throughput and p99 relative to both.
     #[arg(long)]
     pub baseline: bool,
+
+    /// Run the baselines inside the bench process rather than in a child process of
+    /// their own (the server measured is always a separate process; a baseline in the
+    /// bench's runtime skips a process boundary the server pays for). Only plain HTTP.
+    #[arg(long, requires = "baseline")]
+    pub baseline_in_process: bool,
 
     /// Symmetric keys to create; Encrypt and DescribeKey pick one at random per request.
     #[arg(long, default_value_t = 1, value_name = "N")]

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod audit_cmd;
 mod backup;
 mod bench;
+mod bench_baseline;
 mod bench_stores;
 mod cli;
 mod client;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Bench(args) => bench::run(args),
+        cli::Command::BenchBaseline(args) => bench_baseline::run(args),
         cli::Command::Audit(args) => audit_cmd::run(args),
         cli::Command::Admin(args) => admin_cmd::run(args),
         cli::Command::Init(args) => init::run(args),

@@ -91,12 +91,41 @@ fn check(report: &Value) {
     }
 }
 
-/// Without --endpoint, the bench starts (and stops) its own `tresor serve --dev`.
+fn place(report: &Value) -> &str {
+    report["baseline_place"].as_str().unwrap_or_default()
+}
+
+/// Without --endpoint, the bench starts (and stops) its own `tresor serve --dev`; the
+/// baselines run in a child process of their own, as the server does.
 #[test]
 fn bench_against_its_own_server() {
     let report = run_bench(&[]);
     check(&report);
     assert_eq!(report.get("keys").and_then(Value::as_u64), Some(1));
+    assert_eq!(place(&report), "a child process", "{report}");
+}
+
+/// `--baseline-in-process` keeps the baselines in the bench's runtime, and refuses TLS
+/// (it has no TLS baseline).
+#[test]
+fn baselines_in_process() {
+    let report = run_bench(&["--baseline-in-process"]);
+    check(&report);
+    assert_eq!(place(&report), "in process", "{report}");
+    let out = Command::new(env!("CARGO_BIN_EXE_tresor"))
+        .args([
+            "bench",
+            "--baseline",
+            "--baseline-in-process",
+            "--transport",
+            "tls",
+        ])
+        .args(["--duration", "1", "--warmup", "0", "--ops", "DescribeKey"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--baseline-in-process"), "{stderr}");
 }
 
 /// Against a server started by the harness, with several keys picked at random.
@@ -130,6 +159,9 @@ fn bench_over_plain_and_tls_in_one_run() {
     let report = run_bench(&["--transport", "both"]);
     check(&report["plain"]);
     check(&report["tls"]);
+    // Each run's baselines over its own transport: TLS with TLS.
+    assert_eq!(place(&report["plain"]), "a child process", "{report}");
+    assert!(place(&report["tls"]).contains("over TLS"), "{report}");
     assert!(report["tls"]["endpoint"]
         .as_str()
         .unwrap()
@@ -153,4 +185,5 @@ fn bench_against_an_https_endpoint() {
         ca.to_str().unwrap(),
     ]);
     check(&report);
+    assert!(place(&report).contains("over TLS"), "{report}");
 }
