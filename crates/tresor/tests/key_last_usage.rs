@@ -223,6 +223,7 @@ async fn multi_region_keys_are_tracked_per_region() {
         .replica_region("eu-west-1")
         .send()
         .await);
+    common::multi_region::settled(&west, &key).await;
     let enc = ok(west
         .encrypt()
         .key_id(&key)

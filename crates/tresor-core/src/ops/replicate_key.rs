@@ -5,8 +5,8 @@
 //! `PendingImport` and accept only the material imported into the primary. The caller
 //! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region.
 //!
-//! AWS shows a new replica `Creating` for a few seconds; Tresor writes it in one
-//! transaction, so it is `Enabled` (or `PendingImport`) as soon as the call returns.
+//! As in AWS, the new replica is `Creating` (and the response says so); it becomes
+//! `Enabled` (or `PendingImport`) by itself shortly after (see [`crate::transitions`]).
 
 use super::create_key::NewKeyPolicy;
 use crate::cache::CachedKey;
@@ -169,6 +169,7 @@ impl Operation for ReplicateKey {
         drop(ring);
         call.created(&replica_arn);
         kms.invalidate_key(&replica.key_id);
+        kms.transition_started(std::slice::from_ref(&replica.key_id));
         let all = crate::multi_region::related(kms, &replica)?;
         let current_id = primary
             .current_material()
@@ -204,7 +205,6 @@ fn replica_record(
     now: i64,
 ) -> KeyRecord {
     let p = &primary.record;
-    let external = primary.origin == Origin::External;
     let mut r = KeyRecord {
         key_id: ids::storage_id(primary.id(), region),
         account: p.account.clone(),
@@ -214,13 +214,7 @@ fn replica_record(
         key_spec: p.key_spec.clone(),
         key_usage: p.key_usage.clone(),
         origin: p.origin.clone(),
-        key_state: if external {
-            KeyState::PendingImport
-        } else {
-            KeyState::Enabled
-        }
-        .as_str()
-        .into(),
+        key_state: KeyState::Creating.as_str().into(),
         deletion_ms: None,
         pending_window_days: None,
         current_version: p.current_version,
