@@ -134,6 +134,17 @@ impl Operation for CreateKey {
                 ..Facts::NONE
             },
         )?;
+        // As AWS documents: tagging at creation also needs kms:TagResource, from an
+        // identity policy that covers every key of the account and Region.
+        if !tags.is_empty() {
+            call.authorize_account(
+                "kms:TagResource",
+                Facts {
+                    tags: req.tags.as_deref().unwrap_or_default(),
+                    ..Facts::NONE
+                },
+            )?;
+        }
         let multi_region = req.multi_region == Some(true);
         if multi_region && req.custom_key_store_id.is_some() {
             return Err(KmsError::UnsupportedOperation(

@@ -3,7 +3,8 @@
 //! replica's ARN), spec, usage, origin and rotation; it gets its own policy (the default
 //! one when none is given), description and tags. Replicas of EXTERNAL keys start in
 //! `PendingImport` and accept only the material imported into the primary. The caller
-//! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region.
+//! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region (and
+//! kms:TagResource there when it gives Tags).
 //!
 //! As in AWS, the new replica is `Creating` (and the response says so); it becomes
 //! `Enabled` (or `PendingImport`) by itself shortly after (see [`crate::transitions`]).
@@ -100,6 +101,17 @@ impl Operation for ReplicateKey {
                 ..Facts::NONE
             },
         )?;
+        // Tags on the replica also need kms:TagResource in the replica Region (AWS).
+        if !tags.is_empty() {
+            call.authorize_account_in(
+                &replica_region,
+                "kms:TagResource",
+                Facts {
+                    tags: req.tags.as_deref().unwrap_or_default(),
+                    ..Facts::NONE
+                },
+            )?;
+        }
         if !crate::multi_region::is_primary(&primary.record) {
             return Err(crate::multi_region::not_primary(&primary.arn));
         }
