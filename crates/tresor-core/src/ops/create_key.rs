@@ -143,7 +143,8 @@ impl Operation for CreateKey {
                     tags: req.tags.as_deref().unwrap_or_default(),
                     ..Facts::NONE
                 },
-            )?;
+            )
+            .map_err(tag_resource_denied)?;
         }
         let multi_region = req.multi_region == Some(true);
         if multi_region && req.custom_key_store_id.is_some() {
@@ -395,4 +396,15 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     Ok(Response {
         key_metadata: metadata,
     })
+}
+
+/// The AccessDenied AWS answers for Tags without kms:TagResource at key creation (other
+/// errors pass through).
+pub(crate) fn tag_resource_denied(e: KmsError) -> KmsError {
+    match e {
+        KmsError::AccessDenied(_) => {
+            KmsError::AccessDenied(crate::messages::TAG_RESOURCE_AT_CREATION.into())
+        }
+        other => other,
+    }
 }

@@ -110,7 +110,8 @@ impl Operation for ReplicateKey {
                     tags: req.tags.as_deref().unwrap_or_default(),
                     ..Facts::NONE
                 },
-            )?;
+            )
+            .map_err(super::create_key::tag_resource_denied)?;
         }
         if !crate::multi_region::is_primary(&primary.record) {
             return Err(crate::multi_region::not_primary(&primary.arn));
