@@ -89,6 +89,8 @@ impl Operation for ReplicateKey {
         )?;
         // As AWS requires: the replica is a key created in the replica Region, so the
         // caller also needs kms:CreateKey there (identity policies, as for CreateKey).
+        // Its AccessDenied names resource `*`, as AWS's CreateKey denial does; AWS's
+        // wording for this case is not published.
         call.authorize_account_in(
             &replica_region,
             "kms:CreateKey",
