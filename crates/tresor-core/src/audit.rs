@@ -42,6 +42,40 @@ pub struct AuditRecord<'a> {
     pub event_id: Option<&'a str>,
 }
 
+/// What a cryptographic operation adds to its record beyond the body, as CloudTrail's
+/// Encrypt / Decrypt records have it: the algorithm used (logged as
+/// `requestParameters.encryptionAlgorithm` when the request gave none) and the key
+/// material used (`additionalEventData.keyMaterialId`). Set by the operation from what
+/// it already knows, so the body is not read again.
+#[derive(Debug, Default)]
+pub struct CryptoDetails {
+    /// The encryption algorithm the operation used.
+    pub encryption_algorithm: Option<&'static str>,
+    /// The KeyMaterialId of the material the operation used.
+    pub key_material_id: Option<String>,
+}
+
+impl CryptoDetails {
+    /// Adds the algorithm to `request_parameters` (when the request named none) and
+    /// returns the `additionalEventData` to log.
+    pub fn apply(
+        self,
+        request_parameters: &mut Option<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        if let (Some(alg), Some(serde_json::Value::Object(params))) =
+            (self.encryption_algorithm, request_parameters.as_mut())
+        {
+            params
+                .entry("encryptionAlgorithm")
+                .or_insert_with(|| serde_json::Value::String(alg.into()));
+        }
+        let id = self.key_material_id?;
+        let mut data = serde_json::Map::new();
+        data.insert("keyMaterialId".into(), serde_json::Value::String(id));
+        Some(serde_json::Value::Object(data))
+    }
+}
+
 /// Why a record could not be kept.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -284,7 +318,7 @@ impl AuditSink for LogAuditSink {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -323,5 +357,27 @@ mod tests {
         );
         assert!(loggable_parameters(br#"{"a":1} x"#, &[]).is_none());
         assert!(loggable_parameters(br#"{"a":"#, &[]).is_none());
+    }
+
+    #[test]
+    fn crypto_details_default_the_algorithm_and_name_the_material() {
+        let mut params = loggable_parameters(br#"{"KeyId":"k"}"#, &[]);
+        let extra = CryptoDetails {
+            encryption_algorithm: Some("SYMMETRIC_DEFAULT"),
+            key_material_id: Some("ab".into()),
+        }
+        .apply(&mut params);
+        let params = params.unwrap();
+        assert_eq!(params["encryptionAlgorithm"], "SYMMETRIC_DEFAULT");
+        assert_eq!(extra.unwrap()["keyMaterialId"], "ab");
+        // An algorithm the request gave is logged as given; no material, no data.
+        let mut given = loggable_parameters(br#"{"EncryptionAlgorithm":"RSAES_OAEP_SHA_1"}"#, &[]);
+        let extra = CryptoDetails {
+            encryption_algorithm: Some("RSAES_OAEP_SHA_256"),
+            key_material_id: None,
+        }
+        .apply(&mut given);
+        assert_eq!(given.unwrap()["encryptionAlgorithm"], "RSAES_OAEP_SHA_1");
+        assert!(extra.is_none());
     }
 }

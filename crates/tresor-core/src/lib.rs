@@ -28,6 +28,7 @@ pub mod root_rotation;
 pub mod seal;
 pub mod service;
 pub mod states;
+pub mod transitions;
 pub mod usage;
 pub mod validate;
 pub mod wire;

@@ -25,6 +25,10 @@ pub const DUPLICATE_TAG_KEYS: &str = "Duplicate tag keys";
 pub const RESERVED_TAG_PREFIX: &str = "Tags beginning with aws: are reserved";
 /// TagException: more than 50 tags on a key.
 pub const TOO_MANY_TAGS: &str = "Too many tags";
+/// AccessDeniedException: CreateKey (or ReplicateKey) with Tags, without kms:TagResource
+/// (AWS's answer as quoted in a public issue report, 2022).
+pub const TAG_RESOURCE_AT_CREATION: &str =
+    "You don't have the kms:TagResource permission that is required to add tags during key creation.";
 
 /// ValidationException: GenerateRandom without NumberOfBytes.
 pub const NUMBER_OF_BYTES_REQUIRED: &str = "NumberOfBytes is required.";

@@ -50,6 +50,8 @@ pub struct Call<'a> {
     /// Members of the body the operation does not have (ignored, and left out of the
     /// audit record), as paths of member names and array indexes.
     unknown_members: Vec<Vec<String>>,
+    /// What the operation adds to its audit record (algorithm and material used).
+    crypto: crate::audit::CryptoDetails,
 }
 
 impl<'a> Call<'a> {
@@ -75,7 +77,18 @@ impl<'a> Call<'a> {
             authorized: false,
             resources: Vec::new(),
             unknown_members: Vec::new(),
+            crypto: crate::audit::CryptoDetails::default(),
         }
+    }
+
+    /// Notes the encryption algorithm used, for the audit record.
+    pub fn audit_algorithm(&mut self, algorithm: &'static str) {
+        self.crypto.encryption_algorithm = Some(algorithm);
+    }
+
+    /// Notes the key material used (its KeyMaterialId), for the audit record.
+    pub fn audit_material(&mut self, material_id: Option<String>) {
+        self.crypto.key_material_id = material_id;
     }
 
     /// The facts of one authorization: the caller's, plus `facts` taken from the typed
@@ -449,6 +462,8 @@ impl Kms {
         let tracked = result.is_ok() && crate::usage::TRACKED.contains(&op.name);
         let event_id = tracked.then(|| uuid::Uuid::new_v4().to_string());
         let event_time_ms = self.now_ms();
+        let mut request_parameters = crate::audit::loggable_parameters(body, &call.unknown_members);
+        let additional_event_data = std::mem::take(&mut call.crypto).apply(&mut request_parameters);
         let record = crate::audit::AuditRecord {
             event_name: op.name,
             caller,
@@ -456,9 +471,9 @@ impl Kms {
             error_code: code,
             error_message: message,
             event_time_ms,
-            request_parameters: crate::audit::loggable_parameters(body, &call.unknown_members),
+            request_parameters,
             response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
-            additional_event_data: None,
+            additional_event_data,
             read_only: !op.mutates,
             service_event: false,
             admitted_bytes: admitted,

@@ -60,6 +60,8 @@ pub struct Kms {
     pub(crate) last_uses: crate::usage::LastUses,
     /// Declared HSM clusters and live custom key store connections.
     pub(crate) cks: crate::custom_key_stores::Registry,
+    /// Keys in a transient state (Creating, Updating) and when they settle.
+    pub(crate) transitions: crate::transitions::Transitions,
 }
 
 impl std::fmt::Debug for Kms {
@@ -127,6 +129,7 @@ impl Kms {
             quota: Arc::new(Unlimited),
             last_uses: crate::usage::LastUses::new(clock.now_ms()),
             cks: crate::custom_key_stores::Registry::default(),
+            transitions: crate::transitions::Transitions::default(),
             clock,
         }
     }

@@ -141,6 +141,44 @@ pub async fn flush_key_usage(kms: &Arc<Kms>) {
     }
 }
 
+/// Settles keys in a transient state (`Creating`, `Updating`) as they fall due, forever:
+/// it sleeps until the next one is due or a new one starts. (Keys found in such a state
+/// in the store, e.g. after a crash, are adopted by [`run_scheduler`]'s jobs.)
+pub async fn run_transitions(kms: Arc<Kms>) {
+    let started = Arc::new(tokio::sync::Notify::new());
+    let wake = started.clone();
+    kms.set_transition_waker(move || wake.notify_one());
+    let pause = std::time::Duration::from_secs(1);
+    loop {
+        if kms.is_sealed() {
+            tokio::time::sleep(pause).await;
+            continue;
+        }
+        match kms.next_transition_in() {
+            None => started.notified().await,
+            Some(wait) if !wait.is_zero() => {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = started.notified() => continue,
+                }
+            }
+            Some(_) => {}
+        }
+        let k = kms.clone();
+        match tokio::task::spawn_blocking(move || k.run_due_transitions()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!("settling transient key states: {e:?}");
+                tokio::time::sleep(pause).await;
+            }
+            Err(e) => {
+                tracing::error!("transient key state task failed: {e}");
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+}
+
 /// Runs due background jobs now and then every `every`, forever.
 pub async fn run_scheduler(kms: Arc<Kms>, every: std::time::Duration) {
     loop {

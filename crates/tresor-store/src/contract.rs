@@ -80,6 +80,7 @@ contract!(
     racing_updates_of_one_key_make_one_winner,
     optional_fields_round_trip,
     multi_region_keys_are_the_records_of_one_mrk_id_only,
+    keys_in_transition_are_those_creating_or_updating,
     custom_key_stores_unique_names_revisions_keys_and_rewrap,
     seal_revisions_are_conditional_and_kept,
     limits_hold_when_writers_race,
@@ -611,6 +612,32 @@ pub(crate) fn optional_fields_round_trip(s: &dyn Store) {
         .principal_policies("arn:aws:iam::111122223333:user/u")
         .unwrap()
         .is_empty());
+}
+
+pub(crate) fn keys_in_transition_are_those_creating_or_updating(s: &dyn Store) {
+    let batch = [
+        "Creating",
+        "Enabled",
+        "Updating",
+        "PendingImport",
+        "Disabled",
+    ]
+    .iter()
+    .map(|state| {
+        let mut k = key(state);
+        k.key_state = (*state).into();
+        Write::InsertKey(k)
+    })
+    .collect();
+    s.apply(batch).unwrap();
+    let mut ids: Vec<String> = s
+        .keys_in_transition()
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["Creating", "Updating"]);
 }
 
 pub(crate) fn multi_region_keys_are_the_records_of_one_mrk_id_only(s: &dyn Store) {

@@ -82,6 +82,9 @@ pub trait Store: Send + Sync {
     fn keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
     /// Keys with automatic rotation on, Enabled, whose next rotation is at or before `now_ms`.
     fn keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;
+    /// Keys in a transient state (`Creating` or `Updating`) that the service finishes by
+    /// itself shortly after.
+    fn keys_in_transition(&self) -> StoreResult<Vec<KeyRecord>>;
     /// EXTERNAL keys with a material version whose `valid_to_ms` is at or before
     /// `now_ms` and that is still present ([`MaterialRecord::is_present`]).
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>>;

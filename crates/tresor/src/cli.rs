@@ -178,6 +178,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TRESOR_KEY_USAGE_FLUSH_INTERVAL", default_value_t = 10)]
     pub key_usage_flush_interval: u64,
 
+    /// Milliseconds a new multi-Region replica stays `Creating`, and the two keys of an
+    /// UpdatePrimaryRegion stay `Updating`, before they settle by themselves (AWS's take
+    /// a few seconds).
+    #[arg(long, env = "TRESOR_MULTI_REGION_TRANSITION_MS", default_value_t = 100)]
+    pub multi_region_transition_ms: u64,
+
     /// Tests only: expose POST /_tresor/test/advance-clock to move the service clock.
     #[arg(long, hide = true, requires = "dev")]
     pub test_clock: bool,

@@ -116,6 +116,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kms.clone(),
         std::time::Duration::from_secs(args.scheduler_interval.max(1)),
     ));
+    kms.set_transition_delay(std::time::Duration::from_millis(
+        args.multi_region_transition_ms,
+    ));
+    tokio::spawn(tresor_server::run_transitions(kms.clone()));
     tokio::spawn(tresor_server::run_usage_flusher(
         kms.clone(),
         std::time::Duration::from_secs(args.key_usage_flush_interval.max(1)),

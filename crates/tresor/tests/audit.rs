@@ -154,6 +154,12 @@ async fn records_have_the_cloudtrail_shape() {
     let bad_id = bad.header("x-amzn-RequestId").unwrap().to_string();
     let unknown = server.kms_raw("FlyToTheMoon", b"{}");
     let unknown_id = unknown.header("x-amzn-RequestId").unwrap().to_string();
+    let opened = ok(client
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().unwrap().clone())
+        .encryption_context("Dept", "IT")
+        .send()
+        .await);
 
     let ids = vec![
         created.request_id().unwrap().to_string(),
@@ -163,9 +169,11 @@ async fn records_have_the_cloudtrail_shape() {
         desc.request_id().unwrap().to_string(),
         bad_id,
         unknown_id,
+        opened.request_id().unwrap().to_string(),
     ];
     let recs = wait_for(&dir, &ids);
-    let [create, alias_r, encrypt, decrypt, describe, bad_r, unknown_r] = &recs[..] else {
+    let [create, alias_r, encrypt, decrypt, describe, bad_r, unknown_r, opened_r] = &recs[..]
+    else {
         unreachable!()
     };
 
@@ -210,6 +218,15 @@ async fn records_have_the_cloudtrail_shape() {
     );
     assert!(!params.contains_key("plaintext"), "{params:?}");
     assert_eq!(encrypt["responseElements"], Value::Null);
+    // As CloudTrail's: the algorithm used though the request named none, and the key
+    // material used.
+    assert_eq!(params["encryptionAlgorithm"], "SYMMETRIC_DEFAULT");
+    let material = desc
+        .key_metadata()
+        .unwrap()
+        .current_key_material_id()
+        .unwrap();
+    assert_eq!(encrypt["additionalEventData"]["keyMaterialId"], material);
 
     // Decrypt with the wrong context: an error record.
     assert_common(decrypt, "Decrypt", true);
@@ -225,6 +242,14 @@ async fn records_have_the_cloudtrail_shape() {
     for r in decrypt["resources"].as_array().unwrap() {
         assert_eq!(r["ARN"], key_arn(REGION, &key_id));
     }
+    // No material was used by the failed Decrypt; the successful one names it.
+    assert!(decrypt.get("additionalEventData").is_none(), "{decrypt}");
+    assert_common(opened_r, "Decrypt", true);
+    assert_eq!(
+        opened_r["requestParameters"]["encryptionAlgorithm"],
+        "SYMMETRIC_DEFAULT"
+    );
+    assert_eq!(opened_r["additionalEventData"]["keyMaterialId"], material);
 
     // DescribeKey by alias: the alias as given, the key as the resource.
     assert_common(describe, "DescribeKey", true);

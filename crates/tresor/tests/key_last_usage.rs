@@ -114,11 +114,23 @@ async fn the_last_cryptographic_use_with_its_request_and_event() {
         .number_of_bytes(32)
         .send()
         .await);
-    let u = ok(c.get_key_last_usage().key_id("alias/used").send().await);
+    let u = ok(c.get_key_last_usage().key_id(&other).send().await);
     assert_eq!(
         u.key_last_usage().unwrap().operation().unwrap().as_str(),
         "GenerateDataKey"
     );
+    // AWS documents KeyId as a key ID or key ARN only: an alias name or alias ARN is
+    // refused as by the other key-id-or-ARN-only operations.
+    for alias in ["alias/used".to_string(), alias_arn(REGION, "alias/used")] {
+        let e = assert_code(
+            c.get_key_last_usage().key_id(&alias).send().await,
+            "NotFoundException",
+        );
+        assert_eq!(
+            e.message.as_deref(),
+            Some(format!("Invalid keyId '{alias}': an alias is not accepted here").as_str())
+        );
+    }
 
     // Authorized like any key operation: a user without permission is refused.
     let bob = create_user(&srv, ACCOUNT, "bob");
@@ -223,6 +235,7 @@ async fn multi_region_keys_are_tracked_per_region() {
         .replica_region("eu-west-1")
         .send()
         .await);
+    common::multi_region::settled(&west, &key).await;
     let enc = ok(west
         .encrypt()
         .key_id(&key)

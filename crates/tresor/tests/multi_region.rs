@@ -58,7 +58,13 @@ async fn replicas_share_material_and_show_their_configuration_in_every_region() 
     let md = out.replica_key_metadata.unwrap();
     assert_eq!(md.key_id(), id);
     assert_eq!(md.arn(), Some(key_arn(WEST, &id).as_str()));
-    assert_eq!(md.key_state(), Some(&KeyState::Enabled));
+    // As in AWS: the replica is Creating (not yet enabled) when the call returns, and
+    // Enabled shortly after by itself.
+    assert_eq!(md.key_state(), Some(&KeyState::Creating));
+    assert!(!md.enabled());
+    let now = settled(&west, &id).await;
+    assert_eq!(now.key_state(), Some(&KeyState::Enabled));
+    assert!(now.enabled());
     assert_eq!(md.description(), Some("the west copy"));
     let rc = md.multi_region_configuration().unwrap();
     assert_eq!(
@@ -356,6 +362,7 @@ async fn each_region_keeps_its_own_policy_state_tags_aliases_and_description() {
         out.replica_policy.as_deref(),
         Some(strict.to_string().as_str())
     );
+    settled(&west, &id).await;
     let east_policy = ok(east.get_key_policy().key_id(&id).send().await)
         .policy
         .unwrap();

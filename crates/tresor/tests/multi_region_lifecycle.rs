@@ -176,6 +176,7 @@ async fn update_primary_region_swaps_the_roles() {
         east.rotate_key_on_demand().key_id(&id).send().await,
         "UnsupportedOperationException",
     );
+    settled(&west, &id).await;
     replicate(&west, &id, "ap-south-1").await;
     ok(west.rotate_key_on_demand().key_id(&id).send().await);
     assert_eq!(

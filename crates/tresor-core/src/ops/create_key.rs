@@ -134,6 +134,18 @@ impl Operation for CreateKey {
                 ..Facts::NONE
             },
         )?;
+        // As AWS documents: tagging at creation also needs kms:TagResource, from an
+        // identity policy that covers every key of the account and Region.
+        if !tags.is_empty() {
+            call.authorize_account(
+                "kms:TagResource",
+                Facts {
+                    tags: req.tags.as_deref().unwrap_or_default(),
+                    ..Facts::NONE
+                },
+            )
+            .map_err(tag_resource_denied)?;
+        }
         let multi_region = req.multi_region == Some(true);
         if multi_region && req.custom_key_store_id.is_some() {
             return Err(KmsError::UnsupportedOperation(
@@ -384,4 +396,15 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     Ok(Response {
         key_metadata: metadata,
     })
+}
+
+/// The AccessDenied AWS answers for Tags without kms:TagResource at key creation (other
+/// errors pass through).
+pub(crate) fn tag_resource_denied(e: KmsError) -> KmsError {
+    match e {
+        KmsError::AccessDenied(_) => {
+            KmsError::AccessDenied(crate::messages::TAG_RESOURCE_AT_CREATION.into())
+        }
+        other => other,
+    }
 }

@@ -81,9 +81,11 @@ impl Operation for Decrypt {
                 ignore_ciphertext: ignore,
             },
         )?;
+        call.audit_algorithm(opened.algorithm.as_str());
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
+        call.audit_material(opened.material_id.clone());
         Ok(Response {
             key_id: opened.key.arn.clone(),
             plaintext: SecretBlob(opened.plaintext),

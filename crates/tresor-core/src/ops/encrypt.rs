@@ -59,10 +59,12 @@ impl Operation for Encrypt {
             &req.encryption_algorithm,
             context,
         )?;
+        call.audit_algorithm(algorithm.as_str());
         let sealed = envelope::seal_checked(call, &key, algorithm, context, plaintext.0.expose())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
+        call.audit_material(sealed.material_id);
         Ok(Response {
             ciphertext_blob: Blob(sealed.ciphertext),
             key_id: key.arn.clone(),

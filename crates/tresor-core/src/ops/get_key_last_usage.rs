@@ -1,6 +1,7 @@
 //! GetKeyLastUsage: the last successful cryptographic operation on a key since tracking
 //! started (see [`crate::usage`]), with its time, audit event id and request id. Read
-//! from this node's unflushed uses and the store (every node's flushed ones).
+//! from this node's unflushed uses and the store (every node's flushed ones). KeyId is a
+//! key ID or key ARN (AWS documents no alias here).
 
 use crate::error::KmsResult;
 use crate::pipeline::{Call, Operation};
@@ -51,7 +52,7 @@ impl Operation for GetKeyLastUsage {
 
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
-        let key = call.key(key_id, "kms:GetKeyLastUsage", Facts::NONE)?;
+        let key = call.key_no_alias(key_id, "kms:GetKeyLastUsage", Facts::NONE)?;
         let last = call.kms.last_use(&key.record.key_id)?;
         // AWS: tracking's start for this key, or the key's creation, whichever is later.
         let tracking_start = call

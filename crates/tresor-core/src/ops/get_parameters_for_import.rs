@@ -42,7 +42,7 @@ pub struct Response {
     pub parameters_valid_to: Timestamp,
 }
 
-/// Import applies to EXTERNAL keys that are not pending deletion.
+/// Import applies to EXTERNAL keys that are not pending deletion or still being created.
 pub(crate) fn require_importable(key: &CachedKey) -> KmsResult<()> {
     if key.origin != Origin::External {
         return Err(KmsError::UnsupportedOperation(
@@ -51,7 +51,7 @@ pub(crate) fn require_importable(key: &CachedKey) -> KmsResult<()> {
     }
     if matches!(
         key.state,
-        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::Creating
     ) {
         return Err(crate::states::state_error(key));
     }

@@ -3,10 +3,11 @@
 //! replica's ARN), spec, usage, origin and rotation; it gets its own policy (the default
 //! one when none is given), description and tags. Replicas of EXTERNAL keys start in
 //! `PendingImport` and accept only the material imported into the primary. The caller
-//! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region.
+//! needs kms:ReplicateKey on the primary and kms:CreateKey in the replica Region (and
+//! kms:TagResource there when it gives Tags).
 //!
-//! AWS shows a new replica `Creating` for a few seconds; Tresor writes it in one
-//! transaction, so it is `Enabled` (or `PendingImport`) as soon as the call returns.
+//! As in AWS, the new replica is `Creating` (and the response says so); it becomes
+//! `Enabled` (or `PendingImport`) by itself shortly after (see [`crate::transitions`]).
 
 use super::create_key::NewKeyPolicy;
 use crate::cache::CachedKey;
@@ -88,6 +89,8 @@ impl Operation for ReplicateKey {
         )?;
         // As AWS requires: the replica is a key created in the replica Region, so the
         // caller also needs kms:CreateKey there (identity policies, as for CreateKey).
+        // Its AccessDenied names resource `*`, as AWS's CreateKey denial does; AWS's
+        // wording for this case is not published.
         call.authorize_account_in(
             &replica_region,
             "kms:CreateKey",
@@ -100,6 +103,18 @@ impl Operation for ReplicateKey {
                 ..Facts::NONE
             },
         )?;
+        // Tags on the replica also need kms:TagResource in the replica Region (AWS).
+        if !tags.is_empty() {
+            call.authorize_account_in(
+                &replica_region,
+                "kms:TagResource",
+                Facts {
+                    tags: req.tags.as_deref().unwrap_or_default(),
+                    ..Facts::NONE
+                },
+            )
+            .map_err(super::create_key::tag_resource_denied)?;
+        }
         if !crate::multi_region::is_primary(&primary.record) {
             return Err(crate::multi_region::not_primary(&primary.arn));
         }
@@ -169,6 +184,7 @@ impl Operation for ReplicateKey {
         drop(ring);
         call.created(&replica_arn);
         kms.invalidate_key(&replica.key_id);
+        kms.transition_started(std::slice::from_ref(&replica.key_id));
         let all = crate::multi_region::related(kms, &replica)?;
         let current_id = primary
             .current_material()
@@ -204,7 +220,6 @@ fn replica_record(
     now: i64,
 ) -> KeyRecord {
     let p = &primary.record;
-    let external = primary.origin == Origin::External;
     let mut r = KeyRecord {
         key_id: ids::storage_id(primary.id(), region),
         account: p.account.clone(),
@@ -214,13 +229,7 @@ fn replica_record(
         key_spec: p.key_spec.clone(),
         key_usage: p.key_usage.clone(),
         origin: p.origin.clone(),
-        key_state: if external {
-            KeyState::PendingImport
-        } else {
-            KeyState::Enabled
-        }
-        .as_str()
-        .into(),
+        key_state: KeyState::Creating.as_str().into(),
         deletion_ms: None,
         pending_window_days: None,
         current_version: p.current_version,

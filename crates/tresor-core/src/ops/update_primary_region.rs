@@ -2,9 +2,10 @@
 //! multi-Region key and the current primary a replica. Needs kms:UpdatePrimaryRegion on
 //! both keys; both must be Enabled.
 //!
-//! AWS shows both keys `Updating` for a few seconds; Tresor changes every Region's
-//! record in one transaction, so the change is complete when the call returns (crypto
-//! works throughout, as in AWS).
+//! Every Region's record gets the new primary Region in one transaction; as in AWS, the
+//! two keys are then `Updating` for a short while (crypto keeps working; enabling,
+//! disabling, replicating and scheduling deletion are refused) and become `Enabled`
+//! again by themselves (see [`crate::transitions`]).
 
 use crate::error::{KmsError, KmsResult};
 use crate::ids;
@@ -79,6 +80,9 @@ impl Operation for UpdatePrimaryRegion {
                     return Err(KmsError::InvalidState(format!("{arn} is not enabled.")));
                 }
                 r.primary_region = Some(new_region.clone());
+                if swapped {
+                    r.key_state = KeyState::Updating.as_str().into();
+                }
                 r.revision += 1;
                 touched.push(r.key_id.clone());
                 writes.push(Write::UpdateKey(r));
@@ -86,6 +90,7 @@ impl Operation for UpdatePrimaryRegion {
             Ok((writes, touched))
         })?;
         touched.iter().for_each(|k| kms.invalidate_key(k));
+        kms.transition_started(&[primary.record.key_id.clone(), replica.record.key_id.clone()]);
         Ok(Empty {})
     }
 }

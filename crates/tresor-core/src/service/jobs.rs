@@ -1,4 +1,5 @@
-//! Background jobs: automatic rotations, material expiries and deletions that are due.
+//! Background jobs: automatic rotations, material expiries, deletions and transient
+//! states (see [`crate::transitions`]) that are due.
 
 use super::*;
 
@@ -18,7 +19,10 @@ impl Kms {
         }
         let rotated = self.run_due_rotations()?;
         let expired = self.run_due_expiries()?;
-        Ok(rotated + expired + self.run_due_deletions()?)
+        // Keys left Creating / Updating by a crash or by another node settle here.
+        self.adopt_stored_transitions()?;
+        let settled = self.run_due_transitions()?;
+        Ok(rotated + expired + settled + self.run_due_deletions()?)
     }
 
     fn run_due_rotations(&self) -> KmsResult<usize> {

@@ -225,6 +225,14 @@ impl Store for PostgresStore {
         all(rows, key_from_row)
     }
 
+    fn keys_in_transition(&self) -> StoreResult<Vec<KeyRecord>> {
+        let rows = self.query(
+            keys_where!("key_state IN ('Creating', 'Updating')"),
+            Vec::new(),
+        )?;
+        all(rows, key_from_row)
+    }
+
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
         let rows = self.query(
             keys_where!(

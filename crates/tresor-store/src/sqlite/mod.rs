@@ -328,6 +328,15 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn keys_in_transition(&self) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.conn.lock();
+        let sql =
+            format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_state IN ('Creating', 'Updating')");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn keys_with_expired_material(&self, now_ms: i64) -> StoreResult<Vec<KeyRecord>> {
         let conn = self.conn.lock();
         let sql = format!(
