@@ -115,12 +115,6 @@ impl fmt::Debug for MaterialId {
     }
 }
 
-impl PartialEq<str> for MaterialId {
-    fn eq(&self, other: &str) -> bool {
-        *self == MaterialId::from(other)
-    }
-}
-
 /// One decrypted material version of a key.
 #[derive(Debug)]
 pub struct Material {

@@ -138,7 +138,7 @@ fn material_ids_read_back_as_stored() {
     for id in [MATERIAL_ID, "ff", &MATERIAL_ID.to_uppercase(), ""] {
         let m = MaterialId::from(id);
         assert_eq!(m.to_string(), id);
-        assert!(m == *id);
+        assert_eq!(m, MaterialId::from(m.to_string().as_str()));
     }
     assert!(matches!(MaterialId::from(MATERIAL_ID), MaterialId::Hex(_)));
     assert_eq!(MaterialId::from(MATERIAL_ID).heap_bytes(), 0);
