@@ -85,7 +85,7 @@ pub fn authorize(
             }
         }
         Resource::Key(key) => {
-            if caller.account != key.record.account && !allowed_across_accounts(action) {
+            if caller.account != key.account() && !allowed_across_accounts(action) {
                 // Whatever the key policy says: AWS makes cross-account permissions
                 // effective only for the operations in `allowed_across_accounts`.
                 return Err(denied(
@@ -112,7 +112,7 @@ pub fn authorize(
             match tresor_policy::authorize(
                 &key.policy.parsed,
                 &identity.policies,
-                &key.record.account,
+                key.account(),
                 &ctx,
             ) {
                 Decision::Allow => Ok(()),
@@ -126,14 +126,14 @@ pub fn authorize(
                     Err(denied_as(caller, action, &key.arn, reason))
                 }
                 Decision::NotApplicable => {
-                    let grants = kms.grants_for_key(&key.record.key_id)?;
+                    let grants = kms.grants_for_key(key.key_id())?;
                     if grants
                         .iter()
                         .any(|g| grant_allows(g, caller, action, facts.get()))
                     {
                         return Ok(());
                     }
-                    if caller.account == key.record.account {
+                    if caller.account == key.account() {
                         return Err(denied_as(
                             caller,
                             action,
@@ -212,16 +212,12 @@ fn add_key_facts(
         );
     }
     if key.policy.mentions_resource_facts || identity_mentions {
-        for t in kms.store.tags(&key.record.key_id)? {
+        for t in kms.store.tags(key.key_id())? {
             c.insert(&format!("aws:ResourceTag/{}", t.key), [t.value]);
         }
-        let aliases = kms.store.list_aliases(
-            &key.record.account,
-            &key.record.region,
-            Some(&key.record.key_id),
-            None,
-            100,
-        )?;
+        let aliases =
+            kms.store
+                .list_aliases(key.account(), key.region(), Some(key.key_id()), None, 100)?;
         c.insert("kms:ResourceAliases", aliases.into_iter().map(|a| a.name));
     }
     Ok(())

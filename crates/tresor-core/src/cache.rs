@@ -2,149 +2,62 @@
 //!
 //! Entries are immutable snapshots behind `Arc`; a mutation writes the store first and
 //! then replaces the snapshot, so readers never see a state the store does not have.
+//! A cached key is compact (100,000 of them fit the memory target): the common fields
+//! parsed, the names in the ARN's one string, the rare fields in one optional box; the
+//! store's full [`KeyRecord`] is rebuilt when an operation needs one
+//! ([`CachedKey::to_record`]).
 
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeySpec, KeyState, KeyUsage, Origin};
 use std::sync::Arc;
-use tresor_crypto::asymmetric::{HmacKey, PrivateKey, PublicKey};
-use tresor_crypto::symmetric::SymmetricKey;
+use tresor_crypto::asymmetric::{PrivateKey, PublicKey};
 use tresor_store::KeyRecord;
 
 mod bounded;
+mod material;
+mod rare;
+#[cfg(test)]
+mod tests;
 pub use bounded::BoundedMap;
+pub use material::{KeyMaterial, Material, MaterialId, Materials, StoreLink};
+pub use rare::Rare;
 
-/// Decrypted key material, by kind of key.
-#[derive(Debug)]
-pub enum KeyMaterial {
-    /// SYMMETRIC_DEFAULT.
-    Symmetric(SymmetricKey),
-    /// An asymmetric private key (parsed, ready to use).
-    Asymmetric(Box<PrivateKey>),
-    /// An HMAC key.
-    Hmac(Box<HmacKey>),
-}
-
-impl KeyMaterial {
-    /// The plaintext bytes to wrap under the root key (PKCS#8 for private keys).
-    pub fn secret(&self) -> &tresor_crypto::SecretBytes {
-        match self {
-            KeyMaterial::Symmetric(k) => k.material(),
-            KeyMaterial::Asymmetric(k) => k.pkcs8(),
-            KeyMaterial::Hmac(k) => k.material(),
-        }
-    }
-
-    /// Rebuilds material of key spec `spec` from its unwrapped bytes.
-    pub fn from_secret(spec: KeySpec, secret: tresor_crypto::SecretBytes) -> KmsResult<Self> {
-        if spec == KeySpec::SymmetricDefault {
-            return Ok(KeyMaterial::Symmetric(
-                SymmetricKey::from_material(secret).map_err(KmsError::internal)?,
-            ));
-        }
-        if let Some((alg, _)) = spec.hmac() {
-            return Ok(KeyMaterial::Hmac(Box::new(
-                HmacKey::from_material(alg, secret).map_err(KmsError::internal)?,
-            )));
-        }
-        let asym = spec
-            .asymmetric()
-            .ok_or_else(|| KmsError::internal(format!("no material kind for {spec}")))?;
-        Ok(KeyMaterial::Asymmetric(Box::new(
-            PrivateKey::from_pkcs8(asym, &secret).map_err(KmsError::internal)?,
-        )))
-    }
-}
-
-/// One decrypted material version of a key.
-#[derive(Debug)]
-pub struct Material {
-    /// The public KeyMaterialId (64 hex digits).
-    pub material_id: String,
-    /// The material itself.
-    pub key: KeyMaterial,
-}
-
-/// A key's material versions, ascending. Most keys have one or a few, so a sorted,
-/// exactly-sized vector (not a tree with its wide nodes) keeps 100,000 cached keys small.
-/// A key in a custom key store also has its store's link.
-#[derive(Debug, Default)]
-pub struct Materials(Vec<(u32, Material)>, Option<Box<StoreLink>>);
-
-/// Where the material of a key in a custom key store is.
-#[derive(Debug)]
-pub struct StoreLink {
-    /// CustomKeyStoreId.
-    pub store_id: String,
-    /// The store's CloudHsmClusterId (DescribeKey shows it).
-    pub cloud_hsm_cluster_id: Option<String>,
-    /// The live connection of an `AWS_CLOUDHSM` store; `None` while not connected.
-    pub hsm: Option<Arc<crate::custom_key_stores::HsmConnection>>,
-    /// The proxy of a CONNECTED `EXTERNAL_KEY_STORE`; `None` while not connected.
-    pub xks: Option<Arc<crate::custom_key_stores::XksConnection>>,
-}
-
-impl StoreLink {
-    /// True while the store's connection is usable.
-    pub fn is_connected(&self) -> bool {
-        self.hsm.as_ref().is_some_and(|c| c.is_open())
-            || self.xks.as_ref().is_some_and(|c| c.is_open())
-    }
-}
-
-impl Materials {
-    /// Builds from versions in any order.
-    pub fn new(mut versions: Vec<(u32, Material)>) -> Self {
-        versions.sort_by_key(|(v, _)| *v);
-        versions.shrink_to_fit();
-        Self(versions, None)
-    }
-
-    /// The same versions for a key in custom key store `store_id`.
-    pub fn in_custom_key_store(self, link: StoreLink) -> Self {
-        Self(self.0, Some(Box::new(link)))
-    }
-
-    /// The material of `version`.
-    pub fn get(&self, version: &u32) -> Option<&Material> {
-        self.0
-            .binary_search_by_key(version, |(v, _)| *v)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .map(|(_, m)| m)
-    }
-
-    /// Every version, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = &(u32, Material)> {
-        self.0.iter()
-    }
-
-    /// True when the key has no material (EXTERNAL keys before import).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The custom key store link of a key in one.
-    pub fn store(&self) -> Option<&StoreLink> {
-        self.1.as_deref()
-    }
-}
+const ARN_PREFIX: &str = "arn:aws:kms:";
+const KEY_INFIX: &str = ":key/";
 
 /// A key as the operations see it: metadata plus decrypted material versions.
 #[derive(Debug, Clone)]
 pub struct CachedKey {
-    /// The stored record (boxed: the `Arc` then fits a small allocation class and the
-    /// record an exact one, ~50 bytes less per cached key).
-    pub record: Box<KeyRecord>,
-    /// The key ARN.
+    /// The key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`; the Region, account and id
+    /// are read from it).
     pub arn: String,
+    /// Where the Region ends in `arn`.
+    region_end: u16,
+    /// Where the account ends in `arn`.
+    account_end: u16,
     /// Parsed KeySpec.
     pub spec: KeySpec,
     /// Parsed KeyUsage.
     pub usage: KeyUsage,
-    /// Parsed KeyState.
+    /// Parsed KeyState, as operations see it (Unavailable while the key's custom key
+    /// store is not connected).
     pub state: KeyState,
+    /// The stored KeyState.
+    stored_state: KeyState,
     /// Parsed Origin.
     pub origin: Origin,
+    /// The record has a policy of its own (else the account's default applies).
+    policy_stored: bool,
+    /// The material version used for new encryptions.
+    pub current_version: u32,
+    /// Creation time.
+    pub created_ms: i64,
+    /// The stored record's revision.
+    pub revision: i64,
+    /// The description, when not empty.
+    description: Option<Box<str>>,
+    /// The fields most keys leave unset.
+    rare: Option<Box<Rare>>,
     /// Material versions by version number.
     pub materials: Arc<Materials>,
     /// The public key of an asymmetric key (boxed: most keys have none, and the
@@ -158,6 +71,8 @@ pub struct CachedKey {
 /// A parsed key policy and what authorization needs to know about it.
 #[derive(Debug)]
 pub struct KeyPolicy {
+    /// The policy document.
+    pub text: Box<str>,
     /// The policy.
     pub parsed: tresor_policy::Policy,
     /// It tests `aws:ResourceTag/*` or `kms:ResourceAliases`, so authorization must look
@@ -173,6 +88,7 @@ impl KeyPolicy {
         let parsed = crate::policy::parse_key_policy(text)
             .map_err(|e| KmsError::internal(format!("stored key policy does not parse: {e}")))?;
         Ok(Self {
+            text: text.into(),
             parsed,
             mentions_resource_facts: mentions_resource_facts(text),
             has_conditions: crate::policy::has_conditions(text),
@@ -201,32 +117,135 @@ impl CachedKey {
             )),
             _ => None,
         };
-        let mut state = KeyState::parse(&record.key_state, "keyState")?;
+        let stored_state = KeyState::parse(&record.key_state, "keyState")?;
+        let mut state = stored_state;
         // A key in a custom key store that is not connected is Unavailable.
         let connected = materials.store().map(StoreLink::is_connected);
         if connected == Some(false) && matches!(state, KeyState::Enabled | KeyState::Disabled) {
             state = KeyState::Unavailable;
         }
+        let public_id = crate::ids::public_id(&record.key_id);
+        let arn = crate::ids::key_arn(&record.region, &record.account, public_id);
+        let too_long = || KmsError::internal(format!("key id {} is too long", record.key_id));
+        let region_end = ARN_PREFIX.len() + record.region.len();
+        let account_end = region_end + 1 + record.account.len();
+        let shared_policy = record.policy.as_deref() == Some(&*policy.text);
         Ok(Self {
-            policy,
-            public,
-            arn: crate::ids::stored_key_arn(&record.region, &record.account, &record.key_id),
+            region_end: u16::try_from(region_end).map_err(|_| too_long())?,
+            account_end: u16::try_from(account_end).map_err(|_| too_long())?,
+            arn: {
+                let mut arn = arn;
+                arn.shrink_to_fit();
+                arn
+            },
             spec,
             usage: KeyUsage::parse(&record.key_usage, "keyUsage")?,
             state,
+            stored_state,
             origin: Origin::parse(&record.origin, "origin")?,
-            record: Box::new(record),
+            policy_stored: record.policy.is_some(),
+            current_version: record.current_version,
+            created_ms: record.created_ms,
+            revision: record.revision,
+            description: (!record.description.is_empty())
+                .then(|| record.description.as_str().into()),
+            rare: Rare::of(&record, public.is_some(), shared_policy),
             materials,
+            public,
+            policy,
         })
+    }
+
+    fn arn_part(&self, from: usize, to: usize) -> &str {
+        self.arn.get(from..to).unwrap_or_default()
+    }
+
+    /// The key's Region.
+    pub fn region(&self) -> &str {
+        self.arn_part(ARN_PREFIX.len(), usize::from(self.region_end))
+    }
+
+    /// The owning account.
+    pub fn account(&self) -> &str {
+        self.arn_part(
+            usize::from(self.region_end) + 1,
+            usize::from(self.account_end),
+        )
+    }
+
+    /// The KeyId clients see (the stored id without the Region of a multi-Region key).
+    pub fn id(&self) -> &str {
+        self.arn_part(
+            usize::from(self.account_end) + KEY_INFIX.len(),
+            self.arn.len(),
+        )
+    }
+
+    /// The stored id (the store's and the cache's key: `mrk-…@REGION` for multi-Region
+    /// keys, else [`CachedKey::id`]).
+    pub fn key_id(&self) -> &str {
+        self.rare()
+            .stored_id
+            .as_deref()
+            .unwrap_or_else(|| self.id())
+    }
+
+    /// The description (may be empty).
+    pub fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or_default()
+    }
+
+    /// The key policy document (the account's default for a key without its own).
+    pub fn policy_document(&self) -> &str {
+        self.rare().policy.as_deref().unwrap_or(&self.policy.text)
+    }
+
+    /// The fields most keys leave unset (all unset when the key has none).
+    pub fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&rare::NONE)
+    }
+
+    /// The stored record this key was built from, rebuilt (for the operations and
+    /// helpers that take a whole record; writes read the store's own).
+    pub fn to_record(&self) -> KeyRecord {
+        let mut r = KeyRecord {
+            key_id: self.id().to_string(),
+            account: self.account().to_string(),
+            region: self.region().to_string(),
+            created_ms: self.created_ms,
+            description: self.description().to_string(),
+            key_spec: self.spec.as_str().to_string(),
+            key_usage: self.usage.as_str().to_string(),
+            origin: self.origin.as_str().to_string(),
+            key_state: self.stored_state.as_str().to_string(),
+            deletion_ms: None,
+            pending_window_days: None,
+            current_version: self.current_version,
+            policy: self.policy_stored.then(|| self.policy.text.to_string()),
+            public_key: self.public.as_ref().map(|p| p.spki().to_vec()),
+            rotation_enabled: false,
+            rotation_period_days: None,
+            next_rotation_ms: None,
+            on_demand_rotations: 0,
+            valid_to_ms: None,
+            expiration_model: None,
+            imported_material_id: None,
+            primary_region: None,
+            custom_key_store_id: None,
+            xks_key_id: None,
+            revision: self.revision,
+        };
+        self.rare().fill(&mut r);
+        r
     }
 
     /// The material new encryptions use.
     pub fn current_material(&self) -> KmsResult<(u32, &Material)> {
-        let v = self.record.current_version;
+        let v = self.current_version;
         self.materials.get(&v).map(|m| (v, m)).ok_or_else(|| {
             KmsError::internal(format!(
                 "key {} lacks its current material v{v}",
-                self.record.key_id
+                self.key_id()
             ))
         })
     }
@@ -237,34 +256,29 @@ impl CachedKey {
             KeyMaterial::Asymmetric(k) => Ok(k),
             _ => Err(KmsError::internal(format!(
                 "key {} has no private key",
-                self.record.key_id
+                self.key_id()
             ))),
         }
     }
 
     /// The public key of an asymmetric key.
     pub fn public_key(&self) -> KmsResult<&PublicKey> {
-        self.public.as_deref().ok_or_else(|| {
-            KmsError::internal(format!("key {} has no public key", self.record.key_id))
-        })
-    }
-
-    /// The KeyId clients see (the record's id without the Region of a multi-Region key).
-    pub fn id(&self) -> &str {
-        crate::ids::public_id(&self.record.key_id)
+        self.public
+            .as_deref()
+            .ok_or_else(|| KmsError::internal(format!("key {} has no public key", self.key_id())))
     }
 
     /// True for a multi-Region key (primary or replica).
     pub fn is_multi_region(&self) -> bool {
-        self.record.primary_region.is_some()
+        self.rare().primary_region.is_some()
     }
 
     /// True for a multi-Region replica key.
     pub fn is_replica(&self) -> bool {
-        self.record
+        self.rare()
             .primary_region
-            .as_ref()
-            .is_some_and(|p| *p != self.record.region)
+            .as_deref()
+            .is_some_and(|p| p != self.region())
     }
 
     /// The key id as 16 bytes, for ciphertext headers: a UUID's bytes, or the 16 bytes
@@ -280,82 +294,25 @@ impl CachedKey {
             None => uuid_bytes(self.id()),
         }
     }
-}
 
-impl CachedKey {
-    /// About how many bytes the cache holds for this key: its `Arc` allocation and what
-    /// the key owns on the heap (record strings, ARN, material versions), without the
-    /// key policy, which keys with the same policy share. Provider key objects (parsed
-    /// asymmetric keys) are counted as a multiple of their encoding.
+    /// How many bytes the cache holds for this key: its `Arc` allocation and what the
+    /// key owns on the heap (the ARN, description, rare fields, public key, material
+    /// versions), without the key policy, which keys with the same policy share.
+    /// Provider key objects (parsed asymmetric keys) are counted as a multiple of their
+    /// encoding.
     pub fn heap_bytes(&self) -> usize {
         const ARC: usize = 2 * std::mem::size_of::<usize>();
-        let r = &self.record;
-        let strings = [
-            &r.key_id,
-            &r.account,
-            &r.region,
-            &r.description,
-            &r.key_spec,
-            &r.key_usage,
-            &r.origin,
-            &r.key_state,
-            &self.arn,
-        ]
-        .iter()
-        .map(|s| s.capacity())
-        .sum::<usize>();
-        let optional = [
-            &r.policy,
-            &r.expiration_model,
-            &r.imported_material_id,
-            &r.primary_region,
-            &r.custom_key_store_id,
-            &r.xks_key_id,
-        ]
-        .iter()
-        .map(|s| capacity(s))
-        .sum::<usize>();
-        let public = r.public_key.as_ref().map_or(0, Vec::capacity)
-            + self
-                .public
-                .as_ref()
-                .map_or(0, |p| std::mem::size_of::<PublicKey>() + 2 * p.spki().len());
+        let public = self
+            .public
+            .as_ref()
+            .map_or(0, |p| std::mem::size_of::<PublicKey>() + 2 * p.spki().len());
         ARC + std::mem::size_of::<Self>()
-            + std::mem::size_of::<KeyRecord>()
-            + strings
-            + optional
+            + self.arn.capacity()
+            + self.description.as_ref().map_or(0, |d| d.len())
+            + self.rare.as_ref().map_or(0, |r| r.heap_bytes())
             + public
             + ARC
             + self.materials.heap_bytes()
-    }
-}
-
-impl Materials {
-    /// What the versions own on the heap (see [`CachedKey::heap_bytes`]).
-    fn heap_bytes(&self) -> usize {
-        let link = self.1.as_ref().map_or(0, |l| {
-            std::mem::size_of::<StoreLink>()
-                + l.store_id.capacity()
-                + l.cloud_hsm_cluster_id.as_ref().map_or(0, String::capacity)
-        });
-        let versions = self
-            .0
-            .iter()
-            .map(|(_, m)| {
-                m.material_id.capacity()
-                    + match &m.key {
-                        KeyMaterial::Symmetric(k) => k.material().len(),
-                        KeyMaterial::Asymmetric(k) => {
-                            std::mem::size_of::<PrivateKey>() + 4 * k.pkcs8().len()
-                        }
-                        KeyMaterial::Hmac(k) => std::mem::size_of::<HmacKey>() + k.material().len(),
-                    }
-            })
-            .sum::<usize>();
-        std::mem::size_of::<Self>()
-            + self.0.capacity() * std::mem::size_of::<(u32, Material)>()
-            + versions
-            + link
     }
 }
 

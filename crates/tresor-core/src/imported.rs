@@ -123,10 +123,10 @@ pub fn expire(rec: &mut KeyRecord, rows: &[MaterialRecord], now: i64) -> Vec<Wri
 }
 
 /// `KeyMaterialState` of a version: CURRENT, NON_CURRENT or PENDING_ROTATION.
-pub fn material_state(rec: &KeyRecord, version: u32) -> &'static str {
-    if version == rec.current_version {
+pub fn material_state(current_version: u32, version: u32) -> &'static str {
+    if version == current_version {
         "CURRENT"
-    } else if version > rec.current_version {
+    } else if version > current_version {
         "PENDING_ROTATION"
     } else {
         "NON_CURRENT"
@@ -200,8 +200,8 @@ mod tests {
             plan_import(&r, &rows, "a", ImportType::Existing, true, "arn").unwrap(),
             ImportTarget::Existing(1)
         );
-        assert_eq!(material_state(&r, 2), "PENDING_ROTATION");
-        assert_eq!(material_state(&r, 1), "CURRENT");
+        assert_eq!(material_state(r.current_version, 2), "PENDING_ROTATION");
+        assert_eq!(material_state(r.current_version, 1), "CURRENT");
     }
 
     #[test]

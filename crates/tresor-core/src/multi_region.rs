@@ -61,6 +61,17 @@ pub fn configuration(kms: &Kms, record: &KeyRecord) -> KmsResult<Option<MultiReg
     Ok(Some(configuration_of(record, primary_region, &all)))
 }
 
+/// [`configuration`] of a cached key (its record rebuilt only for a multi-Region key).
+pub fn key_configuration(
+    kms: &Kms,
+    key: &crate::cache::CachedKey,
+) -> KmsResult<Option<MultiRegionConfiguration>> {
+    if !key.is_multi_region() {
+        return Ok(None);
+    }
+    configuration(kms, &key.to_record())
+}
+
 /// The configuration of `record` given every record of its key set.
 pub fn configuration_of(
     record: &KeyRecord,

@@ -142,7 +142,7 @@ impl<'a> Call<'a> {
         let Some(key) = self.kms.key_by_id(&stored)? else {
             return Ok(None);
         };
-        if key.record.region != self.caller.region {
+        if key.region() != self.caller.region {
             return Ok(None);
         }
         self.authorize_named(&key, action, facts, None)?;
@@ -275,7 +275,7 @@ impl<'a> Call<'a> {
         };
         let arn = ids::stored_key_arn(&caller.region, &account, &id);
         match self.kms.key_by_id(&id)? {
-            Some(k) if k.record.account == account && k.record.region == caller.region => Ok(k),
+            Some(k) if k.account() == account && k.region() == caller.region => Ok(k),
             _ => Err(not_found_key(&arn)),
         }
     }

@@ -431,7 +431,7 @@ impl Kms {
             out.push((
                 m.version,
                 Material {
-                    material_id: m.material_id,
+                    material_id: m.material_id.as_str().into(),
                     key,
                 },
             ));
@@ -496,7 +496,7 @@ impl Kms {
                 )));
             };
             // Another node changed the key since it was cached: its materials may have too.
-            let materials = if current.record.revision == record.revision {
+            let materials = if current.revision == record.revision {
                 current.materials.clone()
             } else {
                 self.load_materials(&record)?
@@ -562,7 +562,7 @@ impl Kms {
     /// Drops every cached key of custom key store `id` (its connection changed).
     pub(crate) fn invalidate_store_keys(&self, id: &str) {
         self.keys
-            .remove_where(|k| k.record.custom_key_store_id.as_deref() == Some(id));
+            .remove_where(|k| k.rare().custom_key_store_id.as_deref() == Some(id));
     }
 
     /// Drops a key from the cache so the next use reloads it (after its material changed).
@@ -572,7 +572,7 @@ impl Kms {
 
     /// Records a new key in the cache after it was stored.
     pub(crate) fn cache_key(&self, key: Arc<CachedKey>) {
-        self.keys.insert(CompactId::new(&key.record.key_id), key);
+        self.keys.insert(CompactId::new(key.key_id()), key);
     }
 
     /// Updates the alias cache after an alias write.

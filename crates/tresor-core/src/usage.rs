@@ -7,9 +7,11 @@
 //! entries leave memory, so memory holds only what is not yet stored, and a read
 //! merges the two ([`Kms::last_use`]). A crash loses at most the uses of the last
 //! flush interval. Sharded maps keep concurrent requests on different keys from
-//! contending on one lock.
+//! contending on one lock; an entry holds its ids compactly (a UUID as its 16 bytes),
+//! ~100 bytes a key with no heap allocation, as every key may be used in one interval.
 
 use crate::error::KmsResult;
+use crate::ids::CompactId;
 use crate::service::Kms;
 use parking_lot::Mutex;
 use std::borrow::Cow;
@@ -56,10 +58,41 @@ const PER_SHARD: usize = 1 << 14;
 /// Most uses written in one batch.
 const FLUSH_BATCH: usize = 500;
 
+/// A [`LastUse`] as the map holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    operation: &'static str,
+    time_ms: i64,
+    event_id: CompactId,
+    request_id: CompactId,
+}
+
+impl Entry {
+    fn of(u: &LastUse) -> Self {
+        Self {
+            operation: u.operation,
+            time_ms: u.time_ms,
+            event_id: CompactId::new(&u.event_id),
+            request_id: CompactId::new(&u.request_id),
+        }
+    }
+
+    fn to_use(&self) -> LastUse {
+        LastUse {
+            operation: self.operation,
+            time_ms: self.time_ms,
+            event_id: self.event_id.text(),
+            request_id: self.request_id.text(),
+        }
+    }
+}
+
+type Shard = Mutex<HashMap<CompactId, Entry>>;
+
 /// Uses not yet flushed, by store key id.
 #[derive(Debug)]
 pub struct LastUses {
-    shards: Vec<Mutex<HashMap<String, LastUse>>>,
+    shards: Vec<Shard>,
     hasher: RandomState,
     /// When tracking started, epoch milliseconds: this process's start until the
     /// store's (the earliest any node wrote) is known.
@@ -82,18 +115,20 @@ impl LastUses {
         }
     }
 
-    fn shard(&self, key_id: &str) -> Option<&Mutex<HashMap<String, LastUse>>> {
+    fn shard(&self, key_id: &CompactId) -> Option<&Shard> {
         let i = usize::try_from(self.hasher.hash_one(key_id) % SHARDS as u64).unwrap_or(0);
         self.shards.get(i)
     }
 
     /// Records a use of `key_id`; a use older than the recorded one does not replace it.
     pub fn record(&self, key_id: &str, usage: LastUse) {
-        let Some(shard) = self.shard(key_id) else {
+        let key_id = CompactId::new(key_id);
+        let Some(shard) = self.shard(&key_id) else {
             return;
         };
+        let usage = Entry::of(&usage);
         let mut map = shard.lock();
-        if let Some(old) = map.get_mut(key_id) {
+        if let Some(old) = map.get_mut(&key_id) {
             if old.time_ms <= usage.time_ms {
                 *old = usage;
             }
@@ -105,16 +140,17 @@ impl LastUses {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        map.insert(key_id.to_string(), usage);
+        map.insert(key_id, usage);
     }
 
     /// The unflushed use of `key_id`, if any.
     pub fn get(&self, key_id: &str) -> Option<LastUse> {
-        self.shard(key_id)?.lock().get(key_id).cloned()
+        let key_id = CompactId::new(key_id);
+        self.shard(&key_id)?.lock().get(&key_id).map(Entry::to_use)
     }
 
     /// Every unflushed use (a copy).
-    fn unflushed(&self) -> Vec<(String, LastUse)> {
+    fn unflushed(&self) -> Vec<(CompactId, Entry)> {
         let mut out = Vec::new();
         for shard in &self.shards {
             out.extend(shard.lock().iter().map(|(k, u)| (k.clone(), u.clone())));
@@ -124,7 +160,7 @@ impl LastUses {
 
     /// Forgets the `flushed` uses that are still the recorded ones (a use recorded
     /// since the copy stays, for the next flush).
-    fn forget(&self, flushed: &[(String, LastUse)]) {
+    fn forget(&self, flushed: &[(CompactId, Entry)]) {
         for (key_id, usage) in flushed {
             if let Some(shard) = self.shard(key_id) {
                 let mut map = shard.lock();
@@ -179,11 +215,11 @@ impl Kms {
                 .iter()
                 .map(|(key_id, u)| {
                     Write::PutKeyUsage(KeyUsageRecord {
-                        key_id: key_id.clone(),
+                        key_id: key_id.text(),
                         operation: u.operation.to_string(),
                         time_ms: u.time_ms,
-                        event_id: u.event_id.clone(),
-                        request_id: u.request_id.clone(),
+                        event_id: u.event_id.text(),
+                        request_id: u.request_id.text(),
                     })
                 })
                 .collect();
@@ -270,6 +306,26 @@ mod tests {
         assert_eq!(u.get("a"), None);
         assert_eq!(u.get("b"), Some(at(3, "Decrypt")));
         assert_eq!(u.unflushed().len(), 1);
+    }
+
+    #[test]
+    fn uuid_ids_are_held_as_bytes_and_read_back() {
+        let u = LastUses::new(0);
+        let usage = LastUse {
+            operation: "Decrypt",
+            time_ms: 7,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        u.record(key, usage.clone());
+        assert_eq!(u.get(key), Some(usage));
+        let held = u.unflushed();
+        let (k, e) = held.first().unwrap();
+        assert!(matches!(k, CompactId::Uuid(_)));
+        assert!(matches!(e.event_id, CompactId::Uuid(_)));
+        assert!(matches!(e.request_id, CompactId::Uuid(_)));
+        assert!(std::mem::size_of::<(CompactId, Entry)>() <= 96);
     }
 
     #[test]

@@ -220,6 +220,51 @@ impl KeyMetadata {
     }
 }
 
+impl KeyMetadata {
+    /// The metadata of a cached key, its state as operations see it (see
+    /// [`KeyMetadata::from_record`]).
+    pub fn from_cached(k: &crate::cache::CachedKey, current_material_id: Option<String>) -> Self {
+        let (spec, state) = (k.spec, k.state);
+        let algs = Algorithms::of(spec, k.usage);
+        let rare = k.rare();
+        Self {
+            aws_account_id: k.account().to_string(),
+            key_id: k.id().to_string(),
+            arn: k.arn.clone(),
+            creation_date: Timestamp(k.created_ms),
+            enabled: state == KeyState::Enabled,
+            description: k.description().to_string(),
+            key_usage: k.usage.as_str(),
+            key_state: state.as_str(),
+            deletion_date: rare
+                .deletion_ms
+                .filter(|_| state == KeyState::PendingDeletion)
+                .map(Timestamp),
+            origin: k.origin.as_str(),
+            valid_to: rare.valid_to_ms.map(Timestamp),
+            expiration_model: rare.expiration_model.as_deref().map(str::to_string),
+            key_manager: "CUSTOMER",
+            customer_master_key_spec: crate::model::customer_master_key_spec(spec),
+            key_spec: spec.as_str(),
+            encryption_algorithms: algs.encryption,
+            signing_algorithms: algs.signing,
+            mac_algorithms: algs.mac,
+            key_agreement_algorithms: algs.key_agreement,
+            encapsulation_algorithms: algs.encapsulation,
+            multi_region: rare.primary_region.is_some(),
+            multi_region_configuration: None,
+            current_key_material_id: current_material_id
+                .filter(|_| spec == KeySpec::SymmetricDefault),
+            custom_key_store_id: rare.custom_key_store_id.as_deref().map(str::to_string),
+            cloud_hsm_cluster_id: None,
+            xks_key_configuration: rare
+                .xks_key_id
+                .as_deref()
+                .map(|id| XksKeyConfiguration { id: id.to_string() }),
+        }
+    }
+}
+
 /// The algorithm lists of a key, as DescribeKey and GetPublicKey report them: only the
 /// list that belongs to the key's usage is present.
 #[derive(Debug, Default, Clone)]

@@ -194,8 +194,8 @@ impl Kms {
         let material_id = key
             .current_material()
             .ok()
-            .map(|(_, m)| m.material_id.clone());
-        let mut meta = crate::wire::KeyMetadata::from_record(&key.record, material_id)?;
+            .map(|(_, m)| m.material_id.to_string());
+        let mut meta = crate::wire::KeyMetadata::from_cached(key, material_id);
         meta.key_state = key.state.as_str();
         meta.enabled = key.state == crate::model::KeyState::Enabled;
         meta.cloud_hsm_cluster_id = key

@@ -36,7 +36,7 @@ impl Operation for CancelKeyDeletion {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:CancelKeyDeletion", Facts::NONE)?;
-        let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
+        let (key, ()) = call.kms.update_key(key.key_id(), |rec| {
             if rec.key_state != KeyState::PendingDeletion.as_str()
                 && rec.key_state != KeyState::PendingReplicaDeletion.as_str()
             {

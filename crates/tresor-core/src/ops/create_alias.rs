@@ -57,7 +57,7 @@ impl Operation for CreateAlias {
         let key = call.key_no_alias(target, "kms:CreateAlias", Facts::NONE)?;
         crate::states::require_not_pending_deletion(&key)?;
         let (account, region) = (call.caller.account.clone(), call.caller.region.clone());
-        if key.record.account != account {
+        if key.account() != account {
             return Err(KmsError::NotFound(crate::messages::key_not_found(&key.arn)));
         }
         let kms = call.kms;
@@ -76,12 +76,12 @@ impl Operation for CreateAlias {
                         alias_arn(&region, &account, name)
                     )));
                 }
-                let limit = alias_limit(&key.record.key_id, &key.arn);
+                let limit = alias_limit(key.key_id(), &key.arn);
                 let record = AliasRecord {
                     account: account.clone(),
                     region: region.clone(),
                     name: name.to_string(),
-                    target_key_id: key.record.key_id.clone(),
+                    target_key_id: key.key_id().to_string(),
                     created_ms: now,
                     updated_ms: now,
                 };
@@ -90,7 +90,7 @@ impl Operation for CreateAlias {
             // Another node created the alias between the check and the insert.
             |_| exists(),
         )?;
-        kms.cache_alias(&account, &region, name, Some(&key.record.key_id));
+        kms.cache_alias(&account, &region, name, Some(key.key_id()));
         Ok(Empty {})
     }
 }

@@ -216,7 +216,7 @@ impl Operation for CreateGrant {
             .map_err(KmsError::internal)?;
         let kms = call.kms;
         let now = call.now_ms();
-        let key_uuid = key.record.key_id.clone();
+        let key_uuid = key.key_id().to_string();
         let issuing_account = call.caller.account.clone();
         // A named grant is unique in the database: when another node created the same
         // grant between the check and the insert, the check runs again and finds it.

@@ -360,7 +360,7 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
         materials.push((
             1,
             Material {
-                material_id: material_id.clone(),
+                material_id: material_id.as_str().into(),
                 key: material,
             },
         ));
@@ -382,11 +382,12 @@ fn create(call: &mut Call<'_>, new: NewKey, material: Option<KeyMaterial>) -> Km
     let policy = kms.key_policy(&record)?;
     let cached = Arc::new(CachedKey::new(record, Arc::new(materials), policy)?);
     let mut metadata = kms.key_metadata(&cached)?;
-    if let Some(primary) = &cached.record.primary_region {
+    if let Some(primary) = cached.rare().primary_region.as_deref() {
+        let record = cached.to_record();
         metadata.multi_region_configuration = Some(crate::multi_region::configuration_of(
-            &cached.record,
+            &record,
             primary,
-            std::slice::from_ref(&*cached.record),
+            std::slice::from_ref(&record),
         ));
     }
 

@@ -56,7 +56,7 @@ impl Operation for DeleteImportedKeyMaterial {
         let key = call.key(key_id, "kms:DeleteImportedKeyMaterial", Facts::NONE)?;
         require_importable(&key)?;
         let kms = call.kms;
-        let (_, deleted) = kms.update_key(&key.record.key_id, |rec| {
+        let (_, deleted) = kms.update_key(key.key_id(), |rec| {
             let rows = kms.store.materials(&rec.key_id)?;
             let wanted = match &req.key_material_id {
                 Some(id) => rows.iter().find(|m| m.material_id == *id),
@@ -79,7 +79,7 @@ impl Operation for DeleteImportedKeyMaterial {
             let write = crate::imported::delete_version(rec, m);
             Ok((vec![write], id))
         })?;
-        kms.invalidate_key(&key.record.key_id);
+        kms.invalidate_key(key.key_id());
         Ok(Response {
             key_id: key.arn.clone(),
             key_material_id: deleted,

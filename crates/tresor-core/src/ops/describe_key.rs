@@ -38,7 +38,7 @@ impl Operation for DescribeKey {
         let key = call.key(key_id, "kms:DescribeKey", Facts::NONE)?;
         let mut key_metadata = call.kms.key_metadata(&key)?;
         key_metadata.multi_region_configuration =
-            crate::multi_region::configuration(call.kms, &key.record)?;
+            crate::multi_region::key_configuration(call.kms, &key)?;
         Ok(Response { key_metadata })
     }
 }

@@ -29,9 +29,9 @@ impl Operation for DisableKeyRotation {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:DisableKeyRotation", Facts::NONE)?;
         require_rotatable(&key)?;
-        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
+        crate::multi_region::refuse_on_replica(&key.to_record(), &key.arn)?;
         let kms = call.kms;
-        let (_, replicas) = kms.update_key(&key.record.key_id, |rec| {
+        let (_, replicas) = kms.update_key(key.key_id(), |rec| {
             require_rotation_state(rec, &key)?;
             rec.rotation_enabled = false;
             rec.next_rotation_ms = None;

@@ -27,7 +27,7 @@ pub(crate) fn set_enabled(
     enabled: bool,
 ) -> KmsResult<Empty> {
     let key = call.key(key_id, action, Facts::NONE)?;
-    call.kms.update_key(&key.record.key_id, |rec| {
+    call.kms.update_key(key.key_id(), |rec| {
         let current = key.with_record(rec.clone())?;
         match current.state {
             KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {}

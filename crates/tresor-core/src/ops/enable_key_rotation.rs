@@ -77,17 +77,17 @@ impl Operation for EnableKeyRotation {
             },
         )?;
         require_rotatable(&key)?;
-        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
+        crate::multi_region::refuse_on_replica(&key.to_record(), &key.arn)?;
         let kms = call.kms;
         let last = kms
             .store
-            .materials(&key.record.key_id)?
+            .materials(key.key_id())?
             .iter()
             .map(|m| m.created_ms)
             .max()
-            .unwrap_or(key.record.created_ms);
+            .unwrap_or(key.created_ms);
         let now = call.now_ms();
-        let (_, replicas) = kms.update_key(&key.record.key_id, |rec| {
+        let (_, replicas) = kms.update_key(key.key_id(), |rec| {
             require_rotation_state(rec, &key)?;
             rec.rotation_enabled = true;
             rec.rotation_period_days = Some(period);

@@ -157,7 +157,7 @@ pub(crate) fn seal(
             .ok_or_else(|| crate::states::state_error(key))?;
         let blob = hsm.seal(
             &key.arn,
-            &key.record.key_id,
+            key.key_id(),
             key.id_bytes()?,
             &canonical_context(context),
             plaintext,
@@ -180,7 +180,7 @@ pub(crate) fn seal(
         plaintext,
     )
     .map_err(KmsError::internal)?;
-    Ok((blob, Some(material.material_id.clone())))
+    Ok((blob, Some(material.material_id.to_string())))
 }
 
 /// What opening a ciphertext yields.
@@ -317,7 +317,7 @@ fn open_blob(
         }
         let plaintext = hsm.open(
             &key.arn,
-            &key.record.key_id,
+            key.key_id(),
             key.id_bytes()?,
             ciphertext,
             &canonical_context(context),
@@ -333,5 +333,5 @@ fn open_blob(
     };
     let plaintext = blob::open(sym, ciphertext, &canonical_context(context))
         .map_err(|_| invalid_ciphertext())?;
-    Ok((plaintext, Some(material.material_id.clone())))
+    Ok((plaintext, Some(material.material_id.to_string())))
 }

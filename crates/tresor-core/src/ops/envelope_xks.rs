@@ -27,7 +27,7 @@ fn external_aad(header: &[u8], context: &[u8]) -> Vec<u8> {
 }
 
 fn xks_key_id(key: &CachedKey) -> KmsResult<&str> {
-    key.record
+    key.rare()
         .xks_key_id
         .as_deref()
         .ok_or_else(|| KmsError::internal(format!("key {} has no XksKeyId", key.arn)))
@@ -67,7 +67,7 @@ pub(super) fn seal(
         })?;
     Ok((
         [header, &outer.encode()?].concat(),
-        Some(material.material_id.clone()),
+        Some(material.material_id.to_string()),
     ))
 }
 
@@ -102,5 +102,5 @@ pub(super) fn open(
         })?;
     let inner = SecretBytes::new([header, body.expose()].concat());
     let plaintext = blob::open(sym, inner.expose(), &context).map_err(|_| invalid_ciphertext())?;
-    Ok((plaintext, Some(material.material_id.clone())))
+    Ok((plaintext, Some(material.material_id.to_string())))
 }

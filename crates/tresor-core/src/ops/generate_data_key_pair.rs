@@ -72,7 +72,7 @@ pub(crate) fn generate(call: &mut Call<'_>, req: &Request, action: &str) -> KmsR
         },
     )?;
     crate::states::require_symmetric_encryption(&key, call.operation)?;
-    if key.record.custom_key_store_id.is_some() {
+    if key.rare().custom_key_store_id.is_some() {
         return Err(KmsError::UnsupportedOperation(format!(
             "{} is in a custom key store; data key pairs cannot be generated under keys in custom key stores.",
             key.arn

@@ -53,13 +53,9 @@ impl Operation for GetKeyLastUsage {
     fn execute(call: &mut Call<'_>, req: Request) -> KmsResult<Response> {
         let key_id = super::key_id_member("keyId", &req.key_id)?;
         let key = call.key_no_alias(key_id, "kms:GetKeyLastUsage", Facts::NONE)?;
-        let last = call.kms.last_use(&key.record.key_id)?;
+        let last = call.kms.last_use(key.key_id())?;
         // AWS: tracking's start for this key, or the key's creation, whichever is later.
-        let tracking_start = call
-            .kms
-            .last_uses
-            .tracking_start_ms()
-            .max(key.record.created_ms);
+        let tracking_start = call.kms.last_uses.tracking_start_ms().max(key.created_ms);
         Ok(Response {
             key_id: key.arn.clone(),
             key_last_usage: last.map(|u| KeyLastUsage {
@@ -69,7 +65,7 @@ impl Operation for GetKeyLastUsage {
                 kms_request_id: u.request_id,
             }),
             tracking_start_date: Timestamp(tracking_start),
-            key_creation_date: Timestamp(key.record.created_ms),
+            key_creation_date: Timestamp(key.created_ms),
         })
     }
 }

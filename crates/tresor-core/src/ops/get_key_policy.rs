@@ -39,11 +39,7 @@ impl Operation for GetKeyPolicy {
         let key_id = key_id_member("keyId", &req.key_id)?;
         policy_name(&req.policy_name)?;
         let key = call.key(key_id, "kms:GetKeyPolicy", Facts::NONE)?;
-        let policy = key
-            .record
-            .policy
-            .clone()
-            .unwrap_or_else(|| crate::policy::default_key_policy(&key.record.account));
+        let policy = key.policy_document().to_string();
         Ok(Response {
             policy,
             policy_name: "default",

@@ -45,7 +45,7 @@ impl Operation for GetKeyRotationStatus {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:GetKeyRotationStatus", Facts::NONE)?;
         require_rotatable(&key)?;
-        let rec = &key.record;
+        let rec = key.rare();
         let enabled = rec.rotation_enabled && key.state != KeyState::PendingDeletion;
         Ok(Response {
             key_rotation_enabled: enabled,

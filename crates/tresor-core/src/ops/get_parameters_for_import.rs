@@ -139,7 +139,7 @@ impl Operation for GetParametersForImport {
         let expires_ms = call.now_ms() + TOKEN_LIFETIME_MS;
         let record = ImportTokenRecord {
             token_id,
-            key_id: key.record.key_id.clone(),
+            key_id: key.key_id().to_string(),
             wrapping_algorithm: algorithm.to_string(),
             wrapping_key_spec: spec.to_string(),
             wrapped_private_key,

@@ -182,7 +182,7 @@ impl Operation for ImportKeyMaterial {
         };
         let kms = call.kms;
         let record = kms.store.import_token(&token)?;
-        let Some(record) = record.filter(|r| r.key_id == key.record.key_id) else {
+        let Some(record) = record.filter(|r| r.key_id == key.key_id()) else {
             return Err(KmsError::InvalidImportToken(format!(
                 "The import token is not valid for {}.",
                 key.arn
@@ -245,7 +245,7 @@ impl Operation for ImportKeyMaterial {
             "KEY_MATERIAL_DOES_NOT_EXPIRE"
         };
         let symmetric = key.spec == KeySpec::SymmetricDefault;
-        kms.update_key(&key.record.key_id, |rec| {
+        kms.update_key(key.key_id(), |rec| {
             let rows = kms.store.materials(&rec.key_id)?;
             let target = plan_import(rec, &rows, &fingerprint, import_type, symmetric, &key.arn)?;
             let version = match target {
@@ -296,7 +296,7 @@ impl Operation for ImportKeyMaterial {
             }
             Ok((writes, ()))
         })?;
-        kms.invalidate_key(&key.record.key_id);
+        kms.invalidate_key(key.key_id());
         Ok(Response {
             key_id: key.arn.clone(),
             key_material_id: fingerprint,

@@ -63,9 +63,8 @@ impl Operation for ListAliases {
         let target = match &req.key_id {
             Some(k) => Some(
                 call.key_no_alias(k, "kms:ListAliases", Facts::NONE)?
-                    .record
-                    .key_id
-                    .clone(),
+                    .key_id()
+                    .to_string(),
             ),
             None => {
                 call.authorize_account("kms:ListAliases", Facts::NONE)?;

@@ -127,7 +127,7 @@ impl Operation for ListGrants {
         let grants: Vec<GrantRecord> = call
             .kms
             .store
-            .grants_for_key(&key.record.key_id)?
+            .grants_for_key(key.key_id())?
             .into_iter()
             .filter(|g| req.grant_id.as_ref().is_none_or(|id| g.grant_id == *id))
             .filter(|g| {

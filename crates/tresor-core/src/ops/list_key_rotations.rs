@@ -85,7 +85,7 @@ impl Operation for ListKeyRotations {
         let mut page: Vec<_> = call
             .kms
             .store
-            .materials(&key.record.key_id)?
+            .materials(key.key_id())?
             .into_iter()
             .filter(|m| all || m.rotation_type.is_some())
             .filter(|m| after.is_none_or(|a| m.version > a))
@@ -96,7 +96,7 @@ impl Operation for ListKeyRotations {
             .into_iter()
             .map(|m| RotationsListEntry {
                 key_id: key.id().to_string(),
-                key_material_state: crate::imported::material_state(&key.record, m.version),
+                key_material_state: crate::imported::material_state(key.current_version, m.version),
                 import_state: imported.then_some(if m.is_present() {
                     "IMPORTED"
                 } else {

@@ -51,7 +51,7 @@ impl Operation for ListResourceTags {
         let after = parse_marker(&req.marker)?;
         let key = call.key_no_alias(key_id, "kms:ListResourceTags", Facts::NONE)?;
         let limit = usize::try_from(req.limit.unwrap_or(MAX_LIMIT)).unwrap_or(50);
-        let all = call.kms.store.tags(&key.record.key_id)?;
+        let all = call.kms.store.tags(key.key_id())?;
         let mut page: Vec<_> = all
             .into_iter()
             .filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a))

@@ -86,9 +86,9 @@ impl Operation for PutKeyPolicy {
             },
         )?;
         if req.bypass_policy_lockout_safety_check != Some(true) {
-            check_lockout(call, &parsed, &key.arn, &key.record.account)?;
+            check_lockout(call, &parsed, &key.arn, key.account())?;
         }
-        call.kms.update_key(&key.record.key_id, |rec| {
+        call.kms.update_key(key.key_id(), |rec| {
             rec.policy = Some(text.clone());
             Ok((Vec::new(), ()))
         })?;

@@ -95,9 +95,9 @@ impl Operation for ReplicateKey {
             &replica_region,
             "kms:CreateKey",
             Facts {
-                key_spec: Some(&primary.record.key_spec),
-                key_usage: Some(&primary.record.key_usage),
-                key_origin: Some(&primary.record.origin),
+                key_spec: Some(primary.spec.as_str()),
+                key_usage: Some(primary.usage.as_str()),
+                key_origin: Some(primary.origin.as_str()),
                 bypass_policy_lockout_safety_check: req.bypass_policy_lockout_safety_check,
                 tags: req.tags.as_deref().unwrap_or_default(),
                 ..Facts::NONE
@@ -115,7 +115,7 @@ impl Operation for ReplicateKey {
             )
             .map_err(super::create_key::tag_resource_denied)?;
         }
-        if !crate::multi_region::is_primary(&primary.record) {
+        if !crate::multi_region::is_primary(&primary.to_record()) {
             return Err(crate::multi_region::not_primary(&primary.arn));
         }
         // An EXTERNAL primary whose material expired or was deleted may be replicated
@@ -123,12 +123,12 @@ impl Operation for ReplicateKey {
         // may not, as there is no material the replica could be held to.
         let awaiting_known_material = primary.origin == Origin::External
             && primary.state == KeyState::PendingImport
-            && primary.record.imported_material_id.is_some();
+            && primary.rare().imported_material_id.is_some();
         if primary.state != KeyState::Enabled && !awaiting_known_material {
             return Err(crate::states::state_error(&primary));
         }
         let public_id = primary.id().to_string();
-        let replica_arn = ids::key_arn(&replica_region, &primary.record.account, &public_id);
+        let replica_arn = ids::key_arn(&replica_region, primary.account(), &public_id);
         let policy = NewKeyPolicy {
             text: req.policy,
             parsed: parsed_policy,
@@ -138,9 +138,9 @@ impl Operation for ReplicateKey {
         let kms = call.kms;
         let now = call.now_ms();
         let ring = kms.ring()?;
-        let stored_materials = kms.store.materials(&primary.record.key_id)?;
+        let stored_materials = kms.store.materials(primary.key_id())?;
         let replica = kms.write(|| {
-            let related = crate::multi_region::related(kms, &primary.record)?;
+            let related = crate::multi_region::related(kms, &primary.to_record())?;
             if related.iter().any(|r| r.region == replica_region) {
                 return Err(KmsError::AlreadyExists(format!(
                     "Key '{replica_arn}' already exists"
@@ -168,7 +168,7 @@ impl Operation for ReplicateKey {
                     writes.push(Write::InsertMaterial(MaterialRecord {
                         key_id: record.key_id.clone(),
                         version: *version,
-                        material_id: m.material_id.clone(),
+                        material_id: m.material_id.to_string(),
                         wrapped,
                         created_ms: stored.map_or(now, |s| s.created_ms),
                         rotation_type: stored.and_then(|s| s.rotation_type.clone()),
@@ -190,10 +190,10 @@ impl Operation for ReplicateKey {
             .current_material()
             .ok()
             .filter(|_| primary.origin != Origin::External)
-            .map(|(_, m)| m.material_id.clone());
+            .map(|(_, m)| m.material_id.to_string());
         let mut replica_key_metadata = KeyMetadata::from_record(&replica, current_id)?;
         replica_key_metadata.multi_region_configuration = Some(
-            crate::multi_region::configuration_of(&replica, &primary.record.region, &all),
+            crate::multi_region::configuration_of(&replica, primary.region(), &all),
         );
         let replica_policy = replica
             .policy
@@ -219,7 +219,7 @@ fn replica_record(
     description: &Option<String>,
     now: i64,
 ) -> KeyRecord {
-    let p = &primary.record;
+    let p = &primary.to_record();
     let mut r = KeyRecord {
         key_id: ids::storage_id(primary.id(), region),
         account: p.account.clone(),

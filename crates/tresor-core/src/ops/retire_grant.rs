@@ -63,7 +63,7 @@ impl Operation for RetireGrant {
         let may_retire = grant.retiring.as_deref() == Some(caller.principal_arn.as_str())
             || (grant.grantee == caller.principal_arn && ops.iter().any(|o| o == "RetireGrant"))
             || caller.principal_arn == crate::ids::account_root_arn(&grant.issuing_account)
-            || caller.principal_arn == crate::ids::account_root_arn(&key.record.account);
+            || caller.principal_arn == crate::ids::account_root_arn(key.account());
         if !may_retire {
             return Err(KmsError::AccessDenied(format!(
                 "User: {} is not authorized to perform: kms:RetireGrant on resource: {} because it is neither the grant's retiring principal nor a grantee allowed to retire it",

@@ -33,7 +33,7 @@ impl Operation for RevokeGrant {
         let key = call.key_no_alias(key_id, "kms:RevokeGrant", Facts::NONE)?;
         let kms = call.kms;
         match kms.store.grant(&grant_id)? {
-            Some(g) if g.key_id == key.record.key_id => {}
+            Some(g) if g.key_id == key.key_id() => {}
             _ => return Err(KmsError::NotFound(format!("Grant ID {grant_id} not found"))),
         }
         if req.dry_run == Some(true) {
@@ -47,7 +47,7 @@ impl Operation for RevokeGrant {
                 (),
             ))
         })?;
-        kms.forget_grants(&key.record.key_id);
+        kms.forget_grants(key.key_id());
         Ok(Empty {})
     }
 }

@@ -47,34 +47,33 @@ impl Operation for RotateKeyOnDemand {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let key = call.key(key_id, "kms:RotateKeyOnDemand", Facts::NONE)?;
         // The key's state before its type, as AWS checks them.
-        require_rotation_state(&key.record, &key)?;
+        require_rotation_state(&key.to_record(), &key)?;
         if key.origin == Origin::External && key.spec == KeySpec::SymmetricDefault {
             return rotate_imported(call, &key);
         }
         require_rotatable(&key)?;
-        crate::multi_region::refuse_on_replica(&key.record, &key.arn)?;
+        crate::multi_region::refuse_on_replica(&key.to_record(), &key.arn)?;
         let now = call.now_ms();
-        call.kms
-            .rotate_key(&key.record.key_id, "ON_DEMAND", |rec| {
-                require_rotation_state(rec, &key)?;
-                if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
-                    return Err(KmsError::LimitExceeded(
-                        crate::messages::on_demand_rotation_limit(&key.arn),
-                    ));
-                }
-                if rec.rotation_enabled
-                    && rec
-                        .next_rotation_ms
-                        .is_some_and(|t| t <= now + CONFLICT_WINDOW_MS)
-                {
-                    return Err(KmsError::Conflict(format!(
-                        "An automatic rotation of {} is due within 20 minutes; try again after it.",
-                        key.arn
-                    )));
-                }
-                rec.on_demand_rotations += 1;
-                Ok(())
-            })?;
+        call.kms.rotate_key(key.key_id(), "ON_DEMAND", |rec| {
+            require_rotation_state(rec, &key)?;
+            if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
+                return Err(KmsError::LimitExceeded(
+                    crate::messages::on_demand_rotation_limit(&key.arn),
+                ));
+            }
+            if rec.rotation_enabled
+                && rec
+                    .next_rotation_ms
+                    .is_some_and(|t| t <= now + CONFLICT_WINDOW_MS)
+            {
+                return Err(KmsError::Conflict(format!(
+                    "An automatic rotation of {} is due within 20 minutes; try again after it.",
+                    key.arn
+                )));
+            }
+            rec.on_demand_rotations += 1;
+            Ok(())
+        })?;
         Ok(Response {
             key_id: key.arn.clone(),
         })
@@ -85,7 +84,7 @@ impl Operation for RotateKeyOnDemand {
 fn rotate_imported(call: &mut Call<'_>, key: &CachedKey) -> KmsResult<Response> {
     let kms = call.kms;
     let now = call.now_ms();
-    kms.update_key(&key.record.key_id, |rec| {
+    kms.update_key(key.key_id(), |rec| {
         require_rotation_state(rec, key)?;
         if rec.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS {
             return Err(KmsError::LimitExceeded(
@@ -112,7 +111,7 @@ fn rotate_imported(call: &mut Call<'_>, key: &CachedKey) -> KmsResult<Response> 
             (),
         ))
     })?;
-    kms.invalidate_key(&key.record.key_id);
+    kms.invalidate_key(key.key_id());
     Ok(Response {
         key_id: key.arn.clone(),
     })

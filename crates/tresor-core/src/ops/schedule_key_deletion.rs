@@ -56,7 +56,7 @@ impl Operation for ScheduleKeyDeletion {
         let now = call.now_ms();
         let deletion_ms = now + days * DAY_MS;
         let kms = call.kms;
-        let (key, ()) = call.kms.update_key(&key.record.key_id, |rec| {
+        let (key, ()) = call.kms.update_key(key.key_id(), |rec| {
             let current = key.with_record(rec.clone())?;
             match current.state {
                 KeyState::PendingDeletion
@@ -84,7 +84,7 @@ impl Operation for ScheduleKeyDeletion {
         }
         Ok(Response {
             key_id: key.arn.clone(),
-            deletion_date: key.record.deletion_ms.map(Timestamp),
+            deletion_date: key.rare().deletion_ms.map(Timestamp),
             key_state: key.state.as_str(),
             pending_window_in_days: days,
         })

@@ -41,7 +41,7 @@ impl Operation for TagResource {
         crate::states::require_not_pending_deletion(&key)?;
         let kms = call.kms;
         kms.write(|| {
-            let mut current = kms.store.tags(&key.record.key_id)?;
+            let mut current = kms.store.tags(key.key_id())?;
             for (k, v) in tags {
                 match current.iter_mut().find(|t| t.key == k) {
                     Some(t) => t.value = v,
@@ -53,7 +53,7 @@ impl Operation for TagResource {
             }
             Ok((
                 vec![Write::SetTags {
-                    key_id: key.record.key_id.clone(),
+                    key_id: key.key_id().to_string(),
                     tags: current,
                 }],
                 (),

@@ -40,11 +40,11 @@ impl Operation for UntagResource {
         crate::states::require_not_pending_deletion(&key)?;
         let kms = call.kms;
         kms.write(|| {
-            let mut current = kms.store.tags(&key.record.key_id)?;
+            let mut current = kms.store.tags(key.key_id())?;
             current.retain(|t| !remove.contains(&t.key));
             Ok((
                 vec![Write::SetTags {
-                    key_id: key.record.key_id.clone(),
+                    key_id: key.key_id().to_string(),
                     tags: current,
                 }],
                 (),

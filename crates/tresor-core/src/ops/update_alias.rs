@@ -32,7 +32,7 @@ impl Operation for UpdateAlias {
             Facts::NONE,
         )?;
         let new = call.key_no_alias(target, "kms:UpdateAlias", Facts::NONE)?;
-        if new.record.account != account {
+        if new.account() != account {
             return Err(KmsError::NotFound(crate::messages::key_not_found(&new.arn)));
         }
         crate::states::require_not_pending_deletion(&new)?;
@@ -49,15 +49,15 @@ impl Operation for UpdateAlias {
             };
             let mut writes = Vec::with_capacity(2);
             // An alias left on its key does not add one to it.
-            if current.target_key_id != new.record.key_id {
-                writes.push(alias_limit(&new.record.key_id, &new.arn));
+            if current.target_key_id != new.key_id() {
+                writes.push(alias_limit(new.key_id(), &new.arn));
             }
-            current.target_key_id = new.record.key_id.clone();
+            current.target_key_id = new.key_id().to_string();
             current.updated_ms = now;
             writes.push(Write::UpdateAlias(current));
             Ok((writes, ()))
         })?;
-        kms.cache_alias(&account, &region, name, Some(&new.record.key_id));
+        kms.cache_alias(&account, &region, name, Some(new.key_id()));
         Ok(Empty {})
     }
 }

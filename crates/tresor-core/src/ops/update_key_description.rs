@@ -29,7 +29,7 @@ impl Operation for UpdateKeyDescription {
         let key_id = key_id_member("keyId", &req.key_id)?;
         let description = req.description.unwrap_or_default();
         let key = call.key(key_id, "kms:UpdateKeyDescription", Facts::NONE)?;
-        call.kms.update_key(&key.record.key_id, |rec| {
+        call.kms.update_key(key.key_id(), |rec| {
             let current = key.with_record(rec.clone())?;
             crate::states::require_not_pending_deletion(&current)?;
             rec.description = description.clone();

@@ -44,16 +44,14 @@ impl Operation for UpdatePrimaryRegion {
             ..Facts::NONE
         };
         let primary = call.key_no_alias(key_id, "kms:UpdatePrimaryRegion", facts)?;
-        if !crate::multi_region::is_primary(&primary.record) {
+        if !crate::multi_region::is_primary(&primary.to_record()) {
             return Err(crate::multi_region::not_primary(&primary.arn));
         }
         let kms = call.kms;
-        let new_arn = ids::key_arn(&new_region, &primary.record.account, primary.id());
+        let new_arn = ids::key_arn(&new_region, primary.account(), primary.id());
         let replica = kms
             .key_by_id(&ids::storage_id(primary.id(), &new_region))?
-            .filter(|k| {
-                k.record.account == primary.record.account && new_region != primary.record.region
-            })
+            .filter(|k| k.account() == primary.account() && new_region != primary.region())
             .ok_or_else(|| crate::pipeline::not_found_key(&new_arn))?;
         call.authorize_key(&replica, "kms:UpdatePrimaryRegion", facts)?;
         for k in [&primary, &replica] {
@@ -62,18 +60,17 @@ impl Operation for UpdatePrimaryRegion {
             }
         }
         let touched = kms.write(|| {
-            let all = crate::multi_region::related(kms, &primary.record)?;
+            let all = crate::multi_region::related(kms, &primary.to_record())?;
             if !all
                 .iter()
-                .any(|r| crate::multi_region::is_primary(r) && r.key_id == primary.record.key_id)
+                .any(|r| crate::multi_region::is_primary(r) && r.key_id == primary.key_id())
             {
                 return Err(crate::multi_region::not_primary(&primary.arn));
             }
             let mut writes = Vec::new();
             let mut touched = Vec::new();
             for mut r in all {
-                let swapped =
-                    r.key_id == replica.record.key_id || r.key_id == primary.record.key_id;
+                let swapped = r.key_id == replica.key_id() || r.key_id == primary.key_id();
                 if swapped && r.key_state != KeyState::Enabled.as_str() {
                     // Changed since the check above (under the write lock now).
                     let arn = ids::stored_key_arn(&r.region, &r.account, &r.key_id);
@@ -90,7 +87,7 @@ impl Operation for UpdatePrimaryRegion {
             Ok((writes, touched))
         })?;
         touched.iter().for_each(|k| kms.invalidate_key(k));
-        kms.transition_started(&[primary.record.key_id.clone(), replica.record.key_id.clone()]);
+        kms.transition_started(&[primary.key_id().to_string(), replica.key_id().to_string()]);
         Ok(Empty {})
     }
 }

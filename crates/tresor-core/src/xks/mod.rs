@@ -156,7 +156,7 @@ pub(crate) fn external_key(
     v.finish()?;
     let id = external_key_id.as_deref().unwrap_or_default();
     let found = call.kms.key_by_id(id)?.filter(|k| {
-        k.record.account == call.caller.account
+        k.account() == call.caller.account
             && k.spec == KeySpec::SymmetricDefault
             && k.usage == KeyUsage::EncryptDecrypt
             && matches!(k.origin, Origin::AwsKms | Origin::External)
