@@ -273,10 +273,14 @@ impl<'a> Call<'a> {
                 (account, id)
             }
         };
-        let arn = ids::stored_key_arn(&caller.region, &account, &id);
         match self.kms.key_by_id(&id)? {
             Some(k) if k.account() == account && k.region() == caller.region => Ok(k),
-            _ => Err(not_found_key(&arn)),
+            // The ARN is built only for the error (the found key has its own).
+            _ => Err(not_found_key(&ids::stored_key_arn(
+                &caller.region,
+                &account,
+                &id,
+            ))),
         }
     }
 }
