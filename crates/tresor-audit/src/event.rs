@@ -183,8 +183,22 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
     }
     value_member(&mut out, "requestParameters", r.request_parameters.as_ref())?;
     value_member(&mut out, "responseElements", r.response_elements.as_ref())?;
-    if let Some(extra) = &r.additional_event_data {
-        value_member(&mut out, "additionalEventData", Some(extra))?;
+    match (&r.additional_event_data, &r.key_material_id) {
+        (None, None) => {}
+        (None, Some(id)) => {
+            key(&mut out, "additionalEventData");
+            out.push(b'{');
+            str_member(&mut out, "keyMaterialId", id);
+            out.push(b'}');
+        }
+        (Some(extra), None) => value_member(&mut out, "additionalEventData", Some(extra))?,
+        (Some(extra), Some(id)) => {
+            let mut extra = extra.clone();
+            if let Value::Object(m) = &mut extra {
+                m.insert("keyMaterialId".into(), Value::String(id.clone()));
+            }
+            value_member(&mut out, "additionalEventData", Some(&extra))?;
+        }
     }
     str_member(&mut out, "requestID", &c.request_id);
     str_member(&mut out, "eventID", event_id);
@@ -238,6 +252,7 @@ mod tests {
             request_parameters: Some(serde_json::json!({"keyId": "k1"})),
             response_elements: None,
             additional_event_data: None,
+            key_material_id: None,
             read_only: true,
             service_event: false,
             event_name: "Encrypt",
@@ -274,6 +289,7 @@ mod tests {
             request_parameters: None,
             response_elements: Some(serde_json::json!({"keyMetadata": {"keyId": "k1"}})),
             additional_event_data: Some(serde_json::json!({"n": 1})),
+            key_material_id: None,
             read_only: false,
             service_event: false,
             event_name: "CreateKey",
@@ -330,5 +346,43 @@ mod tests {
         );
         assert!(v.get("recipientAccountId").is_none());
         assert_eq!(v["resources"], serde_json::json!([]));
+    }
+
+    /// The material id goes into `additionalEventData` as CloudTrail logs it, alone or
+    /// next to other data.
+    #[test]
+    fn key_material_id_is_logged_in_additional_event_data() {
+        let c = caller();
+        let mut r = AuditRecord {
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: None,
+            key_material_id: Some("ab12".into()),
+            read_only: true,
+            service_event: false,
+            event_name: "Encrypt",
+            caller: &c,
+            resources: &[],
+            error_code: None,
+            error_message: None,
+            event_time_ms: 0,
+            admitted_bytes: 0,
+            event_id: None,
+        };
+        let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
+        assert_eq!(
+            v["additionalEventData"],
+            serde_json::json!({"keyMaterialId": "ab12"})
+        );
+        r.additional_event_data = Some(serde_json::json!({"n": 2}));
+        let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
+        assert_eq!(
+            v["additionalEventData"],
+            serde_json::json!({"n": 2, "keyMaterialId": "ab12"})
+        );
+        r.key_material_id = None;
+        r.additional_event_data = None;
+        let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
+        assert!(v.get("additionalEventData").is_none());
     }
 }

@@ -18,6 +18,9 @@ pub struct AuditRecord<'a> {
     /// CloudTrail's `additionalEventData`: what the record says beyond the request
     /// (e.g. how many refused requests an aggregated record stands for).
     pub additional_event_data: Option<serde_json::Value>,
+    /// The KeyMaterialId of the material a cryptographic operation used, logged as
+    /// `additionalEventData.keyMaterialId` (written straight into the record, no map).
+    pub key_material_id: Option<String>,
     /// CloudTrail's `readOnly`: the request changed nothing.
     pub read_only: bool,
     /// Something the service did by itself (a scheduled deletion, an automatic rotation,
@@ -57,11 +60,8 @@ pub struct CryptoDetails {
 
 impl CryptoDetails {
     /// Adds the algorithm to `request_parameters` (when the request named none) and
-    /// returns the `additionalEventData` to log.
-    pub fn apply(
-        self,
-        request_parameters: &mut Option<serde_json::Value>,
-    ) -> Option<serde_json::Value> {
+    /// returns the material id to log as `additionalEventData.keyMaterialId`.
+    pub fn apply(self, request_parameters: &mut Option<serde_json::Value>) -> Option<String> {
         if let (Some(alg), Some(serde_json::Value::Object(params))) =
             (self.encryption_algorithm, request_parameters.as_mut())
         {
@@ -69,10 +69,7 @@ impl CryptoDetails {
                 .entry("encryptionAlgorithm")
                 .or_insert_with(|| serde_json::Value::String(alg.into()));
         }
-        let id = self.key_material_id?;
-        let mut data = serde_json::Map::new();
-        data.insert("keyMaterialId".into(), serde_json::Value::String(id));
-        Some(serde_json::Value::Object(data))
+        self.key_material_id
     }
 }
 
@@ -369,7 +366,7 @@ mod tests {
         .apply(&mut params);
         let params = params.unwrap();
         assert_eq!(params["encryptionAlgorithm"], "SYMMETRIC_DEFAULT");
-        assert_eq!(extra.unwrap()["keyMaterialId"], "ab");
+        assert_eq!(extra.as_deref(), Some("ab"));
         // An algorithm the request gave is logged as given; no material, no data.
         let mut given = loggable_parameters(br#"{"EncryptionAlgorithm":"RSAES_OAEP_SHA_1"}"#, &[]);
         let extra = CryptoDetails {

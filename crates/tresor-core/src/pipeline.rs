@@ -467,7 +467,7 @@ impl Kms {
         let event_id = tracked.then(|| uuid::Uuid::new_v4().to_string());
         let event_time_ms = self.now_ms();
         let mut request_parameters = crate::audit::loggable_parameters(body, &call.unknown_members);
-        let additional_event_data = std::mem::take(&mut call.crypto).apply(&mut request_parameters);
+        let key_material_id = std::mem::take(&mut call.crypto).apply(&mut request_parameters);
         let record = crate::audit::AuditRecord {
             event_name: op.name,
             caller,
@@ -477,7 +477,8 @@ impl Kms {
             event_time_ms,
             request_parameters,
             response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
-            additional_event_data,
+            additional_event_data: None,
+            key_material_id,
             read_only: !op.mutates,
             service_event: false,
             admitted_bytes: admitted,
@@ -555,6 +556,7 @@ impl Kms {
             request_parameters: None,
             response_elements: None,
             additional_event_data: None,
+            key_material_id: None,
             read_only: true,
             service_event: false,
             admitted_bytes: admitted,
@@ -590,6 +592,7 @@ impl Kms {
             request_parameters: None,
             response_elements: None,
             additional_event_data,
+            key_material_id: None,
             read_only: true,
             service_event: false,
             admitted_bytes: admitted,
@@ -636,6 +639,7 @@ impl Kms {
                 .or_else(|| Some(serde_json::json!({}))),
             response_elements: None,
             additional_event_data: result.as_ref().ok().and_then(details),
+            key_material_id: None,
             // Durable before the answer leaves, like a mutation's.
             read_only: false,
             service_event: false,
@@ -681,6 +685,7 @@ impl Kms {
             request_parameters: None,
             response_elements: None,
             additional_event_data: None,
+            key_material_id: None,
             read_only: false,
             service_event: true,
             admitted_bytes: 0,

@@ -177,6 +177,7 @@ fn real_audit_log(dir: &Path) -> PathBuf {
             request_parameters: Some(serde_json::json!({"keyId": "alias/s"})),
             response_elements: None,
             additional_event_data: None,
+            key_material_id: None,
             read_only: i != 0,
             service_event: false,
             admitted_bytes: 0,
