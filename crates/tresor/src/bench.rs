@@ -180,11 +180,8 @@ async fn bench(
             Some(server)
         }
     };
-    let https = tls
-        || args
-            .endpoint
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"));
+    // The baselines go over the transport the measured endpoint uses.
+    let https = config.endpoint.starts_with("https://");
     // Kept alive until the run ends, like the server.
     let baselines = if args.baseline && !args.baseline_in_process {
         let child = crate::bench_baseline::BaselineChild::start(&config.credentials, https).await?;
