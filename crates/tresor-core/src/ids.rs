@@ -128,6 +128,16 @@ pub fn public_id(storage_id: &str) -> &str {
     storage_id.split('@').next().unwrap_or(storage_id)
 }
 
+/// True for a UUID in its lowercase hyphenated form (`8-4-4-4-12` lowercase hex digits),
+/// the one form [`CompactId`] can read back exactly.
+fn is_lower_hyphenated_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
 /// An id in 16 bytes when it is a lowercase hyphenated UUID (key ids, event ids and
 /// request ids are), else as text: a compact map key that reads back exactly as given.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -141,13 +151,17 @@ pub enum CompactId {
 impl CompactId {
     /// The compact form of `s`.
     pub fn new(s: &str) -> Self {
-        if let Ok(u) = uuid::Uuid::try_parse(s) {
-            let mut buf = uuid::Uuid::encode_buffer();
-            if &*u.hyphenated().encode_lower(&mut buf) == s {
+        if is_lower_hyphenated_uuid(s) {
+            if let Ok(u) = uuid::Uuid::try_parse(s) {
                 return CompactId::Uuid(*u.as_bytes());
             }
         }
         CompactId::Text(s.into())
+    }
+
+    /// The compact form of a UUID (which reads back lowercase and hyphenated).
+    pub fn of_uuid(u: uuid::Uuid) -> Self {
+        CompactId::Uuid(u.into_bytes())
     }
 
     /// The id as it was given.
@@ -208,6 +222,28 @@ mod tests {
     use super::*;
 
     const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn compact_ids_read_back_exactly_as_given() {
+        let u = uuid::Uuid::new_v4();
+        let lower = u.hyphenated().to_string();
+        assert!(matches!(CompactId::new(&lower), CompactId::Uuid(_)));
+        assert_eq!(CompactId::new(&lower), CompactId::of_uuid(u));
+        for s in [
+            lower.clone(),
+            lower.to_uppercase(),
+            u.simple().to_string(),
+            format!("{{{lower}}}"),
+            "mrk-1234abcd12ab34cd56ef1234567890ab@us-west-2".to_string(),
+            "1234abcd-12ab-34cd-56ef-1234567890ag".to_string(),
+            "1234abcd+12ab-34cd-56ef-1234567890ab".to_string(),
+            String::new(),
+        ] {
+            let c = CompactId::new(&s);
+            assert_eq!(c.text(), s);
+            assert_eq!(matches!(c, CompactId::Uuid(_)), s == lower, "{s}");
+        }
+    }
 
     #[test]
     fn parses_every_form() {

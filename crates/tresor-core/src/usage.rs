@@ -122,11 +122,32 @@ impl LastUses {
 
     /// Records a use of `key_id`; a use older than the recorded one does not replace it.
     pub fn record(&self, key_id: &str, usage: LastUse) {
-        let key_id = CompactId::new(key_id);
+        self.insert(CompactId::new(key_id), Entry::of(&usage));
+    }
+
+    /// [`LastUses::record`] for ids already in their compact form (the request path,
+    /// which holds its event id as a UUID and reads its request id once).
+    pub fn record_compact(
+        &self,
+        key_id: &str,
+        operation: &'static str,
+        time_ms: i64,
+        event_id: &CompactId,
+        request_id: &CompactId,
+    ) {
+        let usage = Entry {
+            operation,
+            time_ms,
+            event_id: event_id.clone(),
+            request_id: request_id.clone(),
+        };
+        self.insert(CompactId::new(key_id), usage);
+    }
+
+    fn insert(&self, key_id: CompactId, usage: Entry) {
         let Some(shard) = self.shard(&key_id) else {
             return;
         };
-        let usage = Entry::of(&usage);
         let mut map = shard.lock();
         if let Some(old) = map.get_mut(&key_id) {
             if old.time_ms <= usage.time_ms {
@@ -326,6 +347,31 @@ mod tests {
         assert!(matches!(e.event_id, CompactId::Uuid(_)));
         assert!(matches!(e.request_id, CompactId::Uuid(_)));
         assert!(std::mem::size_of::<(CompactId, Entry)>() <= 96);
+    }
+
+    #[test]
+    fn a_compact_use_reads_back_as_its_ids() {
+        let u = LastUses::new(0);
+        let event = uuid::Uuid::new_v4();
+        let request = uuid::Uuid::new_v4().to_string();
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        u.record_compact(
+            key,
+            "Encrypt",
+            9,
+            &CompactId::of_uuid(event),
+            &CompactId::new(&request),
+        );
+        let want = LastUse {
+            operation: "Encrypt",
+            time_ms: 9,
+            event_id: event.to_string(),
+            request_id: request,
+        };
+        assert_eq!(u.get(key), Some(want.clone()));
+        // An older use, compact or not, does not replace it.
+        u.record(key, at(3, "Decrypt"));
+        assert_eq!(u.get(key), Some(want));
     }
 
     #[test]
