@@ -338,7 +338,10 @@ pub const fn unmodeled_entry<O: Operation>() -> OperationEntry {
 fn run_unmodeled_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
     let req = decode::<O>(call, body)?;
     let resp = O::execute(call, req)?;
-    serde_json::to_vec(&resp).map_err(KmsError::internal)
+    // Most replies (a ciphertext blob, a key ARN) fit: no regrowing while serializing.
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, &resp).map_err(KmsError::internal)?;
+    Ok(out)
 }
 
 fn run_op<O: Constrained>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
@@ -348,7 +351,10 @@ fn run_op<O: Constrained>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>
     O::check(&req, &mut v);
     v.finish()?;
     let resp = O::execute(call, req)?;
-    serde_json::to_vec(&resp).map_err(KmsError::internal)
+    // Most replies (a ciphertext blob, a key ARN) fit: no regrowing while serializing.
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, &resp).map_err(KmsError::internal)?;
+    Ok(out)
 }
 
 /// Decodes the request body of `O`, noting the members it does not have.
@@ -464,7 +470,9 @@ impl Kms {
         };
         // A successful cryptographic use is remembered with its record's event id.
         let tracked = result.is_ok() && crate::usage::TRACKED.contains(&op.name);
-        let event_id = tracked.then(|| uuid::Uuid::new_v4().to_string());
+        let event_uuid = tracked.then(uuid::Uuid::new_v4);
+        let mut event_buf = uuid::Uuid::encode_buffer();
+        let event_id = event_uuid.map(|u| &*u.hyphenated().encode_lower(&mut event_buf));
         let event_time_ms = self.now_ms();
         let mut request_parameters = crate::audit::loggable_parameters(body, &call.unknown_members);
         let key_material_id = std::mem::take(&mut call.crypto).apply(&mut request_parameters);
@@ -482,7 +490,7 @@ impl Kms {
             read_only: !op.mutates,
             service_event: false,
             admitted_bytes: admitted,
-            event_id: event_id.as_deref(),
+            event_id,
         };
         // For a mutation this waits (bounded) until the record is durable.
         if let Err(e) = self.audit.record(&record) {
@@ -490,20 +498,15 @@ impl Kms {
             tracing::error!(request_id = %caller.request_id, operation = op.name, "audit failed: {e}");
             return Err(KmsError::AuditUnavailable(e.to_string()));
         }
-        if let Some(event_id) = event_id {
+        if let Some(event_uuid) = event_uuid {
+            let event_id = crate::ids::CompactId::of_uuid(event_uuid);
+            let request_id = crate::ids::CompactId::new(&caller.request_id);
             for arn in &call.resources {
-                let Some(key_id) = crate::usage::store_id_of_arn(arn) else {
-                    continue;
-                };
-                self.last_uses.record(
-                    &key_id,
-                    crate::usage::LastUse {
-                        operation: op.name,
-                        time_ms: event_time_ms,
-                        event_id: event_id.clone(),
-                        request_id: caller.request_id.clone(),
-                    },
-                );
+                if let Some(key_id) = crate::usage::store_id_of_arn(arn) {
+                    let (op, t) = (op.name, event_time_ms);
+                    self.last_uses
+                        .record_compact(&key_id, op, t, &event_id, &request_id);
+                }
             }
         }
         result
