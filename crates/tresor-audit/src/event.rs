@@ -32,6 +32,23 @@ pub fn event_time(ms: i64) -> String {
     format_utc_seconds(t)
 }
 
+/// Appends `"eventTime":"…"` for `ms`. Records arrive many to the second, so each
+/// thread keeps the last second it formatted and copies it.
+fn event_time_member(out: &mut Vec<u8>, ms: i64) {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = ms.div_euclid(1000);
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            *text = event_time(ms);
+            *at = second;
+        }
+        str_member(out, "eventTime", text);
+    });
+}
+
 /// `t` as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
 pub fn format_utc_seconds(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -58,10 +75,7 @@ fn key(out: &mut Vec<u8>, name: &str) {
 
 /// Appends `value` as a JSON string.
 fn string(out: &mut Vec<u8>, value: &str) {
-    let plain = value
-        .bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f);
-    if plain {
+    if is_plain(value.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(value.as_bytes());
         out.push(b'"');
@@ -69,6 +83,32 @@ fn string(out: &mut Vec<u8>, value: &str) {
         // Writing a str into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, value);
     }
+}
+
+/// A byte a JSON string cannot hold as it is (or that the record escapes anyway).
+fn is_special(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+}
+
+/// No byte of `bytes` [`is_special`]. Checked eight bytes at a time (every record
+/// runs this over each of its ~20 strings): `has_less(x, n)` is non-zero exactly when
+/// some byte of `x` is below `n` (for `n` ≤ 128), so a byte equal to `c` is a zero
+/// byte, one below 1, in `x ^ cccccccc`.
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let has = |x: u64, c: u8| has_less(x ^ (ONES * u64::from(c)), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if has_less(x, 0x20) | has(x, b'"') | has(x, b'\\') | has(x, 0x7f) != 0 {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|&b| is_special(b))
 }
 
 fn str_member(out: &mut Vec<u8>, name: &str, value: &str) {
@@ -165,7 +205,7 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
     out.push(b'{');
     str_member(&mut out, "eventVersion", EVENT_VERSION);
     user_identity(&mut out, r);
-    str_member(&mut out, "eventTime", &event_time(r.event_time_ms));
+    event_time_member(&mut out, r.event_time_ms);
     str_member(&mut out, "eventSource", event_source(r.event_name));
     str_member(&mut out, "eventName", r.event_name);
     str_member(&mut out, "awsRegion", &c.region);
@@ -276,6 +316,71 @@ mod tests {
         assert_eq!(v["resources"][0]["accountId"], "111122223333");
         assert_eq!(v["requestID"], "req-1");
         assert_eq!(v["sourceIPAddress"], "127.0.0.1");
+    }
+
+    #[test]
+    fn plain_strings_are_told_apart_from_ones_to_escape() {
+        // Every byte value at every position of a chunk and of the remainder.
+        for len in [1usize, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(is_plain(&v), !is_special(b), "{b:#x} at {at} of {len}");
+                }
+            }
+        }
+        // Random words of any bytes (a fixed LCG, so a failure repeats).
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let v: Vec<u8> = (0..17)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    // Mostly bytes around the special ones and above 0x7f.
+                    [0x1f, 0x20, 0x21, b'"', b'\\', 0x7e, 0x7f, 0x80, 0xff, b'a']
+                        [(seed >> 60) as usize % 10]
+                })
+                .collect();
+            assert_eq!(is_plain(&v), !v.iter().any(|&b| is_special(b)), "{v:?}");
+        }
+        assert!(is_plain(b""));
+        assert!(is_plain(
+            "arn:aws:kms:us-east-1:111122223333:key/é".as_bytes()
+        ));
+        let mut out = Vec::new();
+        string(&mut out, "a\"b\\c\n");
+        assert_eq!(out, br#""a\"b\\c\n""#.to_vec());
+    }
+
+    #[test]
+    fn each_record_has_its_own_second() {
+        let c = caller();
+        let time_of = |ms: i64| {
+            let r = AuditRecord {
+                request_parameters: None,
+                response_elements: None,
+                additional_event_data: None,
+                key_material_id: None,
+                read_only: true,
+                service_event: false,
+                event_name: "Encrypt",
+                caller: &c,
+                resources: &[],
+                error_code: None,
+                error_message: None,
+                event_time_ms: ms,
+                admitted_bytes: 0,
+                event_id: None,
+            };
+            let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
+            v["eventTime"].as_str().unwrap().to_string()
+        };
+        assert_eq!(time_of(1_795_867_200_999), "2026-11-28T12:00:00Z");
+        assert_eq!(time_of(1_795_867_201_000), "2026-11-28T12:00:01Z");
+        assert_eq!(time_of(1_795_867_201_500), "2026-11-28T12:00:01Z");
+        // A clock that steps back is followed too.
+        assert_eq!(time_of(1_795_867_199_000), "2026-11-28T11:59:59Z");
+        assert_eq!(time_of(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

@@ -136,7 +136,14 @@ pub struct DigestedFile {
 
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    // Into a fixed buffer: `hex::encode` grows its String a character at a time, and
+    // the writer runs this for every record.
+    let mut out = [0u8; 64];
+    match hex::encode_to_slice(digest.as_ref(), &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => hex::encode(digest),
+    }
 }
 
 /// The chain member of a record line: `(sequence, previousHash)`.
