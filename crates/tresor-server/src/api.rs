@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
-use tresor_core::{error_name, operation, Caller, KmsError, KmsResult};
+use tresor_core::{error_name, operation, Caller, KmsError, KmsResult, OperationEntry};
 
 /// `POST /`: one KMS API call, counted and timed for `/metrics`.
 pub async fn kms_api(
@@ -32,17 +32,18 @@ pub async fn kms_api(
             .observe("GetCallerIdentity", outcome, started.elapsed());
         return resp;
     }
-    let op = operation_label(&req);
-    let resp = call(state.clone(), peer, req).await;
+    // Looked up once: the label for the metrics and the operation to run.
+    let op = named_operation(req.headers());
+    let resp = call(state.clone(), peer, req, op).await;
     let outcome = resp.extensions().get::<Outcome>().map_or("ok", |o| o.0);
-    state.metrics.observe(op, outcome, started.elapsed());
+    let label = op.map_or("Unknown", |o| o.name);
+    state.metrics.observe(label, outcome, started.elapsed());
     resp
 }
 
-/// The operation a request names, as a static label (`Unknown` for anything else).
-fn operation_label(req: &Request<Body>) -> &'static str {
-    let target = req
-        .headers()
+/// The API or admin operation the `X-Amz-Target` header names, if any.
+fn named_operation(headers: &axum::http::HeaderMap) -> Option<OperationEntry> {
+    let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
@@ -51,10 +52,14 @@ fn operation_label(req: &Request<Body>) -> &'static str {
         Some(("TresorAdmin", name)) => tresor_core::admin::operation(name),
         _ => None,
     }
-    .map_or("Unknown", |o| o.name)
 }
 
-async fn call(state: Arc<AppState>, peer: SocketAddr, req: Request<Body>) -> Response {
+async fn call(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    req: Request<Body>,
+    op: Option<OperationEntry>,
+) -> Response {
     let secure = req
         .extensions()
         .get::<Transport>()
@@ -121,11 +126,6 @@ async fn call(state: Arc<AppState>, peer: SocketAddr, req: Request<Body>) -> Res
     if let Some(name) = target.strip_prefix("TresorOperator.") {
         return crate::operator::signed(state.clone(), name, body, caller, &request_id).await;
     }
-    let op = match target.split_once('.') {
-        Some(("TrentService", name)) => operation(name),
-        Some(("TresorAdmin", name)) => tresor_core::admin::operation(name),
-        _ => None,
-    };
     let Some(op) = op else {
         let e = KmsError::UnknownOperation(format!("Unknown operation {target}"));
         state.kms.audit_rejected(&event_name(&parts), &caller, &e);
@@ -225,17 +225,25 @@ pub(crate) fn authenticate_for(
         operator: cred.operator,
         region: auth.region,
         source_ip: peer.ip().to_string(),
-        user_agent: parts
-            .headers
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(1024)
-            .collect(),
+        user_agent: user_agent(&parts.headers),
         request_id: request_id.to_string(),
         secure_transport,
     })
+}
+
+/// The User-Agent header as the audit record keeps it: its first 1,024 characters.
+fn user_agent(headers: &axum::http::HeaderMap) -> String {
+    const MAX_CHARS: usize = 1024;
+    let ua = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // No more bytes than the bound means no more characters (a header is ASCII).
+    if ua.len() <= MAX_CHARS {
+        ua.to_string()
+    } else {
+        ua.chars().take(MAX_CHARS).collect()
+    }
 }
 
 /// Answers a request refused before authentication completed, and audits it within
@@ -343,14 +351,7 @@ fn unauthenticated_caller(
         region,
         operator: false,
         source_ip: peer.ip().to_string(),
-        user_agent: parts
-            .headers
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(1024)
-            .collect(),
+        user_agent: user_agent(&parts.headers),
         request_id: request_id.to_string(),
         secure_transport: false,
     }
