@@ -263,7 +263,7 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tresor_core::Caller;
 
@@ -281,6 +281,26 @@ mod tests {
         }
     }
 
+    /// A successful read-only Encrypt record by `c` with no parameters or resources.
+    pub(crate) fn read_record(c: &Caller) -> AuditRecord<'_> {
+        AuditRecord {
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: None,
+            key_material_id: None,
+            read_only: true,
+            service_event: false,
+            event_name: "Encrypt",
+            caller: c,
+            resources: &[],
+            error_code: None,
+            error_message: None,
+            event_time_ms: 0,
+            admitted_bytes: 0,
+            event_id: None,
+        }
+    }
+
     #[test]
     fn cloudtrail_shape() {
         let c = caller();
@@ -290,19 +310,9 @@ mod tests {
         ];
         let r = AuditRecord {
             request_parameters: Some(serde_json::json!({"keyId": "k1"})),
-            response_elements: None,
-            additional_event_data: None,
-            key_material_id: None,
-            read_only: true,
-            service_event: false,
-            event_name: "Encrypt",
-            caller: &c,
             resources: &arns,
-            error_code: None,
-            error_message: None,
             event_time_ms: 1_795_867_200_123,
-            admitted_bytes: 0,
-            event_id: None,
+            ..read_record(&c)
         };
         let v: Value = serde_json::from_slice(&to_json(&r, "e1").unwrap()).unwrap();
         assert_eq!(v["eventVersion"], "1.11");
@@ -357,20 +367,8 @@ mod tests {
         let c = caller();
         let time_of = |ms: i64| {
             let r = AuditRecord {
-                request_parameters: None,
-                response_elements: None,
-                additional_event_data: None,
-                key_material_id: None,
-                read_only: true,
-                service_event: false,
-                event_name: "Encrypt",
-                caller: &c,
-                resources: &[],
-                error_code: None,
-                error_message: None,
                 event_time_ms: ms,
-                admitted_bytes: 0,
-                event_id: None,
+                ..read_record(&c)
             };
             let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
             v["eventTime"].as_str().unwrap().to_string()
@@ -391,20 +389,14 @@ mod tests {
         let long = format!("bad \"{}\"", "x".repeat(3000));
         let arns = vec!["arn:aws:kms:us-east-1:111122223333:key/k1".to_string()];
         let mut r = AuditRecord {
-            request_parameters: None,
             response_elements: Some(serde_json::json!({"keyMetadata": {"keyId": "k1"}})),
             additional_event_data: Some(serde_json::json!({"n": 1})),
-            key_material_id: None,
             read_only: false,
-            service_event: false,
             event_name: "CreateKey",
-            caller: &c,
             resources: &arns,
             error_code: Some("ValidationException"),
             error_message: Some(long.clone()),
-            event_time_ms: 0,
-            admitted_bytes: 0,
-            event_id: None,
+            ..read_record(&c)
         };
         let v: Value = serde_json::from_slice(&to_json(&r, "e2").unwrap()).unwrap();
         assert_eq!(v["userIdentity"]["type"], "IAMUser");
@@ -459,20 +451,8 @@ mod tests {
     fn key_material_id_is_logged_in_additional_event_data() {
         let c = caller();
         let mut r = AuditRecord {
-            request_parameters: None,
-            response_elements: None,
-            additional_event_data: None,
             key_material_id: Some("ab12".into()),
-            read_only: true,
-            service_event: false,
-            event_name: "Encrypt",
-            caller: &c,
-            resources: &[],
-            error_code: None,
-            error_message: None,
-            event_time_ms: 0,
-            admitted_bytes: 0,
-            event_id: None,
+            ..read_record(&c)
         };
         let v: Value = serde_json::from_slice(&to_json(&r, "e").unwrap()).unwrap();
         assert_eq!(

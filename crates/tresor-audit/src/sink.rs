@@ -322,6 +322,7 @@ impl AuditSink for NullAuditSink {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::event::tests::read_record;
     use crate::files::{self, Digest, GENESIS_HASH};
     use std::fs::OpenOptions;
     use std::io::Write;
@@ -350,19 +351,11 @@ mod tests {
         let arns = vec![format!("arn:aws:kms:us-east-1:111122223333:key/{n}")];
         sink.record(&AuditRecord {
             request_parameters: Some(serde_json::json!({"keyId": n.to_string()})),
-            response_elements: None,
-            additional_event_data: None,
-            key_material_id: None,
             read_only,
-            service_event: false,
             event_name: if read_only { "Encrypt" } else { "CreateKey" },
-            caller: &c,
             resources: &arns,
-            error_code: None,
-            error_message: None,
             event_time_ms: 1_795_867_200_000,
-            admitted_bytes: 0,
-            event_id: None,
+            ..read_record(&c)
         })
         .unwrap();
     }
@@ -609,20 +602,9 @@ mod tests {
         let c = caller(1);
         let err = sink
             .record(&AuditRecord {
-                request_parameters: None,
-                response_elements: None,
-                additional_event_data: None,
-                key_material_id: None,
                 read_only: false,
-                service_event: false,
                 event_name: "CreateKey",
-                caller: &c,
-                resources: &[],
-                error_code: None,
-                error_message: None,
-                event_time_ms: 0,
-                admitted_bytes: 0,
-                event_id: None,
+                ..read_record(&c)
             })
             .unwrap_err();
         assert!(err.0.contains("not durable"), "{err}");
@@ -650,22 +632,9 @@ mod tests {
         sink.shared.space_short.store(false, Ordering::Relaxed);
         // A record gives back what its admission over-estimated.
         let c = caller(1);
-        let arns = Vec::new();
         sink.record(&AuditRecord {
-            request_parameters: None,
-            response_elements: None,
-            additional_event_data: None,
-            key_material_id: None,
-            read_only: true,
-            service_event: false,
-            event_name: "Encrypt",
-            caller: &c,
-            resources: &arns,
-            error_code: None,
-            error_message: None,
-            event_time_ms: 0,
             admitted_bytes: 1024 * 1024,
-            event_id: None,
+            ..read_record(&c)
         })
         .unwrap();
         sink.admit(512 * 1024).unwrap();
