@@ -338,10 +338,7 @@ pub const fn unmodeled_entry<O: Operation>() -> OperationEntry {
 fn run_unmodeled_op<O: Operation>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
     let req = decode::<O>(call, body)?;
     let resp = O::execute(call, req)?;
-    // Most replies (a ciphertext blob, a key ARN) fit: no regrowing while serializing.
-    let mut out = Vec::with_capacity(512);
-    serde_json::to_writer(&mut out, &resp).map_err(KmsError::internal)?;
-    Ok(out)
+    reply(&resp)
 }
 
 fn run_op<O: Constrained>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>> {
@@ -351,9 +348,14 @@ fn run_op<O: Constrained>(call: &mut Call<'_>, body: &[u8]) -> KmsResult<Vec<u8>
     O::check(&req, &mut v);
     v.finish()?;
     let resp = O::execute(call, req)?;
-    // Most replies (a ciphertext blob, a key ARN) fit: no regrowing while serializing.
+    reply(&resp)
+}
+
+/// The JSON body of a reply. Most (a ciphertext blob, a key ARN) fit the first buffer:
+/// no regrowing while serializing.
+fn reply<R: serde::Serialize>(resp: &R) -> KmsResult<Vec<u8>> {
     let mut out = Vec::with_capacity(512);
-    serde_json::to_writer(&mut out, &resp).map_err(KmsError::internal)?;
+    serde_json::to_writer(&mut out, resp).map_err(KmsError::internal)?;
     Ok(out)
 }
 
