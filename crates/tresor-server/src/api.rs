@@ -194,7 +194,7 @@ pub(crate) fn authenticate_for(
     if !state.accept_example_key && auth.access_key_id == crate::EXAMPLE_ACCESS_KEY_ID {
         return Err(invalid_token());
     }
-    let Some(cred) = state.kms.credential(&auth.access_key_id)? else {
+    let Some(cred) = state.kms.credential(auth.access_key_id)? else {
         return Err(invalid_token());
     };
     // An XKS proxy credential signs XKS proxy requests and nothing else; no other
@@ -223,7 +223,7 @@ pub(crate) fn authenticate_for(
         principal_arn: cred.principal_arn.clone(),
         access_key_id: cred.access_key_id.clone(),
         operator: cred.operator,
-        region: auth.region,
+        region: auth.region.to_string(),
         source_ip: peer.ip().to_string(),
         user_agent: user_agent(&parts.headers),
         request_id: request_id.to_string(),
@@ -310,7 +310,7 @@ fn signs_with_cached_key(state: &AppState, parts: &axum::http::request::Parts) -
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|h| sigv4::parse_authorization(h).ok())
-        .is_some_and(|a| state.kms.cached_credential(&a.access_key_id).is_some())
+        .is_some_and(|a| state.kms.cached_credential(a.access_key_id).is_some())
 }
 
 /// The operation a request names (`X-Amz-Target` without `TrentService.`), for the
@@ -342,7 +342,10 @@ fn unauthenticated_caller(
         .and_then(|v| v.to_str().ok())
         .and_then(|h| sigv4::parse_authorization(h).ok());
     let (access_key_id, region) = auth.map_or_else(Default::default, |a| {
-        (a.access_key_id.chars().take(128).collect(), a.region)
+        (
+            a.access_key_id.chars().take(128).collect(),
+            a.region.to_string(),
+        )
     });
     Caller {
         account: String::new(),

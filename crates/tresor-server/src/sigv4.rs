@@ -16,27 +16,27 @@ pub const MAX_SKEW_SECONDS: i64 = 300;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// The parsed `Authorization` header.
+/// The parsed `Authorization` header, borrowing from it (nothing is copied per request).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub struct Authorization<'a> {
     /// The access key id from the credential scope.
-    pub access_key_id: String,
+    pub access_key_id: &'a str,
     /// `YYYYMMDD` from the credential scope.
-    pub date: String,
+    pub date: &'a str,
     /// Region from the credential scope.
-    pub region: String,
+    pub region: &'a str,
     /// Service from the credential scope.
-    pub service: String,
+    pub service: &'a str,
     /// Signed header names, lowercase, in the client's order.
-    pub signed_headers: Vec<String>,
+    pub signed_headers: Vec<&'a str>,
     /// The signature, as sent (hex).
-    pub signature: String,
+    pub signature: &'a str,
 }
 
-impl Authorization {
+impl Authorization<'_> {
     /// Appends the credential scope, `DATE/REGION/SERVICE/aws4_request`.
     fn push_scope(&self, out: &mut String) {
-        for part in [&self.date, &self.region, &self.service] {
+        for part in [self.date, self.region, self.service] {
             out.push_str(part);
             out.push('/');
         }
@@ -51,7 +51,7 @@ impl Authorization {
 }
 
 /// Parses an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
-pub fn parse_authorization(value: &str) -> KmsResult<Authorization> {
+pub fn parse_authorization(value: &str) -> KmsResult<Authorization<'_>> {
     let Some(params) = value.strip_prefix(ALGORITHM) else {
         return Err(KmsError::IncompleteSignature(format!(
             "Unsupported signing algorithm; only {ALGORITHM} is accepted."
@@ -90,13 +90,20 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization> {
     let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
         return Err(KmsError::IncompleteSignature(missing.join(" ")));
     };
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [akid, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(KmsError::IncompleteSignature(format!(
             "Credential should be scoped to a valid region and service: '{credential}'."
         )));
     };
-    if *terminator != "aws4_request"
+    if terminator != "aws4_request"
         || date.len() != 8
         || akid.is_empty()
         || !tresor_core::ids::is_region(region)
@@ -106,20 +113,20 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization> {
         )));
     }
     Ok(Authorization {
-        access_key_id: (*akid).to_string(),
-        date: (*date).to_string(),
-        region: (*region).to_string(),
-        service: (*service).to_string(),
+        access_key_id: akid,
+        date,
+        region,
+        service,
         signed_headers: signed_header_names(signed)?,
-        signature: signature.trim().to_string(),
+        signature: signature.trim(),
     })
 }
 
 /// SignedHeaders as the canonical request lists them: lowercase, sorted, no duplicates.
 /// Anything else is refused rather than normalized, so that one signature has one
 /// reading.
-fn signed_header_names(signed: &str) -> KmsResult<Vec<String>> {
-    let names: Vec<String> = signed.split(';').map(str::to_string).collect();
+fn signed_header_names(signed: &str) -> KmsResult<Vec<&str>> {
+    let names: Vec<&str> = signed.split(';').collect();
     let canonical = names.iter().all(|n| {
         !n.is_empty()
             && n.bytes().all(|b| {
@@ -183,9 +190,9 @@ impl SigningKeys {
         self.cache.remove_where(|_| true);
     }
 
-    fn key(&self, auth: &Authorization, cred: &Credential) -> Arc<hmac::Key> {
+    fn key(&self, auth: &Authorization<'_>, cred: &Credential) -> Arc<hmac::Key> {
         let mut id = String::with_capacity(80);
-        id.push_str(&auth.access_key_id);
+        id.push_str(auth.access_key_id);
         id.push('\n');
         auth.push_scope(&mut id);
         // The entry holds the secret it was derived from: a changed secret misses.
@@ -204,9 +211,9 @@ impl SigningKeys {
         let sign = |key: &[u8], data: &str| {
             hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
         };
-        let k_date = sign(k_secret.expose(), &auth.date);
-        let k_region = sign(k_date.as_ref(), &auth.region);
-        let k_service = sign(k_region.as_ref(), &auth.service);
+        let k_date = sign(k_secret.expose(), auth.date);
+        let k_region = sign(k_date.as_ref(), auth.region);
+        let k_service = sign(k_region.as_ref(), auth.service);
         let k_signing = sign(k_service.as_ref(), "aws4_request");
         let key = Arc::new(hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref()));
         self.cache
@@ -215,7 +222,7 @@ impl SigningKeys {
     }
 }
 
-fn amz_date(headers: &HeaderMap) -> KmsResult<(String, OffsetDateTime)> {
+fn amz_date(headers: &HeaderMap) -> KmsResult<(&str, OffsetDateTime)> {
     let raw = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
@@ -225,7 +232,7 @@ fn amz_date(headers: &HeaderMap) -> KmsResult<(String, OffsetDateTime)> {
             "Date must be in ISO-8601 'basic format'. Got '{raw}'."
         ))
     })?;
-    Ok((raw.to_string(), t))
+    Ok((raw, t))
 }
 
 /// `YYYYMMDDTHHMMSSZ` (UTC), read by hand: this runs on every request.
@@ -261,35 +268,35 @@ fn basic(t: OffsetDateTime) -> String {
 /// service, the timestamp, and that `host`, `x-amz-date` and every `x-amz-*` header the
 /// request carries are signed, each once. Runs before the access key is looked up, so
 /// malformed requests cost no store read. Returns the raw `x-amz-date`.
-pub fn precheck(
-    headers: &HeaderMap,
-    auth: &Authorization,
+pub fn precheck<'h>(
+    headers: &'h HeaderMap,
+    auth: &Authorization<'_>,
     now: OffsetDateTime,
-) -> KmsResult<Prechecked> {
+) -> KmsResult<Prechecked<'h>> {
     precheck_for("kms", headers, auth, now)
 }
 
 /// Proof that a request passed [`precheck_for`], carrying its `x-amz-date`: what
 /// [`verify_prechecked`] needs so the checks do not run twice. Only the precheck makes one.
 #[derive(Debug)]
-pub struct Prechecked {
-    raw_date: String,
+pub struct Prechecked<'h> {
+    raw_date: &'h str,
 }
 
 /// [`precheck`] for a request to `service` (`kms`, or `sts` for GetCallerIdentity).
-pub fn precheck_for(
+pub fn precheck_for<'h>(
     service: &str,
-    headers: &HeaderMap,
-    auth: &Authorization,
+    headers: &'h HeaderMap,
+    auth: &Authorization<'_>,
     now: OffsetDateTime,
-) -> KmsResult<Prechecked> {
+) -> KmsResult<Prechecked<'h>> {
     let (raw_date, t) = amz_date(headers)?;
     if auth.service != service {
         return Err(KmsError::InvalidSignature(format!(
             "Credential should be scoped to correct service: '{service}'."
         )));
     }
-    if raw_date.get(..8) != Some(auth.date.as_str()) {
+    if raw_date.get(..8) != Some(auth.date) {
         return Err(KmsError::InvalidSignature(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{raw_date}'.",
             auth.date,
@@ -318,8 +325,8 @@ pub fn precheck_for(
 /// `host`, `x-amz-date` and every `x-amz-*` header present must be signed (else an
 /// unsigned `X-Amz-Target` could turn a captured request into another operation), and
 /// none of them may appear twice (else the signed and the acted-on value could differ).
-fn check_signed_headers(headers: &HeaderMap, signed: &[String]) -> KmsResult<()> {
-    let is_signed = |name: &str| signed.iter().any(|h| h == name);
+fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> KmsResult<()> {
+    let is_signed = |name: &str| signed.contains(&name);
     if !is_signed("host") {
         return Err(KmsError::InvalidSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
@@ -366,7 +373,7 @@ fn display_name(name: &str) -> String {
 /// [`precheck`] first.
 pub fn verify(
     req: &SignedRequest<'_>,
-    auth: &Authorization,
+    auth: &Authorization<'_>,
     cred: &Credential,
     keys: &SigningKeys,
     now: OffsetDateTime,
@@ -378,7 +385,7 @@ pub fn verify(
 pub fn verify_for(
     service: &str,
     req: &SignedRequest<'_>,
-    auth: &Authorization,
+    auth: &Authorization<'_>,
     cred: &Credential,
     keys: &SigningKeys,
     now: OffsetDateTime,
@@ -389,13 +396,13 @@ pub fn verify_for(
 
 /// The signature check of [`verify_for`] for a request whose [`precheck_for`] passed.
 pub fn verify_prechecked(
-    checked: &Prechecked,
+    checked: &Prechecked<'_>,
     req: &SignedRequest<'_>,
-    auth: &Authorization,
+    auth: &Authorization<'_>,
     cred: &Credential,
     keys: &SigningKeys,
 ) -> KmsResult<()> {
-    let raw_date = &checked.raw_date;
+    let raw_date = checked.raw_date;
     let canonical = canonical_request(req, &auth.signed_headers);
     let mut string_to_sign = String::with_capacity(160);
     string_to_sign.push_str(ALGORITHM);
@@ -408,7 +415,9 @@ pub fn verify_prechecked(
         &mut string_to_sign,
         digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref(),
     );
-    let provided = hex::decode(&auth.signature).map_err(|_| signature_mismatch())?;
+    // A SHA-256 HMAC is 32 bytes: any other length cannot match.
+    let mut provided = [0u8; 32];
+    hex::decode_to_slice(auth.signature, &mut provided).map_err(|_| signature_mismatch())?;
     let key = keys.key(auth, cred);
     hmac::verify(&key, string_to_sign.as_bytes(), &provided).map_err(|_| signature_mismatch())
 }
@@ -433,12 +442,12 @@ pub fn sign(
     signed.sort();
     signed.dedup();
     let auth = Authorization {
-        access_key_id: access_key_id.to_string(),
-        date: raw_date.get(..8).unwrap_or_default().to_string(),
-        region: region.to_string(),
-        service: "kms".to_string(),
-        signed_headers: signed,
-        signature: String::new(),
+        access_key_id,
+        date: raw_date.get(..8).unwrap_or_default(),
+        region,
+        service: "kms",
+        signed_headers: signed.iter().map(String::as_str).collect(),
+        signature: "",
     };
     let req = SignedRequest {
         method,
@@ -496,7 +505,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-fn canonical_request(req: &SignedRequest<'_>, signed: &[String]) -> String {
+fn canonical_request(req: &SignedRequest<'_>, signed: &[&str]) -> String {
     let mut out = String::with_capacity(512);
     out.push_str(req.method);
     out.push('\n');
@@ -507,7 +516,7 @@ fn canonical_request(req: &SignedRequest<'_>, signed: &[String]) -> String {
     for name in signed {
         out.push_str(name);
         out.push(':');
-        for (i, v) in req.headers.get_all(name.as_str()).iter().enumerate() {
+        for (i, v) in req.headers.get_all(*name).iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }

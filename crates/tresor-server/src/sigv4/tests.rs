@@ -101,6 +101,32 @@ fn sign_then_verify_round_trips() {
         OffsetDateTime::now_utc()
     )
     .is_err());
+    // The right signature with a byte more or less, or a non-hex digit, is refused.
+    let good = auth.signature;
+    let longer = format!("{good}00");
+    let non_hex = format!("{}g", &good[..good.len() - 1]);
+    for signature in [
+        &good[..good.len() - 2],
+        longer.as_str(),
+        non_hex.as_str(),
+        "",
+    ] {
+        let forged = Authorization {
+            signature,
+            ..auth.clone()
+        };
+        let r = verify(
+            &req,
+            &forged,
+            &c,
+            &SigningKeys::default(),
+            OffsetDateTime::now_utc(),
+        );
+        assert!(
+            matches!(r, Err(KmsError::InvalidSignature(_))),
+            "{signature}: {r:?}"
+        );
+    }
 }
 
 #[test]
@@ -151,7 +177,7 @@ fn header_values_are_trimmed_and_collapsed() {
             headers: &headers,
             body: b"",
         };
-        let c = canonical_request(&req, &["x-v".to_string()]);
+        let c = canonical_request(&req, &["x-v"]);
         c.lines().nth(3).unwrap().to_string()
     };
     for (given, want) in [
