@@ -106,7 +106,7 @@ pub fn seal_as(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let mut salt = [0u8; SALT_LEN];
-    random::fill(&mut salt)?;
+    random::fill_public(&mut salt)?;
     let header = BlobHeader {
         key_id,
         version,

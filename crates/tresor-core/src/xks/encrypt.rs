@@ -87,7 +87,7 @@ impl Operation for XksEncrypt {
         })?;
         let metadata = super::metadata_for(version);
         let mut iv = [0u8; super::IV_LEN];
-        tresor_crypto::random::fill(&mut iv).map_err(KmsError::internal)?;
+        tresor_crypto::random::fill_public(&mut iv).map_err(KmsError::internal)?;
         let sealed = sym
             .seal_with_iv(
                 iv,
