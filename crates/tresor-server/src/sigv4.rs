@@ -90,15 +90,8 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization<'_>> {
     let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
         return Err(KmsError::IncompleteSignature(missing.join(" ")));
     };
-    let mut parts = credential.split('/');
-    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let parts: Vec<&str> = credential.split('/').collect();
+    let &[akid, date, region, service, terminator] = parts.as_slice() else {
         return Err(KmsError::IncompleteSignature(format!(
             "Credential should be scoped to a valid region and service: '{credential}'."
         )));
