@@ -89,8 +89,13 @@ mod tests {
 
     #[test]
     fn large_public_requests_bypass_the_pool() {
+        let used = || POOL.with_borrow(|p| p.used);
+        let mut small = [0u8; 16];
+        fill_public(&mut small).unwrap();
+        let before = used();
         let mut big = [0u8; 512];
         fill_public(&mut big).unwrap();
+        assert_eq!(used(), before, "a large request took bytes from the pool");
         assert!(big.iter().any(|b| *b != 0));
     }
 }

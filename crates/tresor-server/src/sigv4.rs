@@ -16,7 +16,7 @@ pub const MAX_SKEW_SECONDS: i64 = 300;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// The parsed `Authorization` header, borrowing from it (nothing is copied per request).
+/// The parsed `Authorization` header; its parts borrow from the header's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization<'a> {
     /// The access key id from the credential scope.
