@@ -31,6 +31,21 @@ pub fn release(file: &File, offset: u64, len: u64) -> io::Result<()> {
     .map_err(io::Error::from)
 }
 
+/// Tells the kernel the pages of `file` in `offset..offset + len` (already on disk)
+/// will not be read again soon, so it can reuse them rather than fill memory with the
+/// log. Advisory: an error changes nothing that matters and is ignored.
+#[cfg(target_os = "linux")]
+pub fn forget_cached(file: &File, offset: u64, len: u64) {
+    use rustix::fs::Advice;
+    if let Some(len) = std::num::NonZeroU64::new(len) {
+        let _ = rustix::fs::fadvise(file, offset, Some(len), Advice::DontNeed);
+    }
+}
+
+/// Page-cache advice (nothing to do on this platform).
+#[cfg(not(target_os = "linux"))]
+pub fn forget_cached(_file: &File, _offset: u64, _len: u64) {}
+
 /// Allocates `len` bytes of `file` from `offset` (not enforced on this platform).
 #[cfg(not(target_os = "linux"))]
 pub fn reserve(_file: &File, _offset: u64, _len: u64) -> io::Result<()> {

@@ -64,6 +64,9 @@ pub(crate) struct Shared {
     /// Writes to fail after writing half their bytes (tests).
     #[cfg(test)]
     pub faults: std::sync::atomic::AtomicU32,
+    /// Bytes of durable records dropped from the page cache (tests).
+    #[cfg(test)]
+    pub forgotten: AtomicU64,
 }
 
 impl Shared {
@@ -142,13 +145,36 @@ struct OpenFile {
     reserved_end: u64,
     /// A failed write left bytes past `bytes` that are still to be cut off.
     torn: bool,
+    /// The durable bytes before this offset were dropped from the page cache.
+    uncached: u64,
 }
 
 impl OpenFile {
     fn headroom(&self) -> u64 {
         self.reserved_end.saturating_sub(self.bytes)
     }
+
+    /// Hands the whole pages of durable records back to the kernel every
+    /// [`FORGET_EVERY`] bytes: the log is written once and read rarely, and its pages
+    /// would otherwise crowd the page cache (and fresh pages cost more to fill than
+    /// reused ones).
+    /// The bytes dropped.
+    fn forget_durable(&mut self) -> u64 {
+        let end = self.bytes - self.bytes % PAGE;
+        if end < self.uncached.saturating_add(FORGET_EVERY) {
+            return 0;
+        }
+        let len = end - self.uncached;
+        space::forget_cached(&self.file, self.uncached, len);
+        self.uncached = end;
+        len
+    }
 }
+
+/// Page size assumed when dropping written pages from the cache.
+const PAGE: u64 = 4096;
+/// Durable bytes written between two page-cache drops.
+const FORGET_EVERY: u64 = 256 * 1024;
 
 fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -464,6 +490,11 @@ impl Writer {
             // Records beyond the reservation (unadmitted ones) did not use reserved space.
             let overrun = c.bytes.saturating_sub(c.reserved_end.max(before));
             c.reserved_end = c.reserved_end.max(c.bytes);
+            let _forgotten = c.forget_durable();
+            #[cfg(test)]
+            self.shared
+                .forgotten
+                .fetch_add(_forgotten, Ordering::Relaxed);
             self.shared.add_budget(signed(
                 charged.saturating_sub(written).saturating_add(overrun),
             ));
@@ -561,6 +592,7 @@ impl Writer {
             identity,
             reserved_end: reserved,
             torn: false,
+            uncached: 0,
         })
     }
 

@@ -425,3 +425,26 @@ fn retention_by_age_removes_old_files_at_start() {
     assert_eq!(r.sequences.unwrap().0, logs[3].0);
     assert_eq!(r.records, 31 - (logs[3].0 - 1));
 }
+
+#[test]
+fn durable_records_leave_the_page_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    let sink = FileAuditSink::open(config(tmp.path())).unwrap();
+    for n in 0..2000 {
+        write(&sink, n, true);
+    }
+    sink.flush().unwrap();
+    let forgotten = sink.shared.forgotten.load(Ordering::Relaxed);
+    let (_, log) = files::list_log_files(&audit).unwrap().pop().unwrap();
+    let len = std::fs::metadata(&log).unwrap().len();
+    // Whole pages of what is durable, in steps of at least 256 KiB.
+    assert!(len > 600 * 1024, "{len}");
+    assert!(
+        forgotten >= 256 * 1024 && forgotten.is_multiple_of(4096) && forgotten <= len,
+        "{forgotten} of {len}"
+    );
+    sink.close().unwrap();
+    // Reading them back (from disk now) still verifies.
+    assert_intact(&audit, 2000);
+}
