@@ -5,6 +5,7 @@
 
 mod api;
 pub mod console;
+mod headers;
 pub mod metrics;
 pub mod operator;
 pub mod rejection;

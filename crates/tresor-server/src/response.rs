@@ -1,6 +1,7 @@
 //! Building AWS JSON 1.1 responses: success bodies and `{"__type", "message"}` errors.
 
-use axum::http::{HeaderValue, StatusCode};
+use crate::headers::X_AMZN_REQUESTID;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tresor_core::{error_name, KmsError};
 
@@ -20,11 +21,21 @@ pub fn status_of(e: &KmsError) -> StatusCode {
 }
 
 fn with_headers(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    typed(status, body, CONTENT_TYPE, request_id)
+}
+
+/// `body` as `content_type`, with the `x-amzn-RequestId` header.
+pub(crate) fn typed(
+    status: StatusCode,
+    body: impl IntoResponse,
+    content_type: &'static str,
+    request_id: &str,
+) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID.clone(), v);
     }
     resp
 }

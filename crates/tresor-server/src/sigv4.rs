@@ -3,7 +3,7 @@
 //! compares signatures in constant time.
 
 use aws_lc_rs::{digest, hmac};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use time::macros::format_description;
@@ -217,7 +217,7 @@ impl SigningKeys {
 
 fn amz_date(headers: &HeaderMap) -> KmsResult<(&str, OffsetDateTime)> {
     let raw = headers
-        .get("x-amz-date")
+        .get(&crate::headers::X_AMZ_DATE)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| KmsError::IncompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into()))?;
     let t = parse_basic(raw).ok_or_else(|| {
@@ -320,6 +320,8 @@ pub fn precheck_for<'h>(
 /// none of them may appear twice (else the signed and the acted-on value could differ).
 fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> KmsResult<()> {
     let is_signed = |name: &str| signed.contains(&name);
+    // As many values as names: no header appears twice.
+    let repeats = headers.len() != headers.keys_len();
     if !is_signed("host") {
         return Err(KmsError::InvalidSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
@@ -339,7 +341,7 @@ fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> KmsResult<()> {
                 display_name(name)
             )));
         }
-        if headers.get_all(name).iter().nth(1).is_some() {
+        if repeats && headers.get_all(name).iter().nth(1).is_some() {
             return Err(KmsError::IncompleteSignature(format!(
                 "The request has more than one '{}' header.",
                 display_name(name)
@@ -506,13 +508,25 @@ fn canonical_request(req: &SignedRequest<'_>, signed: &[&str]) -> String {
     out.push('\n');
     out.push_str(&canonical_query(req.query));
     out.push('\n');
-    for name in signed {
+    // The signed headers' values in one pass over the headers (a lookup by name would
+    // parse each name again). `signed` is sorted; the sort is stable, so a header's
+    // values keep the order they came in.
+    let mut found: Vec<(usize, &HeaderValue)> = req
+        .headers
+        .iter()
+        .filter_map(|(name, v)| signed.binary_search(&name.as_str()).ok().map(|i| (i, v)))
+        .collect();
+    found.sort_by_key(|&(i, _)| i);
+    let mut found = found.into_iter().peekable();
+    for (i, name) in signed.iter().enumerate() {
         out.push_str(name);
         out.push(':');
-        for (i, v) in req.headers.get_all(*name).iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        while let Some((_, v)) = found.next_if(|&(j, _)| j == i) {
+            if !first {
                 out.push(',');
             }
+            first = false;
             // Values are trimmed and runs of spaces collapse to one.
             if let Some(plain) = already_canonical(v.as_bytes()) {
                 out.push_str(plain);

@@ -11,8 +11,8 @@ use crate::metrics::Outcome;
 use crate::transport::Transport;
 use crate::{AppState, MAX_BODY_BYTES};
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, Request, StatusCode};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ const EVENT: &str = "GetCallerIdentity";
 /// True for a Query-protocol request: a form body and no `X-Amz-Target`.
 pub(crate) fn is_sts(req: &Request<Body>) -> bool {
     let headers = req.headers();
-    !headers.contains_key("x-amz-target")
+    !headers.contains_key(&crate::headers::X_AMZ_TARGET)
         && headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -159,13 +159,7 @@ fn error(e: &KmsError, status: StatusCode, request_id: &str) -> Response {
 }
 
 fn xml(status: StatusCode, body: String, request_id: &str) -> Response {
-    let mut resp = (status, body).into_response();
-    let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", v);
-    }
-    resp
+    crate::response::typed(status, body, "text/xml", request_id)
 }
 
 fn escape(s: &str) -> String {

@@ -279,16 +279,7 @@ fn method_not_allowed() -> Response {
 }
 
 fn json(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
-    let mut resp = (status, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    resp
+    crate::response::typed(status, body, "application/json", request_id)
 }
 
 #[cfg(test)]

@@ -166,6 +166,28 @@ fn query_is_sorted_and_encoded() {
 }
 
 #[test]
+fn canonical_headers_follow_signed_headers_order_with_repeated_values_joined() {
+    let mut headers = HeaderMap::new();
+    headers.append("x-b", HeaderValue::from_static("2"));
+    headers.append("x-z", HeaderValue::from_static("unsigned"));
+    headers.append("host", HeaderValue::from_static("h"));
+    headers.append("x-a", HeaderValue::from_static(" 1  one "));
+    headers.append("x-b", HeaderValue::from_static("3"));
+    headers.append("x-b", HeaderValue::from_static("1"));
+    let req = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body: b"",
+    };
+    let c = canonical_request(&req, &["host", "x-a", "x-b", "x-c"]);
+    let lines: Vec<&str> = c.lines().skip(3).take(5).collect();
+    // A signed header that is absent has an empty value; an unsigned one is left out.
+    assert_eq!(lines, ["host:h", "x-a:1 one", "x-b:2,3,1", "x-c:", ""]);
+}
+
+#[test]
 fn header_values_are_trimmed_and_collapsed() {
     let canonical = |v: &'static [u8]| {
         let mut headers = HeaderMap::new();
