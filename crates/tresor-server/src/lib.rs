@@ -84,7 +84,15 @@ pub async fn serve(
     drain: Duration,
 ) -> bool {
     let flusher = tokio::spawn(flush_rejections(state.clone()));
-    let served = transport::serve(listener, router(state.clone()), tls, shutdown, drain).await;
+    let served = transport::serve(
+        listener,
+        router(state.clone()),
+        Some(state.clone()),
+        tls,
+        shutdown,
+        drain,
+    )
+    .await;
     flusher.abort();
     // Whatever is still counted goes on the record before the log is closed.
     let window = state.rejections.window();
@@ -105,7 +113,15 @@ pub async fn serve_xks(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) -> bool {
-    transport::serve(listener, xks::router(state, prefix), tls, shutdown, drain).await
+    transport::serve(
+        listener,
+        xks::router(state, prefix),
+        None,
+        tls,
+        shutdown,
+        drain,
+    )
+    .await
 }
 
 /// Writes the aggregated records of refused requests once per window.
