@@ -2,8 +2,10 @@
 //! of admitted requests always fit in blocks that are already allocated.
 //!
 //! On Linux this is `fallocate(FALLOC_FL_KEEP_SIZE)` (the file's size does not change,
-//! so readers see only complete records) and `FALLOC_FL_PUNCH_HOLE` to give back what a
-//! closed file did not use. Elsewhere the reservation is only counted, not enforced.
+//! so readers see only complete records); what a closed file did not use is given back
+//! by `FALLOC_FL_PUNCH_HOLE` and a truncation to the file's own size (ext4 punches no
+//! hole past the end of a file, but a truncation frees the blocks allocated there).
+//! Elsewhere the reservation is only counted, not enforced.
 
 use std::fs::File;
 use std::io;
@@ -22,13 +24,19 @@ pub fn release(file: &File, offset: u64, len: u64) -> io::Result<()> {
     if len == 0 {
         return Ok(());
     }
-    rustix::fs::fallocate(
+    let punched = rustix::fs::fallocate(
         file,
         FallocateFlags::KEEP_SIZE | FallocateFlags::PUNCH_HOLE,
         offset,
         len,
     )
-    .map_err(io::Error::from)
+    .map_err(io::Error::from);
+    let size = file.metadata()?.len();
+    if size <= offset {
+        // Frees what lies past the end (the size stays as it is).
+        return file.set_len(size);
+    }
+    punched
 }
 
 /// Tells the kernel the pages of `file` in `offset..offset + len` (already on disk)
@@ -82,4 +90,31 @@ pub fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
 #[cfg(not(unix))]
 pub fn identity(_meta: &std::fs::Metadata) -> (u64, u64) {
     (0, 0)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn released_space_past_the_end_is_freed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut f = File::create(tmp.path().join("log")).unwrap();
+        f.write_all(&[b'x'; 5000]).unwrap();
+        f.sync_all().unwrap();
+        let allocated = |f: &File| f.metadata().unwrap().blocks() * 512;
+        reserve(&f, 5000, 8 << 20).unwrap();
+        assert!(allocated(&f) >= 8 << 20, "{}", allocated(&f));
+        assert_eq!(f.metadata().unwrap().len(), 5000);
+        release(&f, 5000, 8 << 20).unwrap();
+        assert!(
+            allocated(&f) < 1 << 20,
+            "{} bytes still allocated",
+            allocated(&f)
+        );
+        assert_eq!(f.metadata().unwrap().len(), 5000);
+    }
 }
