@@ -8,9 +8,13 @@
 //! ```
 //!
 //! Each record is one line: the CloudTrail event with a last member
-//! `"tresor":{"sequence":N,"previousHash":"<hex SHA-256 of the previous line>"}`. The
-//! hash covers the previous line's bytes without its newline; the first record's
-//! `previousHash` is 64 zeros. Sequences start at 1 and have no gaps across files.
+//! `"tresor":{"sequence":N,"previousHash":"<hex SHA-256>"}`. The hash covers every
+//! byte of the record's file before its line (newlines included); a file's first
+//! record has the SHA-256 of the whole previous file, and the first record of all 64
+//! zeros. So one running hash per file gives every link and the file's digest entry.
+//! (Logs from before this format link each record to the SHA-256 of the previous line,
+//! without its newline; `verify` accepts either link.) Sequences start at 1 and have no
+//! gaps across files.
 
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -108,7 +112,8 @@ pub struct Digest {
     pub first_sequence: u64,
     /// Last record sequence covered.
     pub last_sequence: u64,
-    /// Hex SHA-256 of the last covered record's line.
+    /// The `previousHash` the next file's first record carries: the SHA-256 of the
+    /// last covered file (of its last line, in digests from before the one-pass chain).
     pub last_record_hash: String,
     /// The record files covered, in order.
     pub log_files: Vec<DigestedFile>,
@@ -136,7 +141,14 @@ pub struct DigestedFile {
 
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest_hex(&aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        bytes,
+    ))
+}
+
+/// Lower-case hex of a digest.
+pub fn digest_hex(digest: &aws_lc_rs::digest::Digest) -> String {
     // Into a fixed buffer: `hex::encode` grows its String a character at a time, and
     // the writer runs this for every record.
     let mut out = [0u8; 64];

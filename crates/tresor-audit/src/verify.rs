@@ -3,6 +3,7 @@
 
 use crate::files::{self, Digest, GENESIS_HASH};
 use crate::signing;
+use aws_lc_rs::digest::{Context, SHA256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
@@ -84,7 +85,12 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
     // first retained file is then anchored by the signed digest that covers it.
     let first_retained = logs.first().map_or(1, |(first, _)| (*first).max(1));
     let mut expected_seq: u64 = first_retained;
-    let mut prev_hash = GENESIS_HASH.to_string();
+    // A record's previousHash is the SHA-256 of its file before its line, or for a
+    // file's first record the SHA-256 of the whole previous file (64 zeros for the
+    // first record of all). Logs written before that format chain each record to the
+    // SHA-256 of the line before it; a link either way commits to everything before.
+    let mut prev_line_hash = GENESIS_HASH.to_string();
+    let mut prev_file_hash = GENESIS_HASH.to_string();
     let n_logs = logs.len();
     for (i, (named_first, path)) in logs.iter().enumerate() {
         let name = path
@@ -100,13 +106,21 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
             last: None,
             records: 0,
         };
+        let mut running = Context::new(&SHA256);
         for (ln, line) in lines.iter().enumerate() {
             let at = format!("{name} line {}", ln.saturating_add(1));
+            let link = if ln == 0 {
+                prev_file_hash.clone()
+            } else {
+                files::digest_hex(&running.clone().finish())
+            };
+            running.update(line);
+            running.update(b"\n");
+            let old_link = std::mem::replace(&mut prev_line_hash, files::sha256_hex(line));
             let v: serde_json::Value = match serde_json::from_slice(line) {
                 Ok(v) => v,
                 Err(e) => {
                     report.problem(format!("{at}: not a JSON record ({e})"));
-                    prev_hash = files::sha256_hex(line);
                     expected_seq = expected_seq.saturating_add(1);
                     continue;
                 }
@@ -118,7 +132,6 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
             }
             let Some((seq, claimed_prev)) = files::chain_of(&v) else {
                 report.problem(format!("{at}: record has no tresor.sequence/previousHash"));
-                prev_hash = files::sha256_hex(line);
                 expected_seq = expected_seq.saturating_add(1);
                 continue;
             };
@@ -134,7 +147,10 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
                 report.problem(format!(
                     "{at}: sequence {seq}, expected {expected_seq}: {what}"
                 ));
-            } else if claimed_prev != prev_hash && !(seq == first_retained && seq > 1) {
+            } else if claimed_prev != link
+                && claimed_prev != old_link
+                && !(seq == first_retained && seq > 1)
+            {
                 report.problem(format!(
                     "{at}: sequence {seq}: previousHash does not match the previous record (a record was altered, removed or reordered)"
                 ));
@@ -150,7 +166,6 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
             f.last = Some(seq);
             f.records = f.records.saturating_add(1);
             report.records = report.records.saturating_add(1);
-            prev_hash = files::sha256_hex(line);
             expected_seq = seq.saturating_add(1);
         }
         if torn > 0 {
@@ -166,6 +181,9 @@ pub fn verify(dir: &Path, public_key: Option<&Path>) -> io::Result<VerifyReport>
         }
         if lines.is_empty() && torn == 0 {
             report.warnings.push(format!("{name}: empty file"));
+        }
+        if f.records > 0 {
+            prev_file_hash.clone_from(&f.sha256);
         }
         facts.insert(name.clone(), f);
         order.push(name);

@@ -446,7 +446,10 @@ impl Writer {
             self.limits.max_file_bytes.saturating_sub(c.bytes)
         };
         let mut seq = self.seq;
-        let mut hash = self.last_hash.clone();
+        // One pass over each byte: the file's running hash gives both each record's
+        // link (the hash of the file before it) and, at the end, the file's SHA-256.
+        let mut hasher = c.hasher.clone();
+        let mut first_in_file = c.bytes == 0;
         let mut n = 0usize;
         let mut charged = 0u64;
         self.buf.clear();
@@ -465,20 +468,29 @@ impl Writer {
             self.buf
                 .extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
             self.buf.extend_from_slice(b",\"previousHash\":\"");
-            self.buf.extend_from_slice(hash.as_bytes());
-            self.buf.extend_from_slice(b"\"}}");
-            hash = files::sha256_hex(self.buf.get(start..).unwrap_or_default());
-            self.buf.push(b'\n');
+            if first_in_file {
+                // A file's first record links to the whole previous file.
+                self.buf.extend_from_slice(self.last_hash.as_bytes());
+            } else {
+                let prefix = hasher.clone().finish();
+                let mut hex = [0u8; 64];
+                if hex::encode_to_slice(prefix.as_ref(), &mut hex).is_err() {
+                    return Err(other("SHA-256 is not 32 bytes"));
+                }
+                self.buf.extend_from_slice(&hex);
+            }
+            self.buf.extend_from_slice(b"\"}}\n");
+            hasher.update(self.buf.get(start..).unwrap_or_default());
+            first_in_file = false;
             charged = charged.saturating_add(len64(body.len() + CHAIN_BYTES));
             n += 1;
         }
-        self.flush_buf()?;
+        self.flush_buf(hasher)?;
         self.last_write = Instant::now();
         self.last_batch = n;
         let written = len64(self.buf.len());
         self.buf.clear();
         self.seq = seq;
-        self.last_hash = hash;
         if let Some(c) = self.current.as_mut() {
             let before = c.bytes;
             if c.last_seq < c.first_seq {
@@ -510,9 +522,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends `buf` to the current file and fsyncs; on failure cuts the file back to
-    /// its durable length (which also frees its reservation).
-    fn flush_buf(&mut self) -> io::Result<()> {
+    /// Appends `buf` to the current file and fsyncs, and then takes `hasher` (the file's
+    /// running hash through `buf`) as the file's; on failure cuts the file back to its
+    /// durable length (which also frees its reservation).
+    fn flush_buf(&mut self, hasher: Context) -> io::Result<()> {
         let Some(c) = self.current.as_mut() else {
             return Err(other("audit records without an open file"));
         };
@@ -530,7 +543,7 @@ impl Writer {
             }
             return Err(e);
         }
-        c.hasher.update(&self.buf);
+        c.hasher = hasher;
         Ok(())
     }
 
@@ -649,9 +662,12 @@ impl Writer {
             tracing::warn!(file = %c.name, "fsync at close: {e}");
         }
         if c.last_seq >= c.first_seq {
+            let sha256 = files::digest_hex(&c.hasher.finish());
+            // The next file's first record links to this one, whole.
+            self.last_hash.clone_from(&sha256);
             self.unsealed.push(DigestedFile {
                 file_name: c.name,
-                sha256: hex::encode(c.hasher.finish()),
+                sha256,
                 bytes: c.bytes,
                 first_sequence: c.first_seq,
                 last_sequence: c.last_seq,

@@ -448,3 +448,111 @@ fn durable_records_leave_the_page_cache() {
     // Reading them back (from disk now) still verifies.
     assert_intact(&audit, 2000);
 }
+
+/// The lines of a record file, each with its newline.
+fn raw_lines(path: &Path) -> Vec<Vec<u8>> {
+    std::fs::read(path)
+        .unwrap()
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn previous_hash(line: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+    v["tresor"]["previousHash"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn each_record_links_to_its_file_so_far_and_a_file_to_the_previous_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    let sink = FileAuditSink::open(config_with(tmp.path(), |c| c.max_file_bytes = 2000)).unwrap();
+    for n in 0..12 {
+        write(&sink, n, n % 2 == 0);
+    }
+    sink.close().unwrap();
+    let logs = files::list_log_files(&audit).unwrap();
+    assert!(logs.len() >= 3, "{logs:?}");
+    let mut previous_file = GENESIS_HASH.to_string();
+    for (_, path) in &logs {
+        let lines = raw_lines(path);
+        assert!(lines.len() >= 2, "{path:?}");
+        assert_eq!(previous_hash(&lines[0]), previous_file, "{path:?}");
+        for k in 1..lines.len() {
+            assert_eq!(
+                previous_hash(&lines[k]),
+                files::sha256_hex(&lines[..k].concat()),
+                "{path:?} line {}",
+                k + 1
+            );
+        }
+        previous_file = files::sha256_hex(&std::fs::read(path).unwrap());
+    }
+    assert_intact(&audit, 12);
+
+    // A changed record breaks the next record's link, in the middle of a file or at its
+    // end (the next file's first record).
+    for (file, line) in [(0, 0), (1, usize::MAX)] {
+        let copy = tmp.path().join(format!("copy-{file}"));
+        std::fs::create_dir_all(copy.join(files::DIGEST_DIR)).unwrap();
+        for (_, p) in &logs {
+            std::fs::copy(p, copy.join(p.file_name().unwrap())).unwrap();
+        }
+        let path = copy.join(logs[file].1.file_name().unwrap());
+        let mut lines = raw_lines(&path);
+        let line = line.min(lines.len() - 1);
+        let at = lines[line].windows(4).position(|w| w == b"req-").unwrap();
+        lines[line][at] = b'R';
+        std::fs::write(&path, lines.concat()).unwrap();
+        let r = crate::verify(&copy, None).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("previousHash does not match")),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn a_log_chained_line_by_line_still_verifies() {
+    // Tresor before the one-pass chain linked each record to the SHA-256 of the line
+    // before it (the first record of a file to the previous file's last line).
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    let sink = FileAuditSink::open(config_with(tmp.path(), |c| c.max_file_bytes = 2000)).unwrap();
+    for n in 0..8 {
+        write(&sink, n, false);
+    }
+    crash(&sink);
+    let old = tmp.path().join("old");
+    std::fs::create_dir_all(old.join(files::DIGEST_DIR)).unwrap();
+    let mut prev = GENESIS_HASH.to_string();
+    let mut old_files = Vec::new();
+    for (_, path) in files::list_log_files(&audit).unwrap() {
+        let mut out = Vec::new();
+        for line in raw_lines(&path) {
+            let mut v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            v["tresor"]["previousHash"] = prev.clone().into();
+            let text = serde_json::to_vec(&v).unwrap();
+            prev = files::sha256_hex(&text);
+            out.extend_from_slice(&text);
+            out.push(b'\n');
+        }
+        let dest = old.join(path.file_name().unwrap());
+        std::fs::write(&dest, &out).unwrap();
+        old_files.push(dest);
+    }
+    assert!(old_files.len() >= 2);
+    let r = crate::verify(&old, None).unwrap();
+    assert!(r.problems.is_empty(), "{r:?}");
+    assert_eq!(r.records, 8);
+    // And a record altered there is still caught.
+    let mut lines = raw_lines(&old_files[0]);
+    let at = lines[0].windows(4).position(|w| w == b"req-").unwrap();
+    lines[0][at] = b'R';
+    std::fs::write(&old_files[0], lines.concat()).unwrap();
+    let r = crate::verify(&old, None).unwrap();
+    assert!(!r.problems.is_empty(), "{r:?}");
+}

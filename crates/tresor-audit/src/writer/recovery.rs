@@ -169,10 +169,11 @@ impl Writer {
                 )));
             }
             self.seq = last_seq;
-            self.last_hash = files::sha256_hex(last_line);
+            // The next file's first record links to this one, whole.
+            self.last_hash = files::sha256_hex(&bytes);
             self.unsealed.push(DigestedFile {
                 file_name: file_name(path),
-                sha256: files::sha256_hex(&bytes),
+                sha256: self.last_hash.clone(),
                 bytes: len64(bytes.len()),
                 first_sequence: first_seq,
                 last_sequence: last_seq,
