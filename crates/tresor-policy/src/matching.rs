@@ -13,15 +13,16 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     if pattern.is_ascii() && text.is_ascii() {
-        return glob_in(pattern.as_bytes(), text.as_bytes(), &b'*', &b'?');
+        return glob_in(pattern.as_bytes(), text.as_bytes(), &b'*', &b'?', u8::eq);
     }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    glob_in(&p, &t, &'*', &'?')
+    glob_in(&p, &t, &'*', &'?', char::eq)
 }
 
-/// [`glob`] over units (bytes of ASCII text, or chars).
-fn glob_in<T: PartialEq>(p: &[T], t: &[T], any: &T, one: &T) -> bool {
+/// [`glob`] over units (bytes of ASCII text, or chars), `same` comparing a pattern
+/// unit with a text unit.
+fn glob_in<T: PartialEq>(p: &[T], t: &[T], any: &T, one: &T, same: fn(&T, &T) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it was tried at.
     let mut star: Option<(usize, usize)> = None;
@@ -31,7 +32,7 @@ fn glob_in<T: PartialEq>(p: &[T], t: &[T], any: &T, one: &T) -> bool {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            (Some(pc), Some(tc)) if pc == one || pc == tc => {
+            (Some(pc), Some(tc)) if pc == one || same(pc, tc) => {
                 pi += 1;
                 ti += 1;
             }
@@ -54,8 +55,14 @@ pub(crate) fn glob_ignore_case(pattern: &str, text: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    if pattern.is_ascii() && text.is_ascii() && !pattern.contains(['*', '?']) {
-        return pattern.eq_ignore_ascii_case(text);
+    if pattern.is_ascii() && text.is_ascii() {
+        if !pattern.contains(['*', '?']) {
+            return pattern.eq_ignore_ascii_case(text);
+        }
+        // ASCII letters compared case-folded in place: no lower-cased copies.
+        return glob_in(pattern.as_bytes(), text.as_bytes(), &b'*', &b'?', |a, b| {
+            a.eq_ignore_ascii_case(b)
+        });
     }
     glob(&pattern.to_lowercase(), &text.to_lowercase())
 }
@@ -113,6 +120,9 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 
 /// The account of an account-root ARN (`arn:PARTITION:iam::ACCOUNT:root`).
 pub(crate) fn root_account(s: &str) -> Option<&str> {
+    if !s.ends_with(":root") {
+        return None;
+    }
     let arn = parse_arn(s)?;
     (arn.service == "iam"
         && arn.region.is_empty()
@@ -352,6 +362,11 @@ mod tests {
         }
         assert!(glob_ignore_case("KMS:encrypt", "kms:Encrypt"));
         assert!(glob_ignore_case("KMS:*", "kms:Encrypt"));
+        assert!(glob_ignore_case("kms:RE*FROM", "kms:ReEncryptFrom"));
+        assert!(glob_ignore_case("kms:?NCRYPT", "kms:Encrypt"));
+        assert!(!glob_ignore_case("kms:De*", "kms:Encrypt"));
+        assert!(!glob_ignore_case("kms:*[", "kms:x{"), "only letters fold");
+        assert!(!glob_ignore_case("kms:*t", "kms:Encrypts"));
         assert!(!glob_ignore_case("KMS:encrypt", "kms:Encrypt2"));
         assert!(glob_ignore_case("ÉTÉ", "été"));
         assert!(glob_ignore_case("*", "x"));
