@@ -223,7 +223,11 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
             .map_or(m.len(), |(i, _)| i);
         str_member(&mut out, "errorMessage", m.get(..end).unwrap_or(m));
     }
-    value_member(&mut out, "requestParameters", r.request_parameters.as_ref())?;
+    key(&mut out, "requestParameters");
+    match &r.request_parameters {
+        Some(p) => out.extend_from_slice(p.as_str().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
     value_member(&mut out, "responseElements", r.response_elements.as_ref())?;
     match (&r.additional_event_data, &r.key_material_id) {
         (None, None) => {}
@@ -267,6 +271,7 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::*;
+    use tresor_core::audit::LoggedJson;
     use tresor_core::Caller;
 
     pub(crate) fn caller() -> Caller {
@@ -311,7 +316,7 @@ pub(crate) mod tests {
             "arn:aws:kms:us-east-1:111122223333:key/k1".to_string(),
         ];
         let r = AuditRecord {
-            request_parameters: Some(serde_json::json!({"keyId": "k1"})),
+            request_parameters: LoggedJson::from_value(&serde_json::json!({"keyId": "k1"})),
             resources: &arns,
             event_time_ms: 1_795_867_200_123,
             ..read_record(&c)

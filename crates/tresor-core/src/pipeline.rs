@@ -476,8 +476,15 @@ impl Kms {
         let mut event_buf = uuid::Uuid::encode_buffer();
         let event_id = event_uuid.map(|u| &*u.hyphenated().encode_lower(&mut event_buf));
         let event_time_ms = self.now_ms();
-        let mut request_parameters = crate::audit::loggable_parameters(body, &call.unknown_members);
-        let key_material_id = std::mem::take(&mut call.crypto).apply(&mut request_parameters);
+        let crypto = std::mem::take(&mut call.crypto);
+        let request_parameters = crate::audit::loggable_json(
+            body,
+            &call.unknown_members,
+            crypto
+                .encryption_algorithm
+                .map(|a| ("encryptionAlgorithm", a)),
+        );
+        let key_material_id = crypto.key_material_id;
         let record = crate::audit::AuditRecord {
             event_name: op.name,
             caller,
@@ -640,8 +647,9 @@ impl Kms {
             error_code: code,
             error_message: message,
             event_time_ms: self.now_ms(),
-            request_parameters: crate::audit::loggable_parameters(body, &[])
-                .or_else(|| Some(serde_json::json!({}))),
+            request_parameters: Some(
+                crate::audit::loggable_json(body, &[], None).unwrap_or_default(),
+            ),
             response_elements: None,
             additional_event_data: result.as_ref().ok().and_then(details),
             key_material_id: None,

@@ -174,7 +174,9 @@ fn real_audit_log(dir: &Path) -> PathBuf {
             error_code: (i == 2).then_some("InvalidCiphertextException"),
             error_message: (i == 2).then(|| "bad".to_string()),
             event_time_ms: 1_795_867_200_000,
-            request_parameters: Some(serde_json::json!({"keyId": "alias/s"})),
+            request_parameters: tresor_core::audit::LoggedJson::from_value(
+                &serde_json::json!({"keyId": "alias/s"}),
+            ),
             response_elements: None,
             additional_event_data: None,
             key_material_id: None,

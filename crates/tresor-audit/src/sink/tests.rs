@@ -32,7 +32,9 @@ fn write(sink: &FileAuditSink, n: usize, read_only: bool) {
     let c = caller(n);
     let arns = vec![format!("arn:aws:kms:us-east-1:111122223333:key/{n}")];
     sink.record(&AuditRecord {
-        request_parameters: Some(serde_json::json!({"keyId": n.to_string()})),
+        request_parameters: tresor_core::audit::LoggedJson::from_value(
+            &serde_json::json!({"keyId": n.to_string()}),
+        ),
         read_only,
         event_name: if read_only { "Encrypt" } else { "CreateKey" },
         resources: &arns,
