@@ -12,15 +12,8 @@ use tresor_core::Caller;
 
 fn caller(n: usize) -> Caller {
     Caller {
-        account: "111122223333".into(),
-        principal_arn: "arn:aws:iam::111122223333:root".into(),
-        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-        region: "us-east-1".into(),
-        operator: false,
-        source_ip: "127.0.0.1".into(),
-        user_agent: "unit".into(),
         request_id: format!("req-{n}"),
-        secure_transport: false,
+        ..crate::event::tests::caller()
     }
 }
 

@@ -165,6 +165,18 @@ fn query_is_sorted_and_encoded() {
     }
 }
 
+/// The canonical request of an empty `POST /` with `headers`.
+fn canonical_post(headers: &HeaderMap, signed: &[&str]) -> String {
+    let req = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers,
+        body: b"",
+    };
+    canonical_request(&req, signed)
+}
+
 #[test]
 fn canonical_headers_follow_signed_headers_order_with_repeated_values_joined() {
     let mut headers = HeaderMap::new();
@@ -174,14 +186,7 @@ fn canonical_headers_follow_signed_headers_order_with_repeated_values_joined() {
     headers.append("x-a", HeaderValue::from_static(" 1  one "));
     headers.append("x-b", HeaderValue::from_static("3"));
     headers.append("x-b", HeaderValue::from_static("1"));
-    let req = SignedRequest {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        body: b"",
-    };
-    let c = canonical_request(&req, &["host", "x-a", "x-b", "x-c"]);
+    let c = canonical_post(&headers, &["host", "x-a", "x-b", "x-c"]);
     let lines: Vec<&str> = c.lines().skip(3).take(5).collect();
     // A signed header that is absent has an empty value; an unsigned one is left out.
     assert_eq!(lines, ["host:h", "x-a:1 one", "x-b:2,3,1", "x-c:", ""]);
@@ -192,14 +197,7 @@ fn header_values_are_trimmed_and_collapsed() {
     let canonical = |v: &'static [u8]| {
         let mut headers = HeaderMap::new();
         headers.insert("x-v", HeaderValue::from_bytes(v).unwrap());
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
-        let c = canonical_request(&req, &["x-v"]);
+        let c = canonical_post(&headers, &["x-v"]);
         c.lines().nth(3).unwrap().to_string()
     };
     for (given, want) in [
