@@ -156,9 +156,7 @@ impl OpenFile {
 
     /// Hands the whole pages of durable records back to the kernel every
     /// [`FORGET_EVERY`] bytes: the log is written once and read rarely, and its pages
-    /// would otherwise crowd the page cache (and fresh pages cost more to fill than
-    /// reused ones).
-    /// The bytes dropped.
+    /// would otherwise crowd the page cache. Returns the bytes dropped.
     fn forget_durable(&mut self) -> u64 {
         let end = self.bytes - self.bytes % PAGE;
         if end < self.uncached.saturating_add(FORGET_EVERY) {
