@@ -255,10 +255,13 @@ impl AuditSink for FileAuditSink {
     }
 
     fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
-        let event_id = record
-            .event_id
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-        let mut body = crate::event::to_json(record, &event_id)
+        // Into a stack buffer: `to_string` goes through `core::fmt` and allocates.
+        let mut fresh = uuid::Uuid::encode_buffer();
+        let event_id = match record.event_id {
+            Some(id) => id,
+            None => uuid::Uuid::new_v4().hyphenated().encode_lower(&mut fresh),
+        };
+        let mut body = crate::event::to_json(record, event_id)
             .map_err(|e| AuditError(format!("serializing the audit record: {e}")))?;
         // Drop the closing brace and open the `tresor` member with the node and the
         // time in ms (records of several nodes merge by it); the writer appends the

@@ -64,11 +64,12 @@ async fn call(
         .extensions()
         .get::<Transport>()
         .is_some_and(|t| t.secure);
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut id_buf = uuid::Uuid::encode_buffer();
+    let request_id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id_buf);
     if state.kms.is_sealed() {
         // Nothing can be authenticated, decrypted or written until unsealed.
         let e = KmsError::Sealed(tresor_core::seal::SEALED_MESSAGE.into());
-        return response::error(&e, &request_id);
+        return response::error(&e, request_id);
     }
     let (parts, body) = req.into_parts();
     // A source that keeps failing to authenticate is refused before its body is read
@@ -80,7 +81,7 @@ async fn call(
             &state,
             &parts,
             peer,
-            &request_id,
+            request_id,
             &e,
             response::status_of(&e),
         );
@@ -98,13 +99,13 @@ async fn call(
                 &state,
                 &parts,
                 peer,
-                &request_id,
+                request_id,
                 &e,
                 StatusCode::PAYLOAD_TOO_LARGE,
             );
         }
     };
-    let caller = match authenticate(&state, &parts, &body, peer, &request_id, secure) {
+    let caller = match authenticate(&state, &parts, &body, peer, request_id, secure) {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(request_id, "authentication failed: {e}");
@@ -112,7 +113,7 @@ async fn call(
                 &state,
                 &parts,
                 peer,
-                &request_id,
+                request_id,
                 &e,
                 response::status_of(&e),
             );
@@ -124,12 +125,12 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if let Some(name) = target.strip_prefix("TresorOperator.") {
-        return crate::operator::signed(state.clone(), name, body, caller, &request_id).await;
+        return crate::operator::signed(state.clone(), name, body, caller, request_id).await;
     }
     let Some(op) = op else {
         let e = KmsError::UnknownOperation(format!("Unknown operation {target}"));
         state.kms.audit_rejected(&event_name(&parts), &caller, &e);
-        return response::error(&e, &request_id);
+        return response::error(&e, request_id);
     };
     let result = if op.uses_storage {
         let kms = state.kms.clone();
@@ -141,8 +142,8 @@ async fn call(
         state.kms.handle(op, &body, &caller)
     };
     match result {
-        Ok(out) => response::ok(out, &request_id),
-        Err(e) => response::error(&e, &request_id),
+        Ok(out) => response::ok(out, request_id),
+        Err(e) => response::error(&e, request_id),
     }
 }
 
