@@ -90,8 +90,11 @@ pub fn parse_authorization(value: &str) -> KmsResult<Authorization<'_>> {
     let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
         return Err(KmsError::IncompleteSignature(missing.join(" ")));
     };
-    let parts: Vec<&str> = credential.split('/').collect();
-    let &[akid, date, region, service, terminator] = parts.as_slice() else {
+    // Five parts, and no sixth: read into an array (no Vec per request).
+    let mut it = credential.split('/');
+    let parts: [Option<&str>; 6] = std::array::from_fn(|_| it.next());
+    let [Some(akid), Some(date), Some(region), Some(service), Some(terminator), None] = parts
+    else {
         return Err(KmsError::IncompleteSignature(format!(
             "Credential should be scoped to a valid region and service: '{credential}'."
         )));
@@ -511,11 +514,12 @@ fn canonical_request(req: &SignedRequest<'_>, signed: &[&str]) -> String {
     // The signed headers' values in one pass over the headers (a lookup by name would
     // parse each name again). `signed` is sorted; the sort is stable, so a header's
     // values keep the order they came in.
-    let mut found: Vec<(usize, &HeaderValue)> = req
-        .headers
-        .iter()
-        .filter_map(|(name, v)| signed.binary_search(&name.as_str()).ok().map(|i| (i, v)))
-        .collect();
+    let mut found: Vec<(usize, &HeaderValue)> = Vec::with_capacity(req.headers.len());
+    found.extend(
+        req.headers
+            .iter()
+            .filter_map(|(name, v)| signed.binary_search(&name.as_str()).ok().map(|i| (i, v))),
+    );
     found.sort_by_key(|&(i, _)| i);
     let mut found = found.into_iter().peekable();
     for (i, name) in signed.iter().enumerate() {

@@ -138,6 +138,24 @@ fn rejects_incomplete_headers() {
     let r =
         parse_authorization("AWS4-HMAC-SHA256 Credential=A/20150830/us-east-1/kms/aws4_request");
     assert!(matches!(r, Err(KmsError::IncompleteSignature(m)) if m.contains("Signature")));
+    // The credential scope has exactly five parts.
+    let header = |credential: &str| {
+        format!("AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=ab")
+    };
+    assert!(parse_authorization(&header("A/20150830/us-east-1/kms/aws4_request")).is_ok());
+    for bad in [
+        "A/20150830/us-east-1/kms",
+        "A/20150830/us-east-1/kms/aws4_request/x",
+        "A/20150830/us-east-1/kms/aws4_request/",
+        "",
+    ] {
+        let h = header(bad);
+        let r = parse_authorization(&h);
+        assert!(
+            matches!(&r, Err(KmsError::IncompleteSignature(m)) if m.contains("scoped to a valid region")),
+            "{bad}: {r:?}"
+        );
+    }
 }
 
 #[test]
