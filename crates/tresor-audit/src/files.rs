@@ -149,13 +149,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lower-case hex of a digest.
 pub fn digest_hex(digest: &aws_lc_rs::digest::Digest) -> String {
-    // Into a fixed buffer: `hex::encode` grows its String a character at a time, and
-    // the writer runs this for every record.
+    hex64(digest).map_or_else(
+        || hex::encode(digest),
+        |h| String::from_utf8_lossy(&h).into_owned(),
+    )
+}
+
+/// The 64 lower-case hex digits of a SHA-256 digest (`None` for another length), in a
+/// fixed buffer: `hex::encode` grows its String a character at a time, and the writer
+/// puts one into every record.
+pub fn hex64(digest: &aws_lc_rs::digest::Digest) -> Option<[u8; 64]> {
     let mut out = [0u8; 64];
-    match hex::encode_to_slice(digest.as_ref(), &mut out) {
-        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-        Err(_) => hex::encode(digest),
-    }
+    hex::encode_to_slice(digest.as_ref(), &mut out).ok()?;
+    Some(out)
 }
 
 /// The chain member of a record line: `(sequence, previousHash)`.

@@ -470,11 +470,9 @@ impl Writer {
                 // A file's first record links to the whole previous file.
                 self.buf.extend_from_slice(self.last_hash.as_bytes());
             } else {
-                let prefix = hasher.clone().finish();
-                let mut hex = [0u8; 64];
-                if hex::encode_to_slice(prefix.as_ref(), &mut hex).is_err() {
+                let Some(hex) = files::hex64(&hasher.clone().finish()) else {
                     return Err(other("SHA-256 is not 32 bytes"));
-                }
+                };
                 self.buf.extend_from_slice(&hex);
             }
             self.buf.extend_from_slice(b"\"}}\n");
