@@ -116,6 +116,14 @@ fn str_member(out: &mut Vec<u8>, name: &str, value: &str) {
     string(out, value);
 }
 
+/// Pre-serialized JSON text, or `null`.
+fn logged(out: &mut Vec<u8>, value: Option<&tresor_core::audit::LoggedJson>) {
+    match value {
+        Some(p) => out.extend_from_slice(p.as_str().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 fn value_member(out: &mut Vec<u8>, name: &str, value: Option<&Value>) -> serde_json::Result<()> {
     key(out, name);
     match value {
@@ -224,11 +232,9 @@ pub fn to_json(r: &AuditRecord<'_>, event_id: &str) -> serde_json::Result<Vec<u8
         str_member(&mut out, "errorMessage", m.get(..end).unwrap_or(m));
     }
     key(&mut out, "requestParameters");
-    match &r.request_parameters {
-        Some(p) => out.extend_from_slice(p.as_str().as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
-    value_member(&mut out, "responseElements", r.response_elements.as_ref())?;
+    logged(&mut out, r.request_parameters.as_ref());
+    key(&mut out, "responseElements");
+    logged(&mut out, r.response_elements.as_ref());
     match (&r.additional_event_data, &r.key_material_id) {
         (None, None) => {}
         (None, Some(id)) => {
@@ -396,7 +402,9 @@ pub(crate) mod tests {
         let long = format!("bad \"{}\"", "x".repeat(3000));
         let arns = vec!["arn:aws:kms:us-east-1:111122223333:key/k1".to_string()];
         let mut r = AuditRecord {
-            response_elements: Some(serde_json::json!({"keyMetadata": {"keyId": "k1"}})),
+            response_elements: tresor_core::audit::LoggedJson::from_value(
+                &serde_json::json!({"keyMetadata": {"keyId": "k1"}}),
+            ),
             additional_event_data: Some(serde_json::json!({"n": 1})),
             read_only: false,
             event_name: "CreateKey",

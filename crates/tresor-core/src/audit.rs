@@ -17,7 +17,7 @@ pub struct AuditRecord<'a> {
     pub request_parameters: Option<LoggedJson>,
     /// For successful mutations, the response's members logged the same way; `None`
     /// otherwise (CloudTrail logs `null` for cryptographic and read-only calls).
-    pub response_elements: Option<serde_json::Value>,
+    pub response_elements: Option<LoggedJson>,
     /// CloudTrail's `additionalEventData`: what the record says beyond the request
     /// (e.g. how many refused requests an aggregated record stands for).
     pub additional_event_data: Option<serde_json::Value>,

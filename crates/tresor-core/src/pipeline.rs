@@ -493,7 +493,7 @@ impl Kms {
             error_message: message,
             event_time_ms,
             request_parameters,
-            response_elements: response.and_then(|r| crate::audit::loggable_parameters(r, &[])),
+            response_elements: response.and_then(|r| crate::audit::loggable_json(r, &[], None)),
             additional_event_data: None,
             key_material_id,
             read_only: !op.mutates,

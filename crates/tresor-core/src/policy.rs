@@ -46,18 +46,12 @@ pub fn parse_identity_policy(doc: &str) -> KmsResult<Policy> {
 /// AWS's default key policy: the account root may do everything, which delegates the
 /// decision to the account's identity policies.
 pub fn default_key_policy(account: &str) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [{
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    })
-    .to_string()
+    // Written out rather than built as a `Value` (CreateKey makes one per key): the
+    // same text `json!` would give, members in its (sorted) order.
+    let principal = serde_json::Value::from(format!("arn:aws:iam::{account}:root"));
+    format!(
+        r#"{{"Id":"key-default-1","Statement":[{{"Action":"kms:*","Effect":"Allow","Principal":{{"AWS":{principal}}},"Resource":"*","Sid":"Enable IAM User Permissions"}}],"Version":"2012-10-17"}}"#
+    )
 }
 
 /// What a request says that policies may test: its condition keys, and its encryption
@@ -290,6 +284,24 @@ fn request_alias(key_id: &str) -> Option<&str> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_key_policy_is_the_json_of_aws_default() {
+        for account in ["111122223333", "000000000000", "a\"b\\c"] {
+            let built = serde_json::json!({
+                "Version": "2012-10-17",
+                "Id": "key-default-1",
+                "Statement": [{
+                    "Sid": "Enable IAM User Permissions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                    "Action": "kms:*",
+                    "Resource": "*"
+                }]
+            });
+            assert_eq!(default_key_policy(account), built.to_string());
+        }
+    }
 
     #[test]
     fn default_policy_parses_and_facts_carry_the_context() {

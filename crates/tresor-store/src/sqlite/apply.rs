@@ -9,11 +9,9 @@ use std::sync::LazyLock;
 /// rotation deleted while a higher one exists).
 pub(super) fn check_generations(tx: &Connection, batch: &[Write]) -> StoreResult<()> {
     for g in crate::generations_of(batch) {
-        let next: Option<i64> = tx.query_row(
-            "SELECT MIN(generation) FROM root_generations WHERE generation >= ?1",
-            [i64::from(g)],
-            |r| r.get(0),
-        )?;
+        let next: Option<i64> = tx
+            .prepare_cached("SELECT MIN(generation) FROM root_generations WHERE generation >= ?1")?
+            .query_row([i64::from(g)], |r| r.get(0))?;
         if next.is_some_and(|n| n != i64::from(g)) {
             return Err(StoreError::RootRetired(g));
         }

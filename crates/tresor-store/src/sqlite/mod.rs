@@ -48,6 +48,9 @@ impl Drop for SqliteStore {
     }
 }
 
+/// See [`SqliteStore::open`]: at most about 16 MiB of WAL (4 KiB pages).
+const WAL_CHECKPOINT_PAGES: i64 = 4000;
+
 fn open_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -105,16 +108,19 @@ fn write_loop(mut conn: Connection, writer: Arc<Writer>) {
 /// One round of [`write_loop`]: every batch's own result, once the COMMIT is durable.
 fn commit_round(conn: &mut Connection, pending: &[Pending]) -> StoreResult<Vec<StoreResult<()>>> {
     let mut results = Vec::with_capacity(pending.len());
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Each batch in a savepoint of its own, whose three statements are prepared once
+    // (rusqlite's `Savepoint` parses them anew for every batch).
+    let step = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
     for p in pending {
-        let mut sp = tx.savepoint()?;
-        let r = apply::check_generations(&sp, &p.batch)
-            .and_then(|()| p.batch.iter().try_for_each(|w| apply::apply_one(&sp, w)));
+        step("SAVEPOINT batch")?;
+        let r = apply::check_generations(&tx, &p.batch)
+            .and_then(|()| p.batch.iter().try_for_each(|w| apply::apply_one(&tx, w)));
         if r.is_err() {
-            sp.rollback()?;
+            step("ROLLBACK TO batch")?;
         }
         // RELEASE: keeps what the batch wrote, or nothing after the rollback.
-        sp.commit()?;
+        step("RELEASE batch")?;
         if r.is_err() {
             // Some errors (I/O, a full disk) make SQLite roll the whole transaction
             // back: the batches before this one are gone, so the round fails.
@@ -141,6 +147,11 @@ impl SqliteStore {
         };
         store.migrate()?;
         let write_conn = open_connection(path)?;
+        // The writer checkpoints the WAL inside the COMMIT that crosses this many pages
+        // (SQLite's default is 1,000): a busy writer rewrites the same index pages again
+        // and again, and each checkpoint copies them once however often they were
+        // written, while commits wait behind it.
+        write_conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         std::thread::Builder::new()
             .name("tresor-sqlite-writer".into())
             .spawn(move || write_loop(write_conn, writer))

@@ -181,3 +181,37 @@ fn gathered_batches_commit_together_and_fail_alone() {
     assert_eq!(reopened.alias_count("a").unwrap(), 3);
     assert_eq!(reopened.key("a").unwrap().unwrap().revision, 2);
 }
+
+#[test]
+fn the_wal_is_checkpointed_and_reused_under_steady_commits() {
+    let (dir, s) = open();
+    let db = dir.path().join("t.sqlite");
+    let wal = dir.path().join("t.sqlite-wal");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let before = size(&db);
+    // Each commit writes a few pages: well past one checkpoint's worth in all.
+    let bound = u64::try_from(WAL_CHECKPOINT_PAGES).unwrap() * 4096;
+    let batch = |i: usize| {
+        (0..8)
+            .map(|j| Write::InsertKey(key(&format!("k{i}-{j}"))))
+            .collect()
+    };
+    let mut i = 0;
+    while size(&db) <= before || i < 2 * usize::try_from(WAL_CHECKPOINT_PAGES).unwrap() / 8 {
+        s.apply(batch(i)).unwrap();
+        i += 1;
+        assert!(i < 20_000, "never checkpointed");
+    }
+    // The WAL starts over after a checkpoint rather than growing with every commit.
+    assert!(
+        size(&wal) <= bound + bound / 4,
+        "WAL of {} bytes",
+        size(&wal)
+    );
+    drop(s);
+    let conn = Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, i64::try_from(i * 8).unwrap());
+}
