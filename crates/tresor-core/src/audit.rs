@@ -7,7 +7,7 @@
 use crate::caller::Caller;
 
 mod params;
-pub use params::{loggable_json, loggable_parameters, LoggedJson};
+pub use params::{loggable_json, LoggedJson};
 
 /// What happened in one request.
 #[derive(Debug)]

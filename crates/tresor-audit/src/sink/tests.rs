@@ -453,6 +453,11 @@ fn raw_lines(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// A sink whose files rotate every few records.
+fn small_file_sink(dir: &std::path::Path) -> FileAuditSink {
+    FileAuditSink::open(config_with(dir, |c| c.max_file_bytes = 2000)).unwrap()
+}
+
 fn previous_hash(line: &[u8]) -> String {
     let v: serde_json::Value = serde_json::from_slice(line).unwrap();
     v["tresor"]["previousHash"].as_str().unwrap().to_string()
@@ -462,7 +467,7 @@ fn previous_hash(line: &[u8]) -> String {
 fn each_record_links_to_its_file_so_far_and_a_file_to_the_previous_file() {
     let tmp = tempfile::tempdir().unwrap();
     let audit = tmp.path().join("audit");
-    let sink = FileAuditSink::open(config_with(tmp.path(), |c| c.max_file_bytes = 2000)).unwrap();
+    let sink = small_file_sink(tmp.path());
     for n in 0..12 {
         write(&sink, n, n % 2 == 0);
     }
@@ -516,7 +521,7 @@ fn a_log_chained_line_by_line_still_verifies() {
     // before it (the first record of a file to the previous file's last line).
     let tmp = tempfile::tempdir().unwrap();
     let audit = tmp.path().join("audit");
-    let sink = FileAuditSink::open(config_with(tmp.path(), |c| c.max_file_bytes = 2000)).unwrap();
+    let sink = small_file_sink(tmp.path());
     for n in 0..8 {
         write(&sink, n, false);
     }

@@ -94,11 +94,6 @@ pub fn loggable_json(
     String::from_utf8(out).ok().map(LoggedJson)
 }
 
-/// [`loggable_json`] as a value.
-pub fn loggable_parameters(body: &[u8], unknown: &[Vec<String>]) -> Option<serde_json::Value> {
-    loggable_json(body, unknown, None).map(|j| j.to_value())
-}
-
 /// Writes one JSON value the way [`loggable_json`] logs it; `unknown` are the remaining
 /// segments of the left-out paths that lead into this value.
 struct Transcode<'p, 'q, 'o> {
@@ -316,6 +311,11 @@ fn same_camel_case(a: &str, b: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// [`loggable_json`] as a value.
+    fn loggable_parameters(body: &[u8], unknown: &[Vec<String>]) -> Option<serde_json::Value> {
+        loggable_json(body, unknown, None).map(|j| j.to_value())
+    }
 
     #[test]
     fn secrets_are_removed_and_names_camel_cased() {
