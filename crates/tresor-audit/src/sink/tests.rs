@@ -271,6 +271,38 @@ fn failed_write_is_cut_back_and_retried_while_requests_are_refused() {
 }
 
 #[test]
+fn a_batch_written_in_pieces_is_cut_back_whole_when_its_end_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    let sink = Arc::new(FileAuditSink::open(config(tmp.path())).unwrap());
+    write(&sink, 0, false);
+    // The next write fails halfway; while the writer waits to retry, 400 records
+    // (~250 KiB) queue up and are then written as one batch, in several pieces.
+    sink.shared.faults.store(1, Ordering::Relaxed);
+    let mutation = {
+        let sink = sink.clone();
+        std::thread::spawn(move || write(&sink, 1, false))
+    };
+    wait_until("the sink to turn unhealthy", || !sink.is_healthy());
+    for n in 2..402 {
+        write(&sink, n, true);
+    }
+    mutation.join().unwrap();
+    // Fail the end of the big batch too: the pieces already written go with it.
+    sink.shared.faults.store(1, Ordering::Relaxed);
+    write(&sink, 402, false);
+    sink.close().unwrap();
+    assert_intact(&audit, 403);
+    let recs = files::read_all_records(&audit).unwrap();
+    let ids: Vec<String> = recs
+        .iter()
+        .map(|(_, v)| v["requestID"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = (0..403).map(|n| format!("req-{n}")).collect();
+    assert_eq!(ids, want);
+}
+
+#[test]
 fn a_mutation_gives_up_after_the_durability_wait() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config_with(tmp.path(), |c| c.durable_wait = Duration::from_millis(300));
