@@ -4,8 +4,9 @@
 # the same `tresor bench --endpoint … --baseline` client (so the baselines and the load
 # generator are identical), binaries alternating, two rounds; plain at 32 connections, one
 # connection, and TLS. Prints each operation's req/s and its throughput, p50 and p99
-# ratios to the minimal KMS endpoint of the same run. VmRSS of each server goes to
-# OUTDIR/LABEL.rss.
+# ratios to the minimal KMS endpoint of the same run, and the server's CPU time per request
+# over minimal-kms's (`cpu_x`, from /proc; steadier than req/s on a shared machine). VmRSS
+# of each server goes to OUTDIR/LABEL.rss.
 #
 # usage: scripts/bench-ab.sh CLIENT_BIN OUTDIR LABEL=BIN [LABEL=BIN ...]
 #   e.g. scripts/bench-ab.sh ./new/tresor /tmp/ab before=./old/tresor after=./new/tresor
@@ -22,13 +23,13 @@ for round in 1 2; do
   for pair in "$@"; do
     L=${pair%%=*}; B=${pair#*=}
     start $B ""
-    $CLIENT bench --endpoint $URL --baseline --duration 5 --warmup 1 --ops Encrypt64,Decrypt,GenerateDataKey,GenerateMac,DescribeKey,SignP256,CreateKey --json $OUT/$L-plain-$round.json > /dev/null 2>&1
+    $CLIENT bench --endpoint $URL --server-pid $PID --baseline --duration 5 --warmup 1 --ops Encrypt64,Decrypt,GenerateDataKey,GenerateMac,DescribeKey,SignP256,CreateKey --json $OUT/$L-plain-$round.json > /dev/null 2>&1
     stop $L
     start $B ""
-    $CLIENT bench --endpoint $URL --baseline --concurrency 1 --duration 4 --warmup 1 --ops Encrypt64,DescribeKey --json $OUT/$L-c1-$round.json > /dev/null 2>&1
+    $CLIENT bench --endpoint $URL --server-pid $PID --baseline --concurrency 1 --duration 4 --warmup 1 --ops Encrypt64,DescribeKey --json $OUT/$L-c1-$round.json > /dev/null 2>&1
     stop $L
     start $B "--tls"
-    $CLIENT bench --endpoint $URL --ca-bundle $D/tls/ca.pem --baseline --duration 5 --warmup 1 --ops Encrypt64,DescribeKey --json $OUT/$L-tls-$round.json > /dev/null 2>&1
+    $CLIENT bench --endpoint $URL --server-pid $PID --ca-bundle $D/tls/ca.pem --baseline --duration 5 --warmup 1 --ops Encrypt64,DescribeKey --json $OUT/$L-tls-$round.json > /dev/null 2>&1
     stop $L
   done
 done
@@ -42,9 +43,9 @@ for kind in ["plain","c1","tls"]:
         for f in sorted(glob.glob(f"{out}/{L}-{kind}-*.json")):
             r=json.load(open(f)); m=r["minimal_kms"]
             for o in r["operations"]:
-                rows.setdefault(o["name"],[]).append((o["rps"],o.get("minimal_throughput_ratio"),o["latency_ms"]["p50"]/m["latency_ms"]["p50"],o.get("minimal_p99_ratio")))
-            rows.setdefault("minimal-kms",[]).append((m["rps"],1.0,1.0,1.0))
+                rows.setdefault(o["name"],[]).append((o["rps"],o.get("minimal_throughput_ratio"),o["latency_ms"]["p50"]/m["latency_ms"]["p50"],o.get("minimal_p99_ratio"),o.get("minimal_cpu_ratio")))
+            rows.setdefault("minimal-kms",[]).append((m["rps"],1.0,1.0,1.0,1.0))
         for k,v in rows.items():
             fmt=lambda i: " / ".join(f"{x[i]:.2f}" if x[i] is not None else "-" for x in v)
-            print(f"{L:8} {k:16} rps {' / '.join(f'{x[0]:.0f}' for x in v):>18}  x_min {fmt(1):>12}  p50_x {fmt(2):>12}  p99_x {fmt(3):>12}")
+            print(f"{L:8} {k:16} rps {' / '.join(f'{x[0]:.0f}' for x in v):>18}  x_min {fmt(1):>12}  p50_x {fmt(2):>12}  p99_x {fmt(3):>12}  cpu_x {fmt(4):>12}")
 PY

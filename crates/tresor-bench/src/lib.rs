@@ -13,6 +13,7 @@
 
 pub mod baseline;
 pub mod client;
+pub mod cpu;
 pub mod minimal;
 pub mod ops;
 pub mod report;
@@ -55,6 +56,9 @@ pub struct Config {
     /// How many symmetric keys to create; Encrypt and DescribeKey pick one at random per
     /// request.
     pub keys: usize,
+    /// The measured server's process, when it runs on this machine: each measurement then
+    /// reports the server's CPU time per request (from `/proc`).
+    pub server_pid: Option<u32>,
 }
 
 /// Baseline servers started elsewhere.
@@ -66,6 +70,8 @@ pub struct Baselines {
     pub minimal: Endpoint,
     /// Where they run, for the progress log (e.g. `a child process, over TLS`).
     pub place: String,
+    /// Their process, for their CPU time per request.
+    pub pid: Option<u32>,
 }
 
 impl Default for Config {
@@ -81,6 +87,7 @@ impl Default for Config {
             baseline: false,
             baselines: None,
             keys: 1,
+            server_pid: None,
         }
     }
 }
@@ -121,6 +128,10 @@ pub struct OpReport {
     pub minimal_throughput_ratio: Option<f64>,
     /// `p99 / minimal KMS endpoint p99`, with a baseline.
     pub minimal_p99_ratio: Option<f64>,
+    /// The server's CPU time per request over the minimal KMS endpoint's, when both
+    /// processes were known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimal_cpu_ratio: Option<f64>,
 }
 
 /// How the symmetric keys were created.
@@ -196,7 +207,8 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
                     config.warmup.as_secs_f64(),
                     config.duration.as_secs_f64()
                 ));
-                let rec = measure(&endpoint, creds, Arc::new(plan), config).await;
+                let rec =
+                    measure(&endpoint, creds, Arc::new(plan), config, config.server_pid).await;
                 (Status::Ok, None, rec.summary(config.duration))
             }
             Err(SetupError::Unsupported(m)) => {
@@ -217,6 +229,11 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
         };
         let (throughput_ratio, p99_ratio) = ratios(&baseline);
         let (minimal_throughput_ratio, minimal_p99_ratio) = ratios(&minimal_kms);
+        let minimal_cpu_ratio = minimal_kms
+            .as_ref()
+            .and_then(|m| m.server_cpu_us)
+            .zip(summary.server_cpu_us)
+            .and_then(|(m, s)| ratio(s, m));
         results.push(OpReport {
             name: op.name().into(),
             api: op.api().into(),
@@ -227,6 +244,7 @@ pub async fn run(config: &Config, progress: Progress<'_>) -> Result<Report, Stri
             p99_ratio,
             minimal_throughput_ratio,
             minimal_p99_ratio,
+            minimal_cpu_ratio,
         });
     }
 
@@ -270,28 +288,38 @@ async fn measure_baselines(
     const MINIMAL: &str = "Minimal KMS Encrypt (SigV4, JSON, one seal)";
     if let Some(b) = &config.baselines {
         run(AES, &b.place, b.aes.addr);
-        let aes = measure(&b.aes, creds, plan.clone(), config).await;
+        let aes = measure(&b.aes, creds, plan.clone(), config, b.pid).await;
         run(MINIMAL, &b.place, b.minimal.addr);
-        let min = measure(&b.minimal, creds, plan, config).await;
+        let min = measure(&b.minimal, creds, plan, config, b.pid).await;
         return Ok((aes.summary(config.duration), min.summary(config.duration)));
     }
     let server = baseline::BaselineServer::start().await?;
     run(AES, "in process", server.addr());
-    let aes = measure(&Endpoint::local(server.addr()), creds, plan.clone(), config).await;
+    // In process, the baselines' CPU is the client's: no server figure.
+    let aes = measure(
+        &Endpoint::local(server.addr()),
+        creds,
+        plan.clone(),
+        config,
+        None,
+    )
+    .await;
     drop(server);
     let server = minimal::MinimalKms::start(creds).await?;
     run(MINIMAL, "in process", server.addr());
-    let min = measure(&Endpoint::local(server.addr()), creds, plan, config).await;
+    let min = measure(&Endpoint::local(server.addr()), creds, plan, config, None).await;
     Ok((aes.summary(config.duration), min.summary(config.duration)))
 }
 
 /// Runs `config.concurrency` workers sending `plan` to `endpoint` for the warm-up and the
-/// duration; returns what they measured after the warm-up.
+/// duration; returns what they measured after the warm-up, with the CPU time this
+/// process and `server_pid` spent from the end of the warm-up until the last answer.
 pub async fn measure(
     endpoint: &Endpoint,
     creds: &Credentials,
     plan: Arc<Plan>,
     config: &Config,
+    server_pid: Option<u32>,
 ) -> Recorder {
     let n = config.concurrency.max(1);
     // All workers connect, then the clock starts, then they are released together.
@@ -339,8 +367,11 @@ pub async fn measure(
         });
     }
     ready.wait().await;
-    let _ = start.set(Instant::now());
+    let t0 = Instant::now();
+    let _ = start.set(t0);
     go.wait().await;
+    tokio::time::sleep_until((t0 + warmup).into()).await;
+    let cpu = cpu::CpuStart::now(server_pid);
     let mut total = Recorder::new();
     while let Some(r) = tasks.join_next().await {
         match r {
@@ -348,5 +379,6 @@ pub async fn measure(
             Err(_) => total.error("WorkerFailed"),
         }
     }
+    total.set_cpu(cpu.finish());
     total
 }

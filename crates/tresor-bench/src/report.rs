@@ -111,6 +111,21 @@ pub fn render_table(r: &Report) -> String {
         header.push("x min/s".into());
         header.push("x min p99".into());
     }
+    let summaries = || {
+        [&r.baseline, &r.minimal_kms]
+            .into_iter()
+            .flatten()
+            .chain(r.operations.iter().map(|o| &o.summary))
+    };
+    let cpu = summaries().any(|s| s.server_cpu_us.is_some() || s.client_cpu_us.is_some());
+    let min_cpu = r.minimal_kms.as_ref().and_then(|m| m.server_cpu_us);
+    if cpu {
+        header.push("srv us".into());
+        header.push("cli us".into());
+    }
+    if cpu && min_cpu.is_some() {
+        header.push("cpu x min".into());
+    }
     row(&mut out, &header);
     let f = |v: Option<f64>, d| v.map(|v| num(v, d)).unwrap_or_else(|| "-".into());
     let ratio_cells = |cells: &mut Vec<String>, s: &Summary| {
@@ -123,10 +138,20 @@ pub fn render_table(r: &Report) -> String {
             cells.push(f(ratio(s.latency_ms.p99, m.latency_ms.p99), 2));
         }
     };
+    let cpu_cells = |cells: &mut Vec<String>, s: &Summary| {
+        if cpu {
+            cells.push(f(s.server_cpu_us, 1));
+            cells.push(f(s.client_cpu_us, 1));
+            if let Some(m) = min_cpu {
+                cells.push(f(s.server_cpu_us.and_then(|c| ratio(c, m)), 2));
+            }
+        }
+    };
     for (name, s) in [("baseline", &r.baseline), ("minimal-kms", &r.minimal_kms)] {
         if let Some(s) = s {
             let mut cells = summary_cells(name, "ok", s);
             ratio_cells(&mut cells, s);
+            cpu_cells(&mut cells, s);
             row(&mut out, &cells);
         }
     }
@@ -149,6 +174,9 @@ pub fn render_table(r: &Report) -> String {
         if r.minimal_kms.is_some() && op.status == Status::Ok {
             cells.push(f(op.minimal_throughput_ratio, 3));
             cells.push(f(op.minimal_p99_ratio, 2));
+        }
+        if op.status == Status::Ok {
+            cpu_cells(&mut cells, &op.summary);
         }
         row(&mut out, &cells);
         if let Some(d) = &op.detail {
@@ -173,7 +201,7 @@ pub fn render_table(r: &Report) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::stats::Latency;
@@ -193,6 +221,8 @@ mod tests {
                 p999: 4.0,
                 max: 5.0,
             },
+            server_cpu_us: None,
+            client_cpu_us: None,
         };
         Report {
             endpoint: "http://x".into(),
@@ -222,6 +252,7 @@ mod tests {
                     p99_ratio: Some(1.0),
                     minimal_throughput_ratio: Some(0.5),
                     minimal_p99_ratio: Some(1.0),
+                    minimal_cpu_ratio: None,
                 },
                 OpReport {
                     name: "SignRsa2048".into(),
@@ -233,6 +264,7 @@ mod tests {
                     p99_ratio: None,
                     minimal_throughput_ratio: None,
                     minimal_p99_ratio: None,
+                    minimal_cpu_ratio: None,
                 },
             ],
         }
@@ -255,6 +287,40 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("Encrypt64: 2 x ThrottlingException"), "{t}");
+    }
+
+    #[test]
+    fn cpu_per_request_gets_columns_when_measured() {
+        let mut r = report();
+        assert!(!render_table(&r).contains("srv us"));
+        if let Some(m) = &mut r.minimal_kms {
+            m.server_cpu_us = Some(10.0);
+            m.client_cpu_us = Some(12.0);
+        }
+        r.operations[0].summary.server_cpu_us = Some(25.0);
+        r.operations[0].summary.client_cpu_us = Some(14.5);
+        let t = render_table(&r);
+        assert!(t.contains("srv us") && t.contains("cpu x min"), "{t}");
+        let enc = t.lines().find(|l| l.starts_with("Encrypt64")).unwrap();
+        assert!(
+            enc.trim_end().ends_with("25.0       14.5       2.50"),
+            "{enc}"
+        );
+        let min = t.lines().find(|l| l.starts_with("minimal-kms")).unwrap();
+        assert!(
+            min.trim_end().ends_with("10.0       12.0       1.00"),
+            "{min}"
+        );
+        // The bare baseline was measured without its server's process: no figure.
+        let base = t.lines().find(|l| l.starts_with("baseline")).unwrap();
+        assert!(
+            base.trim_end().ends_with("-          -          -"),
+            "{base}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.to_json().unwrap()).unwrap();
+        let op = &v["operations"][0];
+        assert_eq!(op["server_cpu_us"].as_f64(), Some(25.0));
+        assert!(v["baseline"].get("server_cpu_us").is_none());
     }
 
     #[test]

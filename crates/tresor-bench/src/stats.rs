@@ -1,6 +1,7 @@
 //! Per-worker recorders (a latency histogram, counts and errors by type), merged into a
 //! per-operation summary.
 
+use crate::cpu::CpuUse;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,6 +20,8 @@ pub struct Recorder {
     errors: BTreeMap<String, u64>,
     /// Time from the start of the measured window to the last completion.
     elapsed: Duration,
+    /// CPU spent in the window (see [`crate::measure`]).
+    cpu: CpuUse,
 }
 
 impl Default for Recorder {
@@ -36,6 +39,7 @@ impl Recorder {
             ok: 0,
             errors: BTreeMap::new(),
             elapsed: Duration::ZERO,
+            cpu: CpuUse::default(),
         }
     }
 
@@ -83,6 +87,11 @@ impl Recorder {
         self.elapsed = self.elapsed.max(other.elapsed);
     }
 
+    /// Records the CPU time spent over the window.
+    pub fn set_cpu(&mut self, cpu: CpuUse) {
+        self.cpu = cpu;
+    }
+
     /// Successful requests.
     pub fn ok_count(&self) -> u64 {
         self.ok
@@ -103,6 +112,11 @@ impl Recorder {
             0.0
         };
         let ms = |us: u64| us as f64 / 1000.0;
+        let served = self.ok + self.error_count();
+        let per_request = |cpu: Option<Duration>| {
+            cpu.filter(|_| served > 0)
+                .map(|c| c.as_secs_f64() * 1e6 / served as f64)
+        };
         let hist = self.hist.as_ref().filter(|h| !h.is_empty());
         let q = |quantile: f64| hist.map_or(0.0, |h| ms(h.value_at_quantile(quantile)));
         Summary {
@@ -119,6 +133,8 @@ impl Recorder {
                 p999: q(0.999),
                 max: hist.map_or(0.0, |h| ms(h.max())),
             },
+            server_cpu_us: per_request(self.cpu.server),
+            client_cpu_us: per_request(self.cpu.client),
         }
     }
 }
@@ -155,6 +171,13 @@ pub struct Summary {
     pub rps: f64,
     /// Latency of successful requests.
     pub latency_ms: Latency,
+    /// The server's CPU time per request (successful or not) in the window, in µs, when
+    /// its process was known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us: Option<f64>,
+    /// The load generator's CPU time per request in the window, in µs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cpu_us: Option<f64>,
 }
 
 /// `value / base`, or `None` when there is no base to compare with.

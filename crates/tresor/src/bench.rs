@@ -150,6 +150,7 @@ fn config(args: &BenchArgs) -> Result<tresor_bench::Config, String> {
         baseline: args.baseline,
         baselines: None,
         keys: args.keys.max(1),
+        server_pid: args.server_pid,
     })
 }
 
@@ -174,6 +175,7 @@ async fn bench(
                     .unwrap_or_default()
             ));
             config.endpoint = server.endpoint.clone();
+            config.server_pid = server.pid();
             if tls {
                 config.ca_bundle = Some(server.dir.path().join("tls").join("ca.pem"));
             }
@@ -296,6 +298,11 @@ impl DevServer {
     /// The child's resident memory now, where `/proc` tells it.
     fn memory(&self) -> Option<String> {
         memory_of(self.child.id()?)
+    }
+
+    /// The child's process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 }
 

@@ -115,6 +115,7 @@ impl BaselineChild {
             Err(_) => return Err("tresor bench-baseline did not start within 30 s".into()),
         };
         let ca = tls.then(|| dir.path().join("tls").join("ca.pem"));
+        let pid = child.id();
         let baselines = tresor_bench::Baselines {
             aes: Endpoint::parse_with_ca(&aes, ca.as_deref()).await?,
             minimal: Endpoint::parse_with_ca(&minimal, ca.as_deref()).await?,
@@ -123,6 +124,7 @@ impl BaselineChild {
             } else {
                 "a child process".into()
             },
+            pid,
         };
         Ok(Self {
             _child: child,

@@ -277,7 +277,7 @@ async fn measure_all(
             config.warmup.as_secs_f64(),
             config.duration.as_secs_f64()
         ));
-        let rec = tresor_bench::measure(&endpoint, creds, Arc::new(plan), config).await;
+        let rec = tresor_bench::measure(&endpoint, creds, Arc::new(plan), config, kms.pid()).await;
         out.push((name.to_string(), rec.summary(config.duration)));
     }
     drop((kms, proxy, token_dir));

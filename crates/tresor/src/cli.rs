@@ -330,6 +330,12 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub keys: usize,
 
+    /// The process of the `--endpoint` server, when it runs on this machine: the report
+    /// then gives its CPU time per request (read from `/proc`; a started server's is
+    /// always given).
+    #[arg(long, requires = "endpoint", value_name = "PID")]
+    pub server_pid: Option<u32>,
+
     /// Also write the results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

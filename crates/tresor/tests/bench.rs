@@ -91,6 +91,21 @@ fn check(report: &Value) {
     }
 }
 
+/// The CPU time per request of the server (when its process is known) and of the load
+/// generator, and the server's over minimal-kms's.
+fn check_cpu(report: &Value, server_known: bool) {
+    let cpu = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    for op in report["operations"].as_array().unwrap() {
+        assert!(cpu(op, "client_cpu_us").unwrap() > 0.0, "{op}");
+        if server_known {
+            assert!(cpu(op, "server_cpu_us").unwrap() > 0.0, "{op}");
+            assert!(cpu(op, "minimal_cpu_ratio").unwrap() > 0.0, "{op}");
+        } else {
+            assert_eq!(cpu(op, "server_cpu_us"), None, "{op}");
+        }
+    }
+}
+
 fn place(report: &Value) -> &str {
     report["baseline_place"].as_str().unwrap_or_default()
 }
@@ -101,6 +116,8 @@ fn place(report: &Value) -> &str {
 fn bench_against_its_own_server() {
     let report = run_bench(&[]);
     check(&report);
+    check_cpu(&report, true);
+    assert!(report["minimal_kms"]["server_cpu_us"].as_f64().unwrap() > 0.0);
     assert_eq!(report.get("keys").and_then(Value::as_u64), Some(1));
     assert_eq!(place(&report), "a child process", "{report}");
 }
@@ -111,6 +128,12 @@ fn bench_against_its_own_server() {
 fn baselines_in_process() {
     let report = run_bench(&["--baseline-in-process"]);
     check(&report);
+    // In process, the baselines have no server of their own to charge.
+    assert!(
+        report["minimal_kms"].get("server_cpu_us").is_none(),
+        "{report}"
+    );
+    assert!(report["minimal_kms"]["client_cpu_us"].as_f64().unwrap() > 0.0);
     assert_eq!(place(&report), "in process", "{report}");
     let out = Command::new(env!("CARGO_BIN_EXE_tresor"))
         .args([
@@ -134,6 +157,11 @@ fn bench_against_an_endpoint_with_many_keys() {
     let server = common::Server::start();
     let report = run_bench(&["--endpoint", &server.endpoint, "--keys", "5"]);
     check(&report);
+    // An endpoint's process is not known unless given.
+    check_cpu(&report, false);
+    let pid = server.pid().to_string();
+    let args = ["--endpoint", &server.endpoint, "--server-pid", &pid];
+    check_cpu(&run_bench(&args), true);
     assert_eq!(
         report.get("endpoint").and_then(Value::as_str),
         Some(server.endpoint.as_str())
