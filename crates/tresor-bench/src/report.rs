@@ -138,12 +138,13 @@ pub fn render_table(r: &Report) -> String {
             cells.push(f(ratio(s.latency_ms.p99, m.latency_ms.p99), 2));
         }
     };
-    let cpu_cells = |cells: &mut Vec<String>, s: &Summary| {
+    // An operation's ratio is in its report; a baseline's is worked out here.
+    let cpu_cells = |cells: &mut Vec<String>, s: &Summary, to_min: Option<f64>| {
         if cpu {
             cells.push(f(s.server_cpu_us, 1));
             cells.push(f(s.client_cpu_us, 1));
-            if let Some(m) = min_cpu {
-                cells.push(f(s.server_cpu_us.and_then(|c| ratio(c, m)), 2));
+            if min_cpu.is_some() {
+                cells.push(f(to_min, 2));
             }
         }
     };
@@ -151,7 +152,8 @@ pub fn render_table(r: &Report) -> String {
         if let Some(s) = s {
             let mut cells = summary_cells(name, "ok", s);
             ratio_cells(&mut cells, s);
-            cpu_cells(&mut cells, s);
+            let to_min = s.server_cpu_us.zip(min_cpu).and_then(|(c, m)| ratio(c, m));
+            cpu_cells(&mut cells, s, to_min);
             row(&mut out, &cells);
         }
     }
@@ -176,7 +178,7 @@ pub fn render_table(r: &Report) -> String {
             cells.push(f(op.minimal_p99_ratio, 2));
         }
         if op.status == Status::Ok {
-            cpu_cells(&mut cells, &op.summary);
+            cpu_cells(&mut cells, &op.summary, op.minimal_cpu_ratio);
         }
         row(&mut out, &cells);
         if let Some(d) = &op.detail {
@@ -299,6 +301,7 @@ mod tests {
         }
         r.operations[0].summary.server_cpu_us = Some(25.0);
         r.operations[0].summary.client_cpu_us = Some(14.5);
+        r.operations[0].minimal_cpu_ratio = Some(2.5);
         let t = render_table(&r);
         assert!(t.contains("srv us") && t.contains("cpu x min"), "{t}");
         let enc = t.lines().find(|l| l.starts_with("Encrypt64")).unwrap();

@@ -297,7 +297,7 @@ impl DevServer {
 impl DevServer {
     /// The child's resident memory now, where `/proc` tells it.
     fn memory(&self) -> Option<String> {
-        memory_of(self.child.id()?)
+        memory_of(self.pid()?)
     }
 
     /// The child's process id, while it runs.
